@@ -1,0 +1,158 @@
+package approval
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/store"
+	"github.com/seedgate/seedgate/torrent"
+)
+
+// fakeClient records the actions asked of it. The real qBittorrent runs in the end-to-end tests;
+// here the point is counting how often each action runs.
+type fakeClient struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (f *fakeClient) record(s string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, s)
+	return nil
+}
+
+func (f *fakeClient) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeClient) Name() string                                   { return "box" }
+func (f *fakeClient) Connect(context.Context) error                  { return nil }
+func (f *fakeClient) Version() string                                { return "fake" }
+func (f *fakeClient) Poll(context.Context) (*torrent.Changes, error) { return &torrent.Changes{}, nil }
+func (f *fakeClient) Get(context.Context, string) (*torrent.Torrent, error) {
+	return nil, torrent.ErrNoSuchTorrent
+}
+func (f *fakeClient) Stop(_ context.Context, h string) error  { return f.record("stop " + h) }
+func (f *fakeClient) Start(_ context.Context, h string) error { return f.record("start " + h) }
+func (f *fakeClient) Remove(_ context.Context, h string, data bool) error {
+	if data {
+		return f.record("remove+data " + h)
+	}
+	return f.record("remove " + h)
+}
+func (f *fakeClient) AddFile(context.Context, string, []byte, torrent.AddOptions) error { return nil }
+func (f *fakeClient) AddMagnet(context.Context, string, torrent.AddOptions) error       { return nil }
+
+// recordingNotifier stands in for the bot.
+type recordingNotifier struct {
+	mu      sync.Mutex
+	cards   int
+	updates int
+}
+
+func (n *recordingNotifier) PostCard(_ context.Context, req *store.Request) (string, string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.cards++
+	return "!room", "$card-" + req.ID, nil
+}
+
+func (n *recordingNotifier) UpdateCard(context.Context, *store.Request, []*store.Vote) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.updates++
+	return nil
+}
+
+func (n *recordingNotifier) Announce(context.Context, string, torrent.Event) error { return nil }
+
+type harness struct {
+	svc    *Service
+	store  *store.Store
+	client *fakeClient
+	clock  time.Time
+	path   string
+	cfg    *config.Config
+}
+
+func testConfig(quorum int) *config.Config {
+	cfg := &config.Config{
+		Approvers: []config.Approver{
+			{Name: "alice", MatrixIDs: []string{"@alice:hs", "@alice:other"}},
+			{Name: "bob", MatrixIDs: []string{"@bob:hs"}},
+			{Name: "carol", MatrixIDs: []string{"@carol:hs"}},
+		},
+		TorrentClients: []config.TorrentClient{{Name: "box", Host: "seedbox"}},
+		Policies: []config.Policy{{
+			Name: "p", Events: []string{"added"}, Outcome: config.OutcomeHold, Quorum: quorum,
+			TTL: config.Duration(10 * time.Minute), OnApprove: config.ActionResume, OnDeny: config.ActionRemove, OnExpiry: config.ActionRemoveWithData,
+		}},
+	}
+	return cfg
+}
+
+func newHarness(t *testing.T, quorum int) *harness {
+	t.Helper()
+	h := &harness{path: filepath.Join(t.TempDir(), "a.db"), client: &fakeClient{}, clock: time.Unix(1_800_000_000, 0), cfg: testConfig(quorum)}
+	h.reopen(t)
+	return h
+}
+
+// reopen simulates a restart: a new store handle and a new service over the same database.
+func (h *harness) reopen(t *testing.T) {
+	t.Helper()
+	if h.store != nil {
+		_ = h.store.Close()
+	}
+	st, err := store.OpenSQLite(context.Background(), h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	h.store = st
+	h.svc = NewService(h.cfg, st, map[string]torrent.Client{"box": h.client})
+	h.svc.now = func() time.Time { return h.clock }
+	h.svc.SetNotifier(&recordingNotifier{})
+}
+
+func (h *harness) hold(t *testing.T, hash string) *store.Request {
+	t.Helper()
+	ctx := context.Background()
+	h.svc.HandleEvent(ctx, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: torrent.Torrent{Hash: hash, Name: hash + ".iso", Size: 1}})
+	reqs, err := h.store.ListRequests(ctx, StatePending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reqs {
+		if r.TorrentHash == hash {
+			return r
+		}
+	}
+	t.Fatalf("no pending request for %s", hash)
+	return nil
+}
+
+func (h *harness) vote(t *testing.T, req *store.Request, voter, decision string) *Result {
+	t.Helper()
+	res, err := h.svc.Vote(context.Background(), Ballot{RequestID: req.ID, Voter: voter, Decision: decision, Assurance: AssuranceHomeserver, Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (h *harness) state(t *testing.T, id string) *store.Request {
+	t.Helper()
+	r, err := h.store.GetRequest(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

@@ -1,0 +1,250 @@
+package approval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/store"
+	"github.com/seedgate/seedgate/torrent"
+)
+
+// Notifier shows requests to people. The bot implements it.
+type Notifier interface {
+	// PostCard shows a new request and returns where the card is.
+	PostCard(ctx context.Context, req *store.Request) (roomID, eventID string, err error)
+	// UpdateCard redraws a request's card after a vote or a decision.
+	UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error
+	// Announce posts a notice about an event a policy only announces.
+	Announce(ctx context.Context, policy string, evt torrent.Event) error
+}
+
+// Service is the approval engine.
+type Service struct {
+	cfg      *config.Config
+	store    *store.Store
+	clients  map[string]torrent.Client
+	hosts    map[string]string
+	notifier Notifier
+	now      func() time.Time
+
+	mu   sync.Mutex // serialises decisions, so a vote and the expiry timer never interleave
+	wake chan struct{}
+}
+
+// NewService returns an approval engine for the configured policies and clients.
+func NewService(cfg *config.Config, st *store.Store, clients map[string]torrent.Client) *Service {
+	hosts := map[string]string{}
+	for _, tc := range cfg.TorrentClients {
+		hosts[tc.Name] = tc.Host
+	}
+	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, now: time.Now, wake: make(chan struct{}, 1)}
+}
+
+// SetNotifier connects the service to what shows cards.
+func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
+
+// HandleEvent applies the first matching policy to a torrent event.
+func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) {
+	log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("client", evt.Client).Str("hash", evt.Torrent.Hash).Logger()
+	ctx = log.WithContext(ctx)
+	policy, ok := s.cfg.PolicyFor(string(evt.Kind))
+	if !ok {
+		return
+	}
+	if policy.Outcome == config.OutcomeAnnounce {
+		if err := s.notifier.Announce(ctx, policy.Name, evt); err != nil {
+			log.Error().Err(err).Msg("Announcing event failed")
+		}
+		return
+	}
+	if err := s.hold(ctx, policy, evt); err != nil {
+		log.Error().Err(err).Msg("Holding torrent for approval failed")
+	}
+}
+
+// hold stops the torrent at once, then opens a request for it (once per torrent and event).
+func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Event) error {
+	log := zerolog.Ctx(ctx)
+	client := s.clients[evt.Client]
+	if client == nil {
+		return fmt.Errorf("approval: unknown client %q", evt.Client)
+	}
+	stopErr := client.Stop(ctx, evt.Torrent.Hash)
+	if stopErr != nil {
+		log.Error().Err(stopErr).Msg("Stopping held torrent failed")
+	} else {
+		log.Info().Str("name", evt.Torrent.Name).Msg("Torrent held for approval")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	open, err := s.store.ListRequests(ctx, StatePending)
+	if err != nil {
+		return err
+	}
+	for _, r := range open {
+		if r.Client == evt.Client && r.TorrentHash == evt.Torrent.Hash && r.EventKind == string(evt.Kind) {
+			return nil // already held: the watcher saw this event again after a crash
+		}
+	}
+	now := s.now()
+	req := &store.Request{
+		ID: crypto.NewRequestID(), Policy: policy.Name, EventKind: string(evt.Kind), Action: actionFor(evt.Kind),
+		Client: evt.Client, TorrentHash: evt.Torrent.Hash, TorrentName: evt.Torrent.Name, TorrentSize: evt.Torrent.Size,
+		Host: s.hosts[evt.Client], MatchCode: crypto.NewMatchCode(), Quorum: policy.Quorum,
+		OnApprove: policy.OnApprove, OnDeny: policy.OnDeny, OnExpiry: policy.OnExpiry,
+		State: StatePending, CreatedAt: now, ExpiresAt: now.Add(policy.TTL.D()),
+	}
+	err = s.store.Txn(ctx, func(ctx context.Context) error {
+		if err := s.store.InsertRequest(ctx, req); err != nil {
+			return err
+		}
+		return s.store.AppendAudit(ctx, "request_opened", req.ID, map[string]any{
+			"policy": req.Policy, "event": req.EventKind, "action": req.Action, "client": req.Client,
+			"hash": req.TorrentHash, "name": req.TorrentName, "host": req.Host, "quorum": req.Quorum,
+			"expires_at": req.ExpiresAt.UTC(), "stopped": stopErr == nil,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	log.Info().Str("request_id", req.ID).Time("expires_at", req.ExpiresAt).Msg("Approval request opened")
+	s.postCard(ctx, req)
+	s.poke()
+	return nil
+}
+
+// actionFor names what a request for an event asks permission for.
+func actionFor(kind torrent.EventKind) string {
+	if kind == torrent.EventAdded {
+		return "add"
+	}
+	return string(kind)
+}
+
+func (s *Service) postCard(ctx context.Context, req *store.Request) {
+	log := zerolog.Ctx(ctx).With().Str("request_id", req.ID).Logger()
+	roomID, eventID, err := s.notifier.PostCard(ctx, req)
+	if err != nil {
+		log.Error().Err(err).Msg("Posting card failed; will retry")
+		return
+	}
+	if err = s.store.SetCard(ctx, req.ID, roomID, eventID); err != nil {
+		log.Error().Err(err).Msg("Recording card failed")
+		return
+	}
+	req.CardRoom, req.CardEvent = roomID, eventID
+}
+
+// poke wakes the run loop to look at requests now.
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run enforces expiry, executes decided requests and posts missing cards until ctx ends. It
+// first finishes whatever a previous run left half-done.
+func (s *Service) Run(ctx context.Context) error {
+	log := zerolog.Ctx(ctx).With().Str("component", "approval").Logger()
+	ctx = log.WithContext(ctx)
+	for {
+		next := s.tick(ctx)
+		wait := time.Until(next)
+		if wait < 0 {
+			wait = 0
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-s.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// tick does one round of housekeeping and returns when the next one is due.
+func (s *Service) tick(ctx context.Context) time.Time {
+	log := zerolog.Ctx(ctx)
+	next := s.now().Add(30 * time.Second)
+	pending, err := s.store.ListRequests(ctx, StatePending)
+	if err != nil {
+		log.Error().Err(err).Msg("Listing pending requests failed")
+		return s.now().Add(time.Second)
+	}
+	for _, req := range pending {
+		if !s.now().Before(req.ExpiresAt) {
+			s.expire(ctx, req)
+			continue
+		}
+		if req.CardEvent == "" {
+			s.postCard(ctx, req)
+			if req.CardEvent == "" {
+				next = minTime(next, s.now().Add(5*time.Second))
+			}
+		}
+		next = minTime(next, req.ExpiresAt)
+	}
+	decided, err := s.store.ListRequests(ctx, append(decidedStates, StateExecuting)...)
+	if err != nil {
+		log.Error().Err(err).Msg("Listing decided requests failed")
+		return s.now().Add(time.Second)
+	}
+	for _, req := range decided {
+		if err := s.execute(ctx, req); err != nil {
+			log.Error().Err(err).Str("request_id", req.ID).Msg("Executing decision failed; will retry")
+			next = minTime(next, s.now().Add(5*time.Second))
+		}
+	}
+	return next
+}
+
+func (s *Service) expire(ctx context.Context, req *store.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	err := s.store.Txn(ctx, func(ctx context.Context) error {
+		ok, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
+			From: []string{StatePending}, To: StateExpired, Decision: StateExpired, Outcome: req.OnExpiry, DecidedAt: now,
+		})
+		if err != nil || !ok {
+			return err
+		}
+		return s.store.AppendAudit(ctx, "request_expired", req.ID, map[string]any{"outcome": req.OnExpiry})
+	})
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Str("request_id", req.ID).Msg("Expiring request failed")
+		return
+	}
+	zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Msg("Approval request expired")
+}
+
+// Get returns a request and its votes.
+func (s *Service) Get(ctx context.Context, id string) (*store.Request, []*store.Vote, error) {
+	req, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	votes, err := s.store.ListVotes(ctx, id)
+	return req, votes, err
+}
+
+// ErrUnknownRequest is returned for a vote on a request seedgate does not know.
+var ErrUnknownRequest = errors.New("unknown request")
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

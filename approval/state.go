@@ -1,0 +1,35 @@
+package approval
+
+// Request states. A request moves pending -> approved|denied|expired -> executing -> done|failed
+// and never back; every move is a compare-and-set in the store.
+const (
+	StatePending   = "pending"
+	StateApproved  = "approved"
+	StateDenied    = "denied"
+	StateExpired   = "expired"
+	StateExecuting = "executing"
+	StateDone      = "done"
+	StateFailed    = "failed"
+)
+
+// Decisions a vote can carry.
+const (
+	DecisionApprove = "approve"
+	DecisionDeny    = "deny"
+)
+
+// Assurance levels: how much a vote proves (see design.md).
+const (
+	AssuranceHomeserver = "homeserver"
+	AssuranceDevice     = "device"
+	AssuranceSignature  = "signature"
+)
+
+// decidedStates are those whose action has not run yet.
+var decidedStates = []string{StateApproved, StateDenied, StateExpired}
+
+// IsFinal reports whether a request has reached the end of its life.
+func IsFinal(state string) bool { return state == StateDone || state == StateFailed }
+
+// IsOpen reports whether a request still takes votes.
+func IsOpen(state string) bool { return state == StatePending }

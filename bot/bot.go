@@ -1,0 +1,220 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/appservice"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/config"
+	sgcrypto "github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/store"
+)
+
+// Bot is the appservice's bot user with its encrypted device.
+type Bot struct {
+	cfg       *config.Config
+	reg       *appservice.Registration
+	store     *store.Store
+	approvals *approval.Service
+
+	as      *appservice.AppService
+	server  *http.Server
+	client  *mautrix.Client
+	crypto  *cryptohelper.CryptoHelper
+	roomID  id.RoomID
+	started time.Time
+	members map[id.UserID]bool // approvers and observers: everyone the room invites
+}
+
+var _ approval.Notifier = (*Bot)(nil)
+
+// New returns a bot; Start brings it up.
+func New(cfg *config.Config, reg *appservice.Registration, st *store.Store, svc *approval.Service) *Bot {
+	members := map[id.UserID]bool{}
+	for _, a := range cfg.Approvers {
+		for _, m := range a.MatrixIDs {
+			members[id.UserID(m)] = true
+		}
+	}
+	for _, m := range cfg.Matrix.Observers {
+		members[id.UserID(m)] = true
+	}
+	return &Bot{cfg: cfg, reg: reg, store: st, approvals: svc, members: members}
+}
+
+// UserID is the bot's Matrix user id.
+func (b *Bot) UserID() id.UserID {
+	return id.NewUserID(b.reg.SenderLocalpart, b.cfg.Homeserver.Domain)
+}
+
+// RoomID is the approvals room, known after Start.
+func (b *Bot) RoomID() id.RoomID { return b.roomID }
+
+// Start listens for the homeserver's transactions, logs the bot's device in, sets up its
+// encryption and the approvals room. An error here names the config key to fix.
+func (b *Bot) Start(ctx context.Context) error {
+	log := zerolog.Ctx(ctx).With().Str("component", "bot").Logger()
+	ctx = log.WithContext(ctx)
+	b.started = time.Now()
+	if err := b.checkHomeserver(ctx); err != nil {
+		return err
+	}
+	if err := b.startAppservice(ctx); err != nil {
+		return err
+	}
+	if err := b.login(ctx); err != nil {
+		return err
+	}
+	if err := b.ensureRoom(ctx); err != nil {
+		return err
+	}
+	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
+		Stringer("room_id", b.roomID).Msg("Bot ready")
+	return nil
+}
+
+// checkHomeserver asks the homeserver for its versions once, without the retries the Matrix
+// client would otherwise make, so a wrong address fails start-up at once and says so.
+func (b *Bot) checkHomeserver(ctx context.Context) error {
+	cli, err := mautrix.NewClient(b.cfg.Homeserver.Address, "", "")
+	if err != nil {
+		return fmt.Errorf("homeserver.address: %w", err)
+	}
+	cli.DefaultHTTPRetries = 0
+	cli.Log = *zerolog.Ctx(ctx)
+	probeCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err = cli.Versions(probeCtx); err != nil {
+		return fmt.Errorf("homeserver.address is unreachable or not a Matrix homeserver (%s): %w", b.cfg.Homeserver.Address, err)
+	}
+	return nil
+}
+
+func (b *Bot) startAppservice(ctx context.Context) error {
+	host, portStr, err := net.SplitHostPort(b.cfg.Appservice.Listen)
+	if err != nil {
+		return fmt.Errorf("appservice.listen: %q is not host:port: %w", b.cfg.Appservice.Listen, err)
+	}
+	port, _ := strconv.ParseUint(portStr, 10, 16)
+	b.as, err = appservice.CreateFull(appservice.CreateOpts{
+		Registration:     b.reg,
+		HomeserverDomain: b.cfg.Homeserver.Domain,
+		HomeserverURL:    b.cfg.Homeserver.Address,
+		HostConfig:       appservice.HostConfig{Hostname: host, Port: uint16(port)},
+	})
+	if err != nil {
+		return fmt.Errorf("appservice: %w", err)
+	}
+	b.as.Log = zerolog.Ctx(ctx).With().Str("component", "appservice").Logger()
+	listener, err := net.Listen("tcp", b.cfg.Appservice.Listen)
+	if err != nil {
+		return fmt.Errorf("appservice.listen: %w", err)
+	}
+	b.server = &http.Server{Handler: b.as.Router, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() {
+		if err := b.server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("Appservice listener stopped")
+		}
+	}()
+	// Room events reach the bot through its /sync loop (which also carries the to-device
+	// messages its encryption needs on Dendrite); transactions are acknowledged and drained.
+	ep := appservice.NewEventProcessor(b.as)
+	go ep.Start(ctx)
+	b.as.Ready = true
+	return nil
+}
+
+func (b *Bot) login(ctx context.Context) error {
+	log := zerolog.Ctx(ctx)
+	if err := b.as.BotIntent().EnsureRegistered(ctx); err != nil {
+		return explainHomeserverError("registering the bot user", err)
+	}
+	pickleKey, err := sgcrypto.LoadOrCreateSecret(filepath.Join(b.cfg.Database.KeysDir, "pickle.key"), 32)
+	if err != nil {
+		return fmt.Errorf("database.keys_dir: %w", err)
+	}
+	cli, err := mautrix.NewClient(b.cfg.Homeserver.Address, b.UserID(), b.reg.AppToken)
+	if err != nil {
+		return fmt.Errorf("homeserver.address: %w", err)
+	}
+	cli.Log = log.With().Str("component", "matrix").Logger()
+	helper, err := cryptohelper.NewCryptoHelper(cli, pickleKey, b.store.DB)
+	if err != nil {
+		return fmt.Errorf("bot: encryption: %w", err)
+	}
+	helper.LoginAs = &mautrix.ReqLogin{
+		Type:                     mautrix.AuthTypeAppservice,
+		Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: b.reg.SenderLocalpart},
+		InitialDeviceDisplayName: b.cfg.Appservice.BotDisplayname,
+	}
+	helper.DecryptErrorCallback = func(evt *event.Event, err error) {
+		log.Warn().Err(err).Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Msg("Could not decrypt event")
+	}
+	if err = helper.Init(ctx); err != nil {
+		return explainHomeserverError("setting up the bot's encrypted device", err)
+	}
+	cli.Crypto = helper
+	b.client, b.crypto = cli, helper
+	if err = cli.SetDisplayName(ctx, b.cfg.Appservice.BotDisplayname); err != nil {
+		log.Warn().Err(err).Msg("Setting the bot's display name failed")
+	}
+	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
+	syncer.OnEventType(event.EventReaction, b.onReaction)
+	return nil
+}
+
+// explainHomeserverError turns the homeserver's answers at start-up into the config key to fix.
+func explainHomeserverError(doing string, err error) error {
+	var httpErr mautrix.HTTPError
+	switch {
+	case errors.Is(err, mautrix.MUnknownToken):
+		return fmt.Errorf("%s: the homeserver does not accept the as_token: is appservice.registration the file the homeserver loads? %w", doing, err)
+	case errors.As(err, &httpErr) && httpErr.Response == nil:
+		return fmt.Errorf("%s: homeserver.address is unreachable: %w", doing, err)
+	default:
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+}
+
+// Run runs the bot's /sync loop until ctx ends, retrying with back-off when the homeserver is
+// away.
+func (b *Bot) Run(ctx context.Context) error {
+	log := zerolog.Ctx(ctx).With().Str("component", "bot").Logger()
+	ctx = log.WithContext(ctx)
+	backoff := time.Second
+	for {
+		err := b.client.SyncWithContext(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Warn().Err(err).Dur("retry_in", backoff).Msg("Sync stopped; restarting")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+// Close stops the appservice listener.
+func (b *Bot) Close() {
+	if b.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = b.server.Shutdown(ctx)
+	}
+}

@@ -1,0 +1,95 @@
+package bot
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/store"
+)
+
+func TestGeneratedRegistration(t *testing.T) {
+	cfg := &config.Config{Homeserver: config.Homeserver{Domain: "example.org"}, Appservice: config.Appservice{
+		ID: "seedgate", PublicURL: "http://127.0.0.1:29340", BotPrefix: "seedgate_", PuppetPrefix: "seedgate_puppet_"}}
+	a, b := GenerateRegistration(cfg), GenerateRegistration(cfg)
+	if a.AppToken == b.AppToken || a.ServerToken == b.ServerToken || a.SenderLocalpart == b.SenderLocalpart {
+		t.Fatal("two registrations share tokens or bot localpart")
+	}
+	if !regexp.MustCompile(`^seedgate_[a-z0-9]{8}$`).MatchString(a.SenderLocalpart) {
+		t.Fatalf("bot localpart %q lacks a random suffix", a.SenderLocalpart)
+	}
+	bot, puppet := a.Namespaces.UserIDs[0], a.Namespaces.UserIDs[1]
+	for _, ns := range []string{bot.Regex, puppet.Regex} {
+		if !strings.HasPrefix(ns, "^") || !strings.HasSuffix(ns, "$") {
+			t.Errorf("namespace %q is not anchored", ns)
+		}
+	}
+	if !bot.Exclusive || !puppet.Exclusive {
+		t.Error("namespaces must be exclusive")
+	}
+	re := regexp.MustCompile(puppet.Regex)
+	if !re.MatchString("@seedgate_puppet_x:example.org") || re.MatchString("@seedgate_puppet_x:example.org.evil") || re.MatchString("@xseedgate_puppet_x:example.org") {
+		t.Errorf("puppet namespace %q matches the wrong users", puppet.Regex)
+	}
+	path := filepath.Join(t.TempDir(), "reg.yaml")
+	if err := a.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadRegistration(path); err != nil {
+		t.Fatalf("generated registration refused: %v", err)
+	}
+}
+
+func TestTemplateRegistrationIsRefused(t *testing.T) {
+	_, err := LoadRegistration(filepath.Join("..", "registration.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "placeholder") || !strings.Contains(err.Error(), "seedgate -g") {
+		t.Fatalf("template registration: %v", err)
+	}
+	if strings.Contains(err.Error(), "CHANGE_ME_GENERATE") {
+		t.Fatal("error message quotes the token")
+	}
+}
+
+func TestDecisionForKey(t *testing.T) {
+	for key, want := range map[string]string{"✅": "approve", "✅\ufe0f": "approve", "❌": "deny", "❌\ufe0f": "deny", "👍": "", "": ""} {
+		got, _ := decisionForKey(key)
+		if got != want {
+			t.Errorf("decisionForKey(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+func TestCardShowsWhatIsAskedAndEscapesNames(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	req := &store.Request{
+		ID: "req1", Action: "add", Client: "box", Host: "seedbox", TorrentName: `<script>alert(1)</script>`,
+		TorrentHash: "abcdef", TorrentSize: 3 << 30, Policy: "new-torrents", Quorum: 2, MatchCode: "7KQ-X3P",
+		State: approval.StatePending, ExpiresAt: now.Add(9*time.Minute + 30*time.Second),
+	}
+	votes := []*store.Vote{{Person: "alice", Decision: "approve", Counted: true}}
+	c := renderCard(req, votes, []id.UserID{"@alice:hs", "@bob:hs"}, now)
+	for _, want := range []string{"Approval needed", "box on seedbox", "3.0 GiB", "abcdef", "1 of 2", "7KQ-X3P", "in 10 min", "@bob:hs"} {
+		if !strings.Contains(c.Body, want) {
+			t.Errorf("plain body lacks %q:\n%s", want, c.Body)
+		}
+	}
+	if strings.Contains(c.FormattedBody, "<script>") {
+		t.Fatalf("HTML body does not escape the torrent name:\n%s", c.FormattedBody)
+	}
+	if len(c.Mentions.UserIDs) != 2 {
+		t.Errorf("approvers not mentioned: %+v", c.Mentions)
+	}
+	req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = approval.StateDone, approval.StateDenied, "bob", "remove", now
+	c = renderCard(req, votes, nil, now)
+	for _, want := range []string{"❌ Denied", "by bob", "torrent removed"} {
+		if !strings.Contains(c.Body, want) {
+			t.Errorf("decided card lacks %q:\n%s", want, c.Body)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/store"
+	"github.com/seedgate/seedgate/torrent"
+)
+
+const (
+	reactApprove = "✅"
+	reactDeny    = "❌"
+)
+
+// requestField carries the request's identity in each card, so clients and tools can find it
+// without parsing text.
+const requestField = "org.seedgate.request"
+
+// cardLine is one labelled line of a card, rendered in both bodies.
+type cardLine struct{ label, value string }
+
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// timeLeft says a duration the way a person would: "10 min", "45 s".
+func timeLeft(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d s", max(0, int(d.Seconds())))
+	}
+	return fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
+}
+
+func describeOutcome(outcome string) string {
+	switch outcome {
+	case "resume":
+		return "torrent resumed"
+	case "remove":
+		return "torrent removed"
+	case "remove_with_data":
+		return "torrent and its data removed"
+	case "keep_stopped":
+		return "torrent left stopped"
+	}
+	return outcome
+}
+
+// renderCard draws a request as it stands: the question while pending, the verdict after.
+func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, now time.Time) *event.MessageEventContent {
+	t := approval.Tally(votes)
+	var headline string
+	switch req.State {
+	case approval.StatePending:
+		headline = fmt.Sprintf("🔒 Approval needed: %s torrent “%s”", req.Action, req.TorrentName)
+	case approval.StateApproved, approval.StateDenied, approval.StateExpired, approval.StateExecuting:
+		headline = fmt.Sprintf("⏳ %s: %s torrent “%s” — carrying out", strings.ToUpper(req.State[:1])+req.State[1:], req.Action, req.TorrentName)
+	default:
+		verdict := map[string]string{approval.StateApproved: "✅ Approved", approval.StateDenied: "❌ Denied", approval.StateExpired: "⌛ Expired"}[req.Decision]
+		headline = fmt.Sprintf("%s: %s torrent “%s”", verdict, req.Action, req.TorrentName)
+	}
+	lines := []cardLine{
+		{"Client", fmt.Sprintf("%s on %s", req.Client, req.Host)},
+		{"Size", humanSize(req.TorrentSize)},
+		{"Hash", req.TorrentHash},
+		{"Policy", req.Policy},
+		{"Approvals", fmt.Sprintf("%d of %d", t.Approvals, req.Quorum)},
+		{"Match code", req.MatchCode},
+	}
+	if approval.IsOpen(req.State) {
+		lines = append(lines, cardLine{"Expires", fmt.Sprintf("%s UTC (in %s)", req.ExpiresAt.UTC().Format("15:04:05"), timeLeft(req.ExpiresAt.Sub(now)))})
+	} else {
+		by := req.DecidedBy
+		if by == "" {
+			by = "nobody (timed out)"
+		}
+		lines = append(lines,
+			cardLine{"Decided", fmt.Sprintf("by %s at %s UTC", by, req.DecidedAt.UTC().Format("2006-01-02 15:04:05"))},
+			cardLine{"Outcome", describeOutcome(req.Outcome)})
+		if req.Error != "" {
+			lines = append(lines, cardLine{"Error", req.Error})
+		}
+	}
+	lines = append(lines, cardLine{"Request", req.ID})
+
+	var plain, rich strings.Builder
+	plain.WriteString(headline + "\n")
+	rich.WriteString("<p><strong>" + html.EscapeString(headline) + "</strong></p><ul>")
+	for _, l := range lines {
+		fmt.Fprintf(&plain, "%s: %s\n", l.label, l.value)
+		value := html.EscapeString(l.value)
+		if l.label == "Hash" || l.label == "Match code" || l.label == "Request" {
+			value = "<code>" + value + "</code>"
+		}
+		fmt.Fprintf(&rich, "<li><strong>%s:</strong> %s</li>", html.EscapeString(l.label), value)
+	}
+	rich.WriteString("</ul>")
+	if approval.IsOpen(req.State) {
+		mentions := make([]string, 0, len(approvers))
+		richMentions := make([]string, 0, len(approvers))
+		for _, u := range approvers {
+			mentions = append(mentions, u.String())
+			richMentions = append(richMentions, fmt.Sprintf(`<a href="%s">%s</a>`, u.URI().MatrixToURL(), html.EscapeString(u.String())))
+		}
+		ask := fmt.Sprintf("React %s to approve or %s to deny.", reactApprove, reactDeny)
+		fmt.Fprintf(&plain, "%s %s", strings.Join(mentions, " "), ask)
+		fmt.Fprintf(&rich, "<p>%s %s</p>", strings.Join(richMentions, " "), html.EscapeString(ask))
+	}
+	return &event.MessageEventContent{
+		MsgType:       event.MsgText,
+		Body:          strings.TrimRight(plain.String(), "\n"),
+		Format:        event.FormatHTML,
+		FormattedBody: rich.String(),
+		Mentions:      &event.Mentions{UserIDs: approvers},
+	}
+}
+
+func requestInfo(req *store.Request) map[string]any {
+	return map[string]any{"id": req.ID, "state": req.State, "hash": req.TorrentHash, "client": req.Client, "action": req.Action}
+}
+
+func (b *Bot) approverIDs() []id.UserID {
+	var out []id.UserID
+	for _, a := range b.cfg.Approvers {
+		for _, m := range a.MatrixIDs {
+			out = append(out, id.UserID(m))
+		}
+	}
+	return out
+}
+
+// PostCard sends a request's card into the approvals room and seeds the vote reactions.
+func (b *Bot) PostCard(ctx context.Context, req *store.Request) (string, string, error) {
+	content := renderCard(req, nil, b.approverIDs(), time.Now())
+	resp, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.Content{
+		Parsed: content, Raw: map[string]any{requestField: requestInfo(req)},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
+	}
+	for _, key := range []string{reactApprove, reactDeny} {
+		if _, err = b.client.SendReaction(ctx, b.roomID, resp.EventID, key); err != nil {
+			return b.roomID.String(), resp.EventID.String(), fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
+		}
+	}
+	return b.roomID.String(), resp.EventID.String(), nil
+}
+
+// UpdateCard edits a request's card to show its current state.
+func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error {
+	if req.CardEvent == "" {
+		return nil
+	}
+	content := renderCard(req, votes, b.approverIDs(), time.Now())
+	content.SetEdit(id.EventID(req.CardEvent))
+	_, err := b.client.SendMessageEvent(ctx, id.RoomID(req.CardRoom), event.EventMessage, &event.Content{
+		Parsed: content, Raw: map[string]any{requestField: requestInfo(req)},
+	})
+	if err != nil {
+		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)
+	}
+	return nil
+}
+
+// Announce posts a notice for an event a policy only announces.
+func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) error {
+	body := fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, %s) on %s [policy %s]", evt.Kind, evt.Torrent.Name,
+		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
+	_, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: body})
+	if err != nil {
+		return fmt.Errorf("bot: announce %s: %w", evt.Kind, err)
+	}
+	return nil
+}
+
+// replyInThread answers a vote under its card.
+func (b *Bot) replyInThread(ctx context.Context, cardEvent id.EventID, text string) error {
+	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}
+	content.RelatesTo = (&event.RelatesTo{}).SetThread(cardEvent, cardEvent)
+	_, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, content)
+	return err
+}

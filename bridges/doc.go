@@ -1,0 +1,6 @@
+// Package bridges will carry cards to people away from Element — Signal through signal-cli, RCS
+// through Twilio and Google RBM — through a durable outbox, and bring their signed replies back.
+//
+// Couriers are untrusted: they only ever see sealed blobs, and what they bring back counts only
+// when it carries a valid signature by an enrolled device key.
+package bridges

@@ -1,0 +1,89 @@
+// Command seedgate is the out-of-band approval gateway for torrent clients.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	seedgate "github.com/seedgate/seedgate"
+	"github.com/seedgate/seedgate/bot"
+	"github.com/seedgate/seedgate/config"
+)
+
+// Set with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+const usage = `seedgate — out-of-band approvals for torrent clients over Matrix
+
+Usage:
+  seedgate -e PATH                      write the example configuration to PATH
+  seedgate -g -c CONFIG -r REGISTRATION generate the appservice registration
+  seedgate [-c CONFIG]                  run
+  seedgate audit verify|export [-c CONFIG]
+  seedgate -v                           print the version
+
+Flags:
+`
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "audit" {
+		os.Exit(runAudit(os.Args[2:]))
+	}
+	flags := flag.NewFlagSet("seedgate", flag.ContinueOnError)
+	flags.Usage = func() { fmt.Fprint(os.Stderr, usage); flags.PrintDefaults() }
+	configPath := flags.String("c", "config.yaml", "configuration file")
+	examplePath := flags.String("e", "", "write the example configuration here and exit")
+	generate := flags.Bool("g", false, "generate the appservice registration and exit")
+	registrationPath := flags.String("r", "", "registration file to write with -g (default: appservice.registration from the config)")
+	showVersion := flags.Bool("v", false, "print the version and exit")
+	if err := flags.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	switch {
+	case *showVersion:
+		fmt.Printf("seedgate %s (%s)\n", version, commit)
+	case *examplePath != "":
+		os.Exit(writeExample(*examplePath))
+	case *generate:
+		os.Exit(generateRegistration(*configPath, *registrationPath))
+	default:
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		os.Exit(run(ctx, *configPath))
+	}
+}
+
+func writeExample(path string) int {
+	if err := os.WriteFile(path, seedgate.ExampleConfig, 0o600); err != nil {
+		fmt.Fprintf(os.Stderr, "seedgate: writing example config: %v\n", err)
+		return 1
+	}
+	fmt.Printf("Wrote %s. Edit it, then run: seedgate -g -c %s -r registration.yaml\n", path, path)
+	return 0
+}
+
+func generateRegistration(configPath, registrationPath string) int {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "seedgate: %v\n", err)
+		return 2
+	}
+	if registrationPath == "" {
+		registrationPath = cfg.Appservice.Registration
+	}
+	reg := bot.GenerateRegistration(cfg)
+	if err = reg.Save(registrationPath); err != nil {
+		fmt.Fprintf(os.Stderr, "seedgate: writing registration: %v\n", err)
+		return 1
+	}
+	fmt.Printf("Wrote %s (bot @%s:%s). Add it to your homeserver's appservice config files, restart the homeserver, then start seedgate with appservice.registration: %s\n",
+		registrationPath, reg.SenderLocalpart, cfg.Homeserver.Domain, registrationPath)
+	return 0
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/bot"
+	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/store"
+	"github.com/seedgate/seedgate/torrent"
+)
+
+// run wires the parts and runs them until ctx ends. Everything that can be checked is checked
+// before anything starts, and a failure names its config key.
+func run(ctx context.Context, configPath string) int {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "seedgate: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg.Logging)
+	ctx = log.WithContext(ctx)
+	fail := func(msg string, err error) int {
+		log.Error().Err(err).Msg(msg)
+		return 1
+	}
+	reg, err := bot.LoadRegistration(cfg.Appservice.Registration)
+	if err != nil {
+		return fail("Invalid appservice registration", err)
+	}
+	st, err := store.OpenSQLite(ctx, cfg.Database.Path)
+	if err != nil {
+		return fail("Opening the database failed (database.path)", err)
+	}
+	defer st.Close()
+
+	clients := map[string]torrent.Client{}
+	for i, tc := range cfg.TorrentClients {
+		client, err := newClient(tc)
+		if err != nil {
+			return fail("Invalid torrent client", fmt.Errorf("torrent_clients[%d]: %w", i, err))
+		}
+		if err = client.Connect(ctx); err != nil {
+			return fail("Torrent client check failed", explainClientError(i, err))
+		}
+		log.Info().Str("client", tc.Name).Str("version", client.Version()).Msg("Torrent client reachable")
+		clients[tc.Name] = client
+	}
+
+	svc := approval.NewService(cfg, st, clients)
+	b := bot.New(cfg, reg, st, svc)
+	svc.SetNotifier(b)
+	if err = b.Start(ctx); err != nil {
+		return fail("Matrix start-up failed", err)
+	}
+	defer b.Close()
+
+	var wg sync.WaitGroup
+	runPart := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				zerolog.Ctx(ctx).Error().Err(err).Str("part", name).Msg("Part stopped")
+			}
+		}()
+	}
+	runPart("bot", b.Run)
+	runPart("approvals", svc.Run)
+	for _, tc := range cfg.TorrentClients {
+		w := &torrent.Watcher{Client: clients[tc.Name], Store: st, Interval: tc.PollInterval.D(), Handle: svc.HandleEvent}
+		runPart("watcher "+tc.Name, w.Run)
+	}
+	log.Info().Str("version", version).Msg("seedgate running")
+	<-ctx.Done()
+	log.Info().Msg("Shutting down")
+	wg.Wait()
+	return 0
+}
+
+func newClient(tc config.TorrentClient) (torrent.Client, error) {
+	switch tc.Type {
+	case "qbittorrent":
+		return torrent.NewQBittorrent(tc.Name, tc.URL, tc.Username, tc.Password.Value())
+	}
+	return nil, fmt.Errorf("type %q is not supported", tc.Type)
+}
+
+func explainClientError(i int, err error) error {
+	switch {
+	case errors.Is(err, torrent.ErrAuth):
+		return fmt.Errorf("torrent_clients[%d].password (or .username) is wrong: %w", i, err)
+	case errors.Is(err, torrent.ErrBanned):
+		return fmt.Errorf("torrent_clients[%d]: %w (wait, or restart the client, then fix the password)", i, err)
+	default:
+		return fmt.Errorf("torrent_clients[%d].url: client unreachable: %w", i, err)
+	}
+}

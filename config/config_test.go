@@ -1,0 +1,107 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	seedgate "github.com/seedgate/seedgate"
+)
+
+const validConfig = `
+homeserver: {address: "http://127.0.0.1:8008", domain: example.org}
+approvers:
+  - {name: alice, matrix_ids: ["@alice:example.org"]}
+  - {name: bob, matrix_ids: ["@bob:example.org", "@bob:other.org"]}
+torrent_clients:
+  - {name: box, type: qbittorrent, url: "http://127.0.0.1:8080", password: hunter2}
+policies:
+  - {name: p, events: [added], quorum: 2}
+`
+
+func TestValidConfigGetsDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(validConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Policies[0]
+	if p.TTL.D() != MaxSafeTTL || p.OnApprove != ActionResume || p.OnDeny != ActionRemove || p.Outcome != OutcomeHold {
+		t.Errorf("policy defaults not applied: %+v", p)
+	}
+	if cfg.TorrentClients[0].PollInterval.D().Seconds() != 1 || cfg.Appservice.Listen != "127.0.0.1:29340" {
+		t.Errorf("defaults not applied: %+v %+v", cfg.TorrentClients[0], cfg.Appservice)
+	}
+	if a, ok := cfg.ApproverByMatrixID("@bob:other.org"); !ok || a.Name != "bob" {
+		t.Errorf("second Matrix id of bob not found: %v %v", a, ok)
+	}
+}
+
+func TestConfigMistakesNameTheirKey(t *testing.T) {
+	cases := []struct {
+		name, change, want string
+	}{
+		{"unknown key", "homeserver: {address: \"http://x\", domain: d, adress: y}", "homeserver.adress: unknown key (line"},
+		{"unknown nested key", "policies:\n  - {name: p, events: [added], quorom: 1}", "policies[0].quorom: unknown key"},
+		{"bad duration", "policies:\n  - {name: p, events: [added], ttl: ten}", `bad duration "ten"`},
+		{"ttl too long", "policies:\n  - {name: p, events: [added], ttl: 1h}", "policies[0].ttl: 1h0m0s is longer than 10m0s"},
+		{"missing secret", "torrent_clients:\n  - {name: box, type: qbittorrent, url: \"http://127.0.0.1:8080\"}", "torrent_clients[0].password: missing secret"},
+		{"bad matrix id", "approvers:\n  - {name: a, matrix_ids: [alice]}", `approvers[0].matrix_ids[0]: "alice" is not a Matrix user id`},
+		{"bad client type", "torrent_clients:\n  - {name: box, type: utorrent, url: \"http://x\", password: p}", `torrent_clients[0].type: "utorrent" is not one of`},
+		{"quorum too high", "policies:\n  - {name: p, events: [added], quorum: 3}", "policies[0].quorum: 3 must be between 1 and the number of approvers (2)"},
+		{"bad action", "policies:\n  - {name: p, events: [added], on_deny: explode}", `policies[0].on_deny: "explode" is not one of`},
+		{"bad url", "homeserver: {address: \"ftp://x\", domain: d}", `homeserver.address: "ftp://x" is not an http(s) URL`},
+		{"missing password file", "torrent_clients:\n  - {name: box, type: qbittorrent, url: \"http://x\", password_file: /nonexistent/pw}", "torrent_clients[0].password_file:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(replaceSection(validConfig, tc.change)))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	cfg, err := Parse([]byte(validConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{cfg.TorrentClients[0].Password.String(), fmt.Sprintf("%v %+v", cfg.TorrentClients[0], cfg.TorrentClients[0])} {
+		if strings.Contains(s, "hunter2") {
+			t.Fatalf("secret printed: %s", s)
+		}
+	}
+}
+
+// TestExampleConfigIsValid keeps config.example.yaml honest: with its one blank secret filled
+// in, it must load.
+func TestExampleConfigIsValid(t *testing.T) {
+	example := strings.Replace(string(seedgate.ExampleConfig), `password: ""`, `password: "x"`, 1)
+	if _, err := Parse([]byte(example)); err != nil {
+		t.Fatalf("example config does not load: %v", err)
+	}
+	if _, err := Parse(seedgate.ExampleConfig); err == nil || !strings.Contains(err.Error(), "missing secret") {
+		t.Fatalf("example config without a password should be refused for the missing secret, got %v", err)
+	}
+}
+
+// replaceSection swaps the top-level section that change starts with.
+func replaceSection(base, change string) string {
+	key, _, _ := strings.Cut(change, ":")
+	var out []string
+	skipping := false
+	for _, line := range strings.Split(base, "\n") {
+		if strings.HasPrefix(line, key+":") {
+			skipping = true
+			out = append(out, change)
+			continue
+		}
+		if skipping && (strings.HasPrefix(line, " ") || line == "") {
+			continue
+		}
+		skipping = false
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}

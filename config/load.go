@@ -1,0 +1,68 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads, defaults and validates the configuration file at path. The error lists every
+// problem found, each with its key path.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes and validates configuration bytes.
+func Parse(raw []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %w", err)
+	}
+	if errs := unknownKeys(&root, reflect.TypeOf(Config{}), ""); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	cfg.applyDefaults()
+	if err := cfg.loadSecretFiles(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func (c *Config) loadSecretFiles() error {
+	var errs []error
+	for i := range c.TorrentClients {
+		tc := &c.TorrentClients[i]
+		if tc.PasswordFile == "" {
+			continue
+		}
+		data, err := os.ReadFile(tc.PasswordFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("torrent_clients[%d].password_file: %w", i, err))
+			continue
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		tc.Password = Secret(strings.TrimRight(first, "\r"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,177 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// Policy outcomes and the actions a decision can lead to.
+const (
+	OutcomeHold     = "hold"
+	OutcomeAnnounce = "announce"
+
+	ActionResume         = "resume"
+	ActionRemove         = "remove"
+	ActionRemoveWithData = "remove_with_data"
+	ActionKeepStopped    = "keep_stopped"
+
+	EventAdded = "added"
+)
+
+var (
+	validOutcomes  = []string{OutcomeHold, OutcomeAnnounce}
+	validActions   = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped}
+	validEvents    = []string{EventAdded}
+	validClients   = []string{"qbittorrent"}
+	validLogLevels = []string{"trace", "debug", "info", "warn", "error"}
+	validFormats   = []string{"json", "pretty"}
+)
+
+// Validate checks the whole configuration and returns every problem, each naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+	}
+	checkURL := func(path, value string) {
+		if value == "" {
+			bad(path, "required")
+			return
+		}
+		u, err := url.Parse(value)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(path, "%q is not an http(s) URL", value)
+		}
+	}
+	checkURL("homeserver.address", c.Homeserver.Address)
+	if c.Homeserver.Domain == "" {
+		bad("homeserver.domain", "required (the server name in user ids)")
+	}
+	checkURL("appservice.public_url", c.Appservice.PublicURL)
+	if c.Matrix.RoomID != "" && !strings.HasPrefix(c.Matrix.RoomID, "!") {
+		bad("matrix.room_id", "%q is not a room id (they start with !)", c.Matrix.RoomID)
+	}
+
+	for i, m := range c.Matrix.Observers {
+		if _, _, err := id.UserID(m).ParseAndValidateRelaxed(); err != nil || !strings.HasPrefix(m, "@") {
+			bad(fmt.Sprintf("matrix.observers[%d]", i), "%q is not a Matrix user id like @bob:example.org", m)
+		}
+	}
+	if len(c.Approvers) == 0 {
+		bad("approvers", "at least one approver is required")
+	}
+	names := map[string]bool{}
+	mxids := map[string]string{}
+	for i, a := range c.Approvers {
+		path := fmt.Sprintf("approvers[%d]", i)
+		if a.Name == "" {
+			bad(path+".name", "required")
+		} else if names[a.Name] {
+			bad(path+".name", "%q is used twice", a.Name)
+		}
+		names[a.Name] = true
+		if len(a.MatrixIDs) == 0 {
+			bad(path+".matrix_ids", "at least one Matrix user id is required")
+		}
+		for j, m := range a.MatrixIDs {
+			if _, _, err := id.UserID(m).ParseAndValidateRelaxed(); err != nil || !strings.HasPrefix(m, "@") {
+				bad(fmt.Sprintf("%s.matrix_ids[%d]", path, j), "%q is not a Matrix user id like @alice:example.org", m)
+			} else if other, dup := mxids[m]; dup {
+				bad(fmt.Sprintf("%s.matrix_ids[%d]", path, j), "%s already belongs to approver %q", m, other)
+			}
+			mxids[m] = a.Name
+		}
+	}
+
+	if len(c.TorrentClients) == 0 {
+		bad("torrent_clients", "at least one torrent client is required")
+	}
+	clientNames := map[string]bool{}
+	for i, tc := range c.TorrentClients {
+		path := fmt.Sprintf("torrent_clients[%d]", i)
+		if tc.Name == "" {
+			bad(path+".name", "required")
+		} else if clientNames[tc.Name] {
+			bad(path+".name", "%q is used twice", tc.Name)
+		}
+		clientNames[tc.Name] = true
+		if !slices.Contains(validClients, tc.Type) {
+			bad(path+".type", "%q is not one of %s", tc.Type, strings.Join(validClients, ", "))
+		}
+		checkURL(path+".url", tc.URL)
+		if tc.Password == "" {
+			bad(path+".password", "missing secret: set password or password_file")
+		}
+		if tc.PollInterval.D() < 100e6 {
+			bad(path+".poll_interval", "%s is too short (at least 100ms)", tc.PollInterval.D())
+		}
+	}
+
+	policyNames := map[string]bool{}
+	for i, p := range c.Policies {
+		path := fmt.Sprintf("policies[%d]", i)
+		if p.Name == "" {
+			bad(path+".name", "required")
+		} else if policyNames[p.Name] {
+			bad(path+".name", "%q is used twice", p.Name)
+		}
+		policyNames[p.Name] = true
+		if len(p.Events) == 0 {
+			bad(path+".events", "at least one event kind is required (%s)", strings.Join(validEvents, ", "))
+		}
+		for j, e := range p.Events {
+			if !slices.Contains(validEvents, e) {
+				bad(fmt.Sprintf("%s.events[%d]", path, j), "%q is not one of %s", e, strings.Join(validEvents, ", "))
+			}
+		}
+		if !slices.Contains(validOutcomes, p.Outcome) {
+			bad(path+".outcome", "%q is not one of %s", p.Outcome, strings.Join(validOutcomes, ", "))
+		}
+		if p.Quorum < 1 || p.Quorum > len(c.Approvers) {
+			bad(path+".quorum", "%d must be between 1 and the number of approvers (%d)", p.Quorum, len(c.Approvers))
+		}
+		if p.TTL.D() <= 0 {
+			bad(path+".ttl", "must be positive")
+		} else if p.TTL.D() > MaxSafeTTL && !p.AllowUnsafeTTL {
+			bad(path+".ttl", "%s is longer than %s; set allow_unsafe_ttl: true to allow it", p.TTL.D(), MaxSafeTTL)
+		}
+		for key, v := range map[string]string{"on_approve": p.OnApprove, "on_deny": p.OnDeny, "on_expiry": p.OnExpiry} {
+			if !slices.Contains(validActions, v) {
+				bad(path+"."+key, "%q is not one of %s", v, strings.Join(validActions, ", "))
+			}
+		}
+	}
+
+	if !slices.Contains(validLogLevels, c.Logging.Level) {
+		bad("logging.level", "%q is not one of %s", c.Logging.Level, strings.Join(validLogLevels, ", "))
+	}
+	if !slices.Contains(validFormats, c.Logging.Format) {
+		bad("logging.format", "%q is not one of %s", c.Logging.Format, strings.Join(validFormats, ", "))
+	}
+	return errors.Join(errs...)
+}
+
+// ApproverByMatrixID returns the approver a Matrix user id belongs to.
+func (c *Config) ApproverByMatrixID(userID string) (Approver, bool) {
+	for _, a := range c.Approvers {
+		if slices.Contains(a.MatrixIDs, userID) {
+			return a, true
+		}
+	}
+	return Approver{}, false
+}
+
+// PolicyFor returns the first policy that applies to an event kind.
+func (c *Config) PolicyFor(eventKind string) (Policy, bool) {
+	for _, p := range c.Policies {
+		if slices.Contains(p.Events, eventKind) {
+			return p, true
+		}
+	}
+	return Policy{}, false
+}

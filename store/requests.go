@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned when a row asked for by its key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Request is one approval request as stored. The approval package owns what its fields mean.
+type Request struct {
+	ID          string
+	Policy      string
+	EventKind   string
+	Action      string
+	Client      string
+	TorrentHash string
+	TorrentName string
+	TorrentSize int64
+	Host        string
+	MatchCode   string
+	Quorum      int
+	OnApprove   string
+	OnDeny      string
+	OnExpiry    string
+	State       string
+	Decision    string
+	DecidedBy   string
+	Outcome     string
+	Error       string
+	CardRoom    string
+	CardEvent   string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	DecidedAt   time.Time
+	FinishedAt  time.Time
+}
+
+const requestColumns = `id, policy, event_kind, action, client, torrent_hash, torrent_name, torrent_size,
+	host, match_code, quorum, on_approve, on_deny, on_expiry, state, decision, decided_by, outcome, error,
+	card_room, card_event, created_at, expires_at, decided_at, finished_at`
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanRequest(row rowScanner) (*Request, error) {
+	var r Request
+	var created, expires, decided, finished int64
+	err := row.Scan(&r.ID, &r.Policy, &r.EventKind, &r.Action, &r.Client, &r.TorrentHash, &r.TorrentName,
+		&r.TorrentSize, &r.Host, &r.MatchCode, &r.Quorum, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
+		&r.Decision, &r.DecidedBy, &r.Outcome, &r.Error, &r.CardRoom, &r.CardEvent,
+		&created, &expires, &decided, &finished)
+	if err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.ExpiresAt = fromMillis(created), fromMillis(expires)
+	r.DecidedAt, r.FinishedAt = fromMillis(decided), fromMillis(finished)
+	return &r, nil
+}
+
+// InsertRequest stores a new request.
+func (s *Store) InsertRequest(ctx context.Context, r *Request) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO requests (`+requestColumns+`) VALUES
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+		r.ID, r.Policy, r.EventKind, r.Action, r.Client, r.TorrentHash, r.TorrentName, r.TorrentSize,
+		r.Host, r.MatchCode, r.Quorum, r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
+		r.Outcome, r.Error, r.CardRoom, r.CardEvent,
+		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt))
+	if err != nil {
+		return fmt.Errorf("store: insert request %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// GetRequest returns the request with the given id, or ErrNotFound.
+func (s *Store) GetRequest(ctx context.Context, id string) (*Request, error) {
+	return s.getRequestWhere(ctx, "id=$1", id)
+}
+
+// GetRequestByCard returns the request whose card is the given Matrix event, or ErrNotFound.
+func (s *Store) GetRequestByCard(ctx context.Context, eventID string) (*Request, error) {
+	return s.getRequestWhere(ctx, "card_event=$1", eventID)
+}
+
+func (s *Store) getRequestWhere(ctx context.Context, where string, arg string) (*Request, error) {
+	r, err := scanRequest(s.db.QueryRow(ctx, "SELECT "+requestColumns+" FROM requests WHERE "+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: request %q: %w", arg, ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: get request %q: %w", arg, err)
+	}
+	return r, nil
+}
+
+// ListRequests returns the requests in any of the given states, oldest first.
+func (s *Store) ListRequests(ctx context.Context, states ...string) ([]*Request, error) {
+	placeholders := make([]string, len(states))
+	args := make([]any, len(states))
+	for i, st := range states {
+		placeholders[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = st
+	}
+	rows, err := s.db.Query(ctx, "SELECT "+requestColumns+" FROM requests WHERE state IN ("+
+		strings.Join(placeholders, ", ")+") ORDER BY created_at, id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list requests: %w", err)
+	}
+	defer rows.Close()
+	var out []*Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list requests: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Transition is a compare-and-set change of a request's state. Only the non-zero fields are written.
+type Transition struct {
+	From       []string
+	To         string
+	Decision   string
+	DecidedBy  string
+	Outcome    string
+	Error      string
+	DecidedAt  time.Time
+	FinishedAt time.Time
+}
+
+// TransitionRequest moves a request to t.To if it is in one of t.From, and reports whether it did.
+// This is the single point that makes decisions and actions happen once: two callers racing
+// for the same transition cannot both win.
+func (s *Store) TransitionRequest(ctx context.Context, id string, t Transition) (bool, error) {
+	set := []string{"state=$1"}
+	args := []any{t.To}
+	add := func(col string, v any) {
+		args = append(args, v)
+		set = append(set, fmt.Sprintf("%s=$%d", col, len(args)))
+	}
+	if t.Decision != "" {
+		add("decision", t.Decision)
+	}
+	if t.DecidedBy != "" {
+		add("decided_by", t.DecidedBy)
+	}
+	if t.Outcome != "" {
+		add("outcome", t.Outcome)
+	}
+	if t.Error != "" {
+		add("error", t.Error)
+	}
+	if !t.DecidedAt.IsZero() {
+		add("decided_at", millis(t.DecidedAt))
+	}
+	if !t.FinishedAt.IsZero() {
+		add("finished_at", millis(t.FinishedAt))
+	}
+	args = append(args, id)
+	where := fmt.Sprintf("id=$%d", len(args))
+	from := make([]string, len(t.From))
+	for i, st := range t.From {
+		args = append(args, st)
+		from[i] = fmt.Sprintf("$%d", len(args))
+	}
+	res, err := s.db.Exec(ctx, "UPDATE requests SET "+strings.Join(set, ", ")+" WHERE "+where+
+		" AND state IN ("+strings.Join(from, ", ")+")", args...)
+	if err != nil {
+		return false, fmt.Errorf("store: transition request %s to %s: %w", id, t.To, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: transition request %s to %s: %w", id, t.To, err)
+	}
+	return n == 1, nil
+}
+
+// SetCard records which Matrix event shows the request.
+func (s *Store) SetCard(ctx context.Context, id, roomID, eventID string) error {
+	_, err := s.db.Exec(ctx, "UPDATE requests SET card_room=$1, card_event=$2 WHERE id=$3", roomID, eventID, id)
+	if err != nil {
+		return fmt.Errorf("store: set card of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Txn runs fn in one database transaction; the store's methods called with the context fn
+// receives take part in it.
+func (s *Store) Txn(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.db.DoTxn(ctx, nil, fn)
+}

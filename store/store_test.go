@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	st, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func TestReopenKeepsDataAndSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "test.db")
+	st, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = st.SetKV(ctx, "k", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	st, err = OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatalf("reopening an upgraded database: %v", err)
+	}
+	defer st.Close()
+	if v, _ := st.GetKV(ctx, "k"); v != "v1" {
+		t.Fatalf("kv after reopen = %q", v)
+	}
+}
+
+func TestTransitionIsCompareAndSet(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	req := &Request{ID: "r1", State: "pending", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
+	if err := st.InsertRequest(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := st.TransitionRequest(ctx, "r1", Transition{From: []string{"pending"}, To: "approved", DecidedBy: "alice"})
+	if err != nil || !ok {
+		t.Fatalf("first transition: %v %v", ok, err)
+	}
+	ok, err = st.TransitionRequest(ctx, "r1", Transition{From: []string{"pending"}, To: "denied"})
+	if err != nil || ok {
+		t.Fatalf("second transition from pending must lose: ok=%v err=%v", ok, err)
+	}
+	got, err := st.GetRequest(ctx, "r1")
+	if err != nil || got.State != "approved" || got.DecidedBy != "alice" {
+		t.Fatalf("request after transitions: %+v %v", got, err)
+	}
+	if _, err = st.GetRequest(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing request: %v", err)
+	}
+}
+
+func TestAuditDetectsTampering(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name   string
+		tamper string
+	}{
+		{"edit", "UPDATE audit SET data='{\"by\":\"mallory\"}' WHERE seq=2"},
+		{"delete", "DELETE FROM audit WHERE seq=2"},
+		{"reorder", "UPDATE audit SET seq=-2 WHERE seq=2; UPDATE audit SET seq=2 WHERE seq=3; UPDATE audit SET seq=3 WHERE seq=-2"},
+		{"truncate head rewrite", "UPDATE audit SET prev_hash='00' WHERE seq=3"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openTest(t)
+			for i, kind := range []string{"request_opened", "vote_counted", "request_approved", "action_done"} {
+				if err := st.AppendAudit(ctx, kind, "r1", map[string]any{"i": i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := st.VerifyAudit(ctx); err != nil || n != 4 {
+				t.Fatalf("untouched chain: n=%d err=%v", n, err)
+			}
+			if _, err := st.db.Exec(ctx, tc.tamper); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.VerifyAudit(ctx); !errors.Is(err, ErrAuditChainBroken) {
+				t.Fatalf("tampering (%s) not detected: %v", tc.tamper, err)
+			}
+		})
+	}
+}
+
+func TestVotesKeepArrivalOrder(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	if err := st.InsertRequest(ctx, &Request{ID: "r1", State: "pending"}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	for _, d := range []string{"approve", "deny", "approve"} {
+		if err := st.InsertVote(ctx, &Vote{RequestID: "r1", Person: "alice", Decision: d, CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	votes, err := st.ListVotes(ctx, "r1")
+	if err != nil || len(votes) != 3 || votes[1].Decision != "deny" || votes[2].Decision != "approve" {
+		t.Fatalf("votes out of order: %v %v", votes, err)
+	}
+}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Vote is one vote as received, counted or not.
+type Vote struct {
+	RequestID string
+	Person    string
+	Decision  string
+	Assurance string
+	Source    string
+	Counted   bool
+	Reason    string
+	CreatedAt time.Time
+}
+
+// InsertVote records a vote.
+func (s *Store) InsertVote(ctx context.Context, v *Vote) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO votes (seq, request_id, person, decision, assurance, source, counted, reason, created_at)
+		VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM votes), $1, $2, $3, $4, $5, $6, $7, $8)`,
+		v.RequestID, v.Person, v.Decision, v.Assurance, v.Source, v.Counted, v.Reason, millis(v.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("store: insert vote on %s: %w", v.RequestID, err)
+	}
+	return nil
+}
+
+// ListVotes returns every vote on a request in the order received.
+func (s *Store) ListVotes(ctx context.Context, requestID string) ([]*Vote, error) {
+	rows, err := s.db.Query(ctx, `SELECT request_id, person, decision, assurance, source, counted, reason, created_at
+		FROM votes WHERE request_id=$1 ORDER BY seq`, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list votes on %s: %w", requestID, err)
+	}
+	defer rows.Close()
+	var out []*Vote
+	for rows.Next() {
+		var v Vote
+		var at int64
+		if err = rows.Scan(&v.RequestID, &v.Person, &v.Decision, &v.Assurance, &v.Source, &v.Counted, &v.Reason, &at); err != nil {
+			return nil, fmt.Errorf("store: list votes on %s: %w", requestID, err)
+		}
+		v.CreatedAt = fromMillis(at)
+		out = append(out, &v)
+	}
+	return out, rows.Err()
+}

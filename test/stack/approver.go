@@ -1,0 +1,135 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+)
+
+// Approver drives the matrix-js-sdk approver (test/approver/approver.mjs): an independent client
+// with the Rust crypto that Element uses.
+type Approver struct {
+	UserID string
+	proc   *Proc
+	stdin  io.WriteCloser
+	mu     sync.Mutex
+	nextID int
+}
+
+// ApproverMessage is one JSON line the approver printed.
+type ApproverMessage struct {
+	Type      string         `json:"type"`
+	ID        int            `json:"id"`
+	RoomID    string         `json:"room_id"`
+	EventID   string         `json:"event_id"`
+	Sender    string         `json:"sender"`
+	WireType  string         `json:"wire_type"`
+	Decrypted bool           `json:"decrypted"`
+	Content   map[string]any `json:"content"`
+	Error     string         `json:"error"`
+	Message   string         `json:"message"`
+	UserID    string         `json:"user_id"`
+}
+
+// Request returns the org.seedgate.request field of a card message, or nil.
+func (m *ApproverMessage) Request() map[string]any {
+	r, _ := m.Content["org.seedgate.request"].(map[string]any)
+	return r
+}
+
+// Replaces returns the event id a message edits, or "".
+func (m *ApproverMessage) Replaces() string {
+	rel, _ := m.Content["m.relates_to"].(map[string]any)
+	if rel == nil || rel["rel_type"] != "m.replace" {
+		return ""
+	}
+	s, _ := rel["event_id"].(string)
+	return s
+}
+
+// StartApprover logs a user in with the approver client and waits until it has synced.
+// extraArgs go to approver.mjs (for example "--auto", "approve").
+func StartApprover(ctx context.Context, tools *Tools, logDir, homeserver, user, password string, extraArgs ...string) (*Approver, error) {
+	reader, writer := io.Pipe()
+	args := append([]string{filepath.Join(tools.ApproverDir, "approver.mjs"), "--homeserver", homeserver,
+		"--user", user, "--password", password}, extraArgs...)
+	proc, err := StartProc("approver "+user, filepath.Join(logDir, "approver-"+user+".out"), reader, nil, tools.Node, args...)
+	if err != nil {
+		return nil, err
+	}
+	a := &Approver{proc: proc, stdin: writer}
+	_, line, err := proc.WaitLine(ctx, 0, func(l string) bool { return decode(l).Type == "ready" })
+	if err != nil {
+		proc.Stop()
+		return nil, fmt.Errorf("approver %s did not sync: %w", user, err)
+	}
+	a.UserID = decode(line).UserID
+	return a, nil
+}
+
+func decode(line string) *ApproverMessage {
+	var m ApproverMessage
+	if json.Unmarshal([]byte(line), &m) != nil {
+		return &ApproverMessage{}
+	}
+	return &m
+}
+
+// WaitFor waits for a printed message that match accepts, looking at every line from the
+// start, and returns it.
+func (a *Approver) WaitFor(ctx context.Context, match func(*ApproverMessage) bool) (*ApproverMessage, error) {
+	_, line, err := a.proc.WaitLine(ctx, 0, func(l string) bool { return match(decode(l)) })
+	if err != nil {
+		return nil, err
+	}
+	return decode(line), nil
+}
+
+// call sends one command and waits for its result.
+func (a *Approver) call(ctx context.Context, cmd map[string]any) (*ApproverMessage, error) {
+	a.mu.Lock()
+	a.nextID++
+	id := a.nextID
+	cmd["id"] = id
+	raw, _ := json.Marshal(cmd)
+	_, err := a.stdin.Write(append(raw, '\n'))
+	a.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	msg, err := a.WaitFor(ctx, func(m *ApproverMessage) bool { return m.Type == "result" && m.ID == id })
+	if err != nil {
+		return nil, err
+	}
+	if msg.Error != "" {
+		return nil, fmt.Errorf("approver %s: %s", cmd["cmd"], msg.Error)
+	}
+	return msg, nil
+}
+
+// React sends a reaction to an event and returns the reaction's event id.
+func (a *Approver) React(ctx context.Context, roomID, eventID, key string) (string, error) {
+	msg, err := a.call(ctx, map[string]any{"cmd": "react", "room_id": roomID, "event_id": eventID, "key": key})
+	if err != nil {
+		return "", err
+	}
+	return msg.EventID, nil
+}
+
+// Reply sends a text message in the thread of eventID.
+func (a *Approver) Reply(ctx context.Context, roomID, eventID, body string) (string, error) {
+	msg, err := a.call(ctx, map[string]any{"cmd": "reply", "room_id": roomID, "event_id": eventID, "body": body})
+	if err != nil {
+		return "", err
+	}
+	return msg.EventID, nil
+}
+
+// Stop ends the approver.
+func (a *Approver) Stop() {
+	_ = a.stdin.Close()
+	a.proc.Stop()
+}

@@ -1,0 +1,91 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+)
+
+// The tests read qBittorrent's state with these plain Web API calls rather than with seedgate's
+// own adapter, so a bug there cannot hide itself.
+
+func (q *QBittorrent) httpClient(ctx context.Context) (*http.Client, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	form := url.Values{"username": {q.Username}, "password": {q.Password}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, q.URL+"/api/v2/auth/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(body)) != "Ok." {
+		return nil, fmt.Errorf("qbittorrent login: %s", body)
+	}
+	return c, nil
+}
+
+// Add adds a .torrent file, running (not paused), as a person or an RSS rule would.
+func (q *QBittorrent) Add(ctx context.Context, tf *TorrentFile) error {
+	c, err := q.httpClient(ctx)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	part, _ := w.CreateFormFile("torrents", tf.Name+".torrent")
+	_, _ = part.Write(tf.Metainfo)
+	_ = w.WriteField("savepath", q.DownloadDir)
+	_ = w.Close()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, q.URL+"/api/v2/torrents/add", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "Ok." {
+		return fmt.Errorf("qbittorrent add %s: HTTP %d %s", tf.Name, resp.StatusCode, body)
+	}
+	return nil
+}
+
+// State returns a torrent's qBittorrent state ("pausedDL", "stalledDL", ...) and whether the
+// torrent exists at all.
+func (q *QBittorrent) State(ctx context.Context, hash string) (string, bool, error) {
+	c, err := q.httpClient(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, q.URL+"/api/v2/torrents/info?hashes="+hash, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", false, err
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		State string `json:"state"`
+	}
+	if err = json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		return "", false, err
+	}
+	if len(list) == 0 {
+		return "", false, nil
+	}
+	return list[0].State, true, nil
+}
+
+// IsStopped reports whether a qBittorrent state is a paused/stopped one (4.x and 5.x names).
+func IsStopped(state string) bool {
+	return strings.HasPrefix(state, "paused") || strings.HasPrefix(state, "stopped")
+}

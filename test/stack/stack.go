@@ -1,0 +1,154 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Options shape the stack Up brings up.
+type Options struct {
+	Dir          string              // working directory for every component
+	Approvers    []string            // localparts of the approvers, each gets an approver client
+	Others       []string            // localparts of room members who are not approvers
+	Quorum       int                 // default 1
+	TTL          time.Duration       // default 10m
+	ApproverArgs map[string][]string // extra approver.mjs arguments per localpart
+}
+
+// Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
+type Stack struct {
+	Tools     *Tools
+	Dendrite  *Dendrite
+	QB        *QBittorrent
+	Seedgate  *Seedgate
+	Clients   map[string]*Approver // by localpart, approvers and others
+	Passwords map[string]string
+	stops     []func()
+}
+
+// Up builds seedgate and starts every component, stopping what it started if a later step
+// fails. Call Down when done.
+func Up(ctx context.Context, tools *Tools, opts Options) (*Stack, error) {
+	s := &Stack{Tools: tools, Clients: map[string]*Approver{}, Passwords: map[string]string{}}
+	if err := s.up(ctx, opts); err != nil {
+		s.Down()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) up(ctx context.Context, opts Options) error {
+	if opts.Quorum == 0 {
+		opts.Quorum = 1
+	}
+	if opts.TTL == 0 {
+		opts.TTL = 10 * time.Minute
+	}
+	bin, err := BuildSeedgate(ctx, opts.Dir)
+	if err != nil {
+		return err
+	}
+	s.QB, err = StartQBittorrent(ctx, s.Tools, filepath.Join(opts.Dir, "qbittorrent"))
+	if err != nil {
+		return err
+	}
+	s.stops = append(s.stops, s.QB.Stop)
+
+	hsPort, err := FreePort()
+	if err != nil {
+		return err
+	}
+	asPort, err := FreePort()
+	if err != nil {
+		return err
+	}
+	sgDir := filepath.Join(opts.Dir, "seedgate")
+	if err = os.MkdirAll(sgDir, 0o700); err != nil {
+		return err
+	}
+	pwFile := filepath.Join(sgDir, "qbittorrent.password")
+	if err = os.WriteFile(pwFile, []byte(s.QB.Password+"\n"), 0o600); err != nil {
+		return err
+	}
+	var approvers []map[string]any
+	for _, name := range opts.Approvers {
+		approvers = append(approvers, map[string]any{"name": name, "matrix_ids": []string{"@" + name + ":localhost"}})
+	}
+	observers := []string{}
+	for _, name := range opts.Others {
+		observers = append(observers, "@"+name+":localhost")
+	}
+	cfg := map[string]any{
+		"homeserver": map[string]any{"address": "http://127.0.0.1:" + strconv.Itoa(hsPort), "domain": "localhost"},
+		"appservice": map[string]any{
+			"registration": filepath.Join(sgDir, "registration.yaml"),
+			"listen":       "127.0.0.1:" + strconv.Itoa(asPort),
+		},
+		"database":  map[string]any{"path": filepath.Join(sgDir, "seedgate.db")},
+		"matrix":    map[string]any{"observers": observers},
+		"approvers": approvers,
+		"torrent_clients": []map[string]any{{
+			"name": "seedbox", "type": "qbittorrent", "url": s.QB.URL, "username": s.QB.Username,
+			"password_file": pwFile, "poll_interval": "250ms", "host": "seedbox.test",
+		}},
+		"policies": []map[string]any{{
+			"name": "new-torrents", "events": []string{"added"}, "outcome": "hold", "quorum": opts.Quorum,
+			"ttl": opts.TTL.String(), "on_approve": "resume", "on_deny": "remove", "on_expiry": "remove",
+		}},
+		"logging": map[string]any{"level": "debug", "format": "json"},
+	}
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	s.Seedgate = &Seedgate{Bin: bin, Dir: sgDir, ConfigPath: filepath.Join(sgDir, "config.yaml")}
+	if err = os.WriteFile(s.Seedgate.ConfigPath, raw, 0o600); err != nil {
+		return err
+	}
+	registration := filepath.Join(sgDir, "registration.yaml")
+	if err = s.Seedgate.Generate(ctx, registration); err != nil {
+		return err
+	}
+
+	s.Dendrite, err = StartDendrite(ctx, s.Tools, filepath.Join(opts.Dir, "dendrite"), hsPort, registration)
+	if err != nil {
+		return err
+	}
+	s.stops = append(s.stops, s.Dendrite.Stop)
+	for _, name := range append(append([]string{}, opts.Approvers...), opts.Others...) {
+		s.Passwords[name] = "pw-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		if err = s.Dendrite.CreateAccount(ctx, name, s.Passwords[name]); err != nil {
+			return err
+		}
+		client, err := StartApprover(ctx, s.Tools, opts.Dir, s.Dendrite.URL, name, s.Passwords[name], opts.ApproverArgs[name]...)
+		if err != nil {
+			return err
+		}
+		s.Clients[name] = client
+		s.stops = append(s.stops, client.Stop)
+	}
+	if err = s.Seedgate.Start(ctx); err != nil {
+		return err
+	}
+	s.stops = append(s.stops, s.Seedgate.Stop)
+	for _, name := range append(append([]string{}, opts.Approvers...), opts.Others...) {
+		if _, err = s.Clients[name].WaitFor(ctx, func(m *ApproverMessage) bool { return m.Type == "joined" }); err != nil {
+			return fmt.Errorf("approver %s never joined the approvals room: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Down stops everything Up started, newest first.
+func (s *Stack) Down() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		s.stops[i]()
+	}
+	s.stops = nil
+}

@@ -1,0 +1,79 @@
+package torrent
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// State is a torrent's state, normalised across clients.
+type State string
+
+const (
+	StateMetadata    State = "metadata"    // fetching metadata for a magnet
+	StateChecking    State = "checking"    // hashing or moving data
+	StateDownloading State = "downloading" // incomplete and running (or queued/stalled)
+	StateSeeding     State = "seeding"     // complete and running
+	StateStopped     State = "stopped"     // paused / stopped by a person or by seedgate
+	StateErrored     State = "errored"     // the client reports an error
+	StateUnknown     State = "unknown"
+)
+
+// Torrent is one torrent as a client reports it.
+type Torrent struct {
+	Hash     string // lowercase hex info-hash (v1, or truncated v2 for v2-only torrents)
+	Name     string
+	Size     int64
+	Progress float64 // 0..1
+	State    State
+	RawState string // the client's own word for the state, for logs and cards
+	Category string
+	Tags     string
+	SavePath string
+	Tracker  string
+	AddedAt  time.Time
+}
+
+// Changes is what a client reports since the previous poll.
+type Changes struct {
+	// Full is true when Torrents is the complete list (first poll, or the client forgot our
+	// position); the watcher then treats any torrent it knew but that is absent as removed.
+	Full     bool
+	Torrents []Torrent // new or changed torrents, complete records
+	Removed  []string  // hashes removed since the previous poll
+}
+
+// AddOptions says how to add a torrent.
+type AddOptions struct {
+	Stopped  bool
+	Category string
+	SavePath string
+}
+
+// Client is one torrent client. Every method addresses torrents by info-hash.
+type Client interface {
+	// Name is the client's configured name.
+	Name() string
+	// Connect logs in and learns the server's API dialect.
+	Connect(ctx context.Context) error
+	// Version describes the server, e.g. "qBittorrent v4.5.2 (WebAPI 2.8.19)".
+	Version() string
+	// Poll returns what changed since the previous call; the first call returns everything.
+	Poll(ctx context.Context) (*Changes, error)
+	// Get returns one torrent, or ErrNoSuchTorrent.
+	Get(ctx context.Context, hash string) (*Torrent, error)
+	Stop(ctx context.Context, hash string) error
+	Start(ctx context.Context, hash string) error
+	Remove(ctx context.Context, hash string, withData bool) error
+	AddFile(ctx context.Context, name string, metainfo []byte, opts AddOptions) error
+	AddMagnet(ctx context.Context, magnet string, opts AddOptions) error
+}
+
+var (
+	// ErrNoSuchTorrent is returned when the client does not know the hash.
+	ErrNoSuchTorrent = errors.New("no such torrent")
+	// ErrAuth is returned when the client refuses the credentials.
+	ErrAuth = errors.New("login refused")
+	// ErrBanned is returned when the client has banned this address after failed logins.
+	ErrBanned = errors.New("address banned by the client after failed logins")
+)

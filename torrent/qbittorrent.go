@@ -1,0 +1,391 @@
+package torrent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// QBittorrent speaks qBittorrent's Web API v2. It picks the dialect from app/webapiVersion:
+// before 2.11 (qBittorrent 4.x) it uses pause/resume and "paused"; from 2.11 (5.x) stop/start
+// and "stopped". It follows the sync/maindata rid so idle polls cost a few bytes.
+type QBittorrent struct {
+	name     string
+	base     *url.URL
+	username string
+	password string
+	http     *http.Client
+
+	mu       sync.Mutex
+	rid      int64
+	torrents map[string]*qbTorrent
+	webAPI   apiVersion
+	version  string
+}
+
+var _ Client = (*QBittorrent)(nil)
+
+// NewQBittorrent returns an adapter for the Web UI at baseURL.
+func NewQBittorrent(name, baseURL, username, password string) (*QBittorrent, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("qbittorrent %s: bad url: %w", name, err)
+	}
+	jar, _ := cookiejar.New(nil)
+	return &QBittorrent{
+		name: name, base: u, username: username, password: password,
+		http:     &http.Client{Jar: jar, Timeout: 30 * time.Second},
+		torrents: map[string]*qbTorrent{},
+	}, nil
+}
+
+// Name returns the configured name.
+func (q *QBittorrent) Name() string { return q.name }
+
+// Version returns what Connect learned about the server.
+func (q *QBittorrent) Version() string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.version
+}
+
+type apiVersion struct{ major, minor, patch int }
+
+func parseAPIVersion(s string) (apiVersion, error) {
+	var v apiVersion
+	parts := strings.Split(strings.TrimSpace(s), ".")
+	if len(parts) < 2 {
+		return v, fmt.Errorf("unexpected WebAPI version %q", s)
+	}
+	nums := []*int{&v.major, &v.minor, &v.patch}
+	for i := 0; i < len(parts) && i < 3; i++ {
+		n, err := strconv.Atoi(parts[i])
+		if err != nil {
+			return v, fmt.Errorf("unexpected WebAPI version %q", s)
+		}
+		*nums[i] = n
+	}
+	return v, nil
+}
+
+func (v apiVersion) atLeast(major, minor int) bool {
+	return v.major > major || (v.major == major && v.minor >= minor)
+}
+
+// Connect logs in and reads the WebAPI version.
+func (q *QBittorrent) Connect(ctx context.Context) error {
+	if err := q.login(ctx); err != nil {
+		return err
+	}
+	raw, err := q.call(ctx, http.MethodGet, "app/webapiVersion", nil)
+	if err != nil {
+		return err
+	}
+	v, err := parseAPIVersion(string(raw))
+	if err != nil {
+		return fmt.Errorf("qbittorrent %s: %w", q.name, err)
+	}
+	app, err := q.call(ctx, http.MethodGet, "app/version", nil)
+	if err != nil {
+		return err
+	}
+	q.mu.Lock()
+	q.webAPI = v
+	q.version = fmt.Sprintf("qBittorrent %s (WebAPI %s)", strings.TrimSpace(string(app)), strings.TrimSpace(string(raw)))
+	q.mu.Unlock()
+	return nil
+}
+
+func (q *QBittorrent) login(ctx context.Context) error {
+	form := url.Values{"username": {q.username}, "password": {q.password}}
+	req, err := q.newRequest(ctx, http.MethodPost, "auth/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := q.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("qbittorrent %s: login: %w", q.name, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	switch {
+	case resp.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("qbittorrent %s: login: %w", q.name, ErrBanned)
+	case resp.StatusCode == http.StatusUnauthorized: // 5.2+
+		return fmt.Errorf("qbittorrent %s: login: %w", q.name, ErrAuth)
+	case resp.StatusCode == http.StatusNoContent: // 5.2+
+		return nil
+	case resp.StatusCode == http.StatusOK && strings.TrimSpace(string(body)) == "Ok.":
+		return nil
+	case resp.StatusCode == http.StatusOK:
+		return fmt.Errorf("qbittorrent %s: login: %w", q.name, ErrAuth)
+	default:
+		return fmt.Errorf("qbittorrent %s: login: unexpected HTTP %d", q.name, resp.StatusCode)
+	}
+}
+
+func (q *QBittorrent) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, q.base.String()+"/api/v2/"+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("qbittorrent %s: %s: %w", q.name, path, err)
+	}
+	// qBittorrent's CSRF protection compares these with its own address.
+	req.Header.Set("Referer", q.base.String())
+	req.Header.Set("Origin", q.base.String())
+	return req, nil
+}
+
+// call performs one API call, logging in again once if the session has expired.
+func (q *QBittorrent) call(ctx context.Context, method, path string, form url.Values) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, err := q.newRequest(ctx, method, path, body)
+		if err != nil {
+			return nil, err
+		}
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		raw, status, err := q.do(req)
+		if err != nil {
+			return nil, fmt.Errorf("qbittorrent %s: %s: %w", q.name, path, err)
+		}
+		if status == http.StatusForbidden && attempt == 0 {
+			if err = q.login(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if status == http.StatusNotFound {
+			return nil, fmt.Errorf("qbittorrent %s: %s: %w", q.name, path, ErrNoSuchTorrent)
+		}
+		if status != http.StatusOK {
+			return nil, fmt.Errorf("qbittorrent %s: %s: unexpected HTTP %d", q.name, path, status)
+		}
+		return raw, nil
+	}
+}
+
+// maxResponse bounds what one answer may be; a full sync of 30,000 torrents is about 40 MB.
+const maxResponse = 256 << 20
+
+func (q *QBittorrent) do(req *http.Request) ([]byte, int, error) {
+	resp, err := q.http.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	return raw, resp.StatusCode, err
+}
+
+// qbTorrent holds the fields of sync/maindata's torrent records that seedgate reads. Partial
+// updates decode into the existing record, so absent fields keep their values.
+type qbTorrent struct {
+	Name      string  `json:"name"`
+	Size      int64   `json:"size"`
+	TotalSize int64   `json:"total_size"`
+	Progress  float64 `json:"progress"`
+	State     string  `json:"state"`
+	Category  string  `json:"category"`
+	Tags      string  `json:"tags"`
+	SavePath  string  `json:"save_path"`
+	Tracker   string  `json:"tracker"`
+	AddedOn   int64   `json:"added_on"`
+}
+
+type qbMainData struct {
+	RID             int64                      `json:"rid"`
+	FullUpdate      bool                       `json:"full_update"`
+	Torrents        map[string]json.RawMessage `json:"torrents"`
+	TorrentsRemoved []string                   `json:"torrents_removed"`
+}
+
+// Poll asks sync/maindata for what changed since the last rid.
+func (q *QBittorrent) Poll(ctx context.Context) (*Changes, error) {
+	q.mu.Lock()
+	rid := q.rid
+	q.mu.Unlock()
+	raw, err := q.call(ctx, http.MethodGet, "sync/maindata?rid="+strconv.FormatInt(rid, 10), nil)
+	if err != nil {
+		return nil, err
+	}
+	var md qbMainData
+	if err = json.Unmarshal(raw, &md); err != nil {
+		return nil, fmt.Errorf("qbittorrent %s: sync/maindata: malformed answer: %w", q.name, err)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	changes := &Changes{Full: md.FullUpdate}
+	if md.FullUpdate {
+		q.torrents = map[string]*qbTorrent{}
+	}
+	for hash, fields := range md.Torrents {
+		hash = strings.ToLower(hash)
+		t := q.torrents[hash]
+		if t == nil {
+			t = &qbTorrent{}
+		}
+		if err = json.Unmarshal(fields, t); err != nil {
+			return nil, fmt.Errorf("qbittorrent %s: sync/maindata: malformed torrent %s: %w", q.name, hash, err)
+		}
+		q.torrents[hash] = t
+		changes.Torrents = append(changes.Torrents, t.normalize(hash))
+	}
+	for _, hash := range md.TorrentsRemoved {
+		hash = strings.ToLower(hash)
+		delete(q.torrents, hash)
+		changes.Removed = append(changes.Removed, hash)
+	}
+	q.rid = md.RID
+	return changes, nil
+}
+
+// Get returns one torrent from torrents/info.
+func (q *QBittorrent) Get(ctx context.Context, hash string) (*Torrent, error) {
+	raw, err := q.call(ctx, http.MethodGet, "torrents/info?hashes="+url.QueryEscape(hash), nil)
+	if err != nil {
+		return nil, err
+	}
+	var list []struct {
+		Hash string `json:"hash"`
+		qbTorrent
+	}
+	if err = json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("qbittorrent %s: torrents/info: malformed answer: %w", q.name, err)
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("qbittorrent %s: %s: %w", q.name, hash, ErrNoSuchTorrent)
+	}
+	t := list[0].qbTorrent.normalize(strings.ToLower(list[0].Hash))
+	return &t, nil
+}
+
+func (t *qbTorrent) normalize(hash string) Torrent {
+	size := t.Size
+	if size <= 0 {
+		size = t.TotalSize
+	}
+	out := Torrent{
+		Hash: hash, Name: t.Name, Size: size, Progress: t.Progress, RawState: t.State,
+		State: qbState(t.State), Category: t.Category, Tags: t.Tags, SavePath: t.SavePath, Tracker: t.Tracker,
+	}
+	if t.AddedOn > 0 {
+		out.AddedAt = time.Unix(t.AddedOn, 0)
+	}
+	return out
+}
+
+func qbState(s string) State {
+	switch s {
+	case "error", "missingFiles":
+		return StateErrored
+	case "uploading", "stalledUP", "forcedUP", "queuedUP":
+		return StateSeeding
+	case "pausedUP", "stoppedUP", "pausedDL", "stoppedDL":
+		return StateStopped
+	case "downloading", "stalledDL", "forcedDL", "queuedDL", "allocating":
+		return StateDownloading
+	case "metaDL", "forcedMetaDL":
+		return StateMetadata
+	case "checkingUP", "checkingDL", "checkingResumeData", "moving":
+		return StateChecking
+	default:
+		return StateUnknown
+	}
+}
+
+func (q *QBittorrent) dialect() (stop, start, stoppedParam string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.webAPI.atLeast(2, 11) {
+		return "torrents/stop", "torrents/start", "stopped"
+	}
+	return "torrents/pause", "torrents/resume", "paused"
+}
+
+// Stop pauses (4.x) or stops (5.x) a torrent.
+func (q *QBittorrent) Stop(ctx context.Context, hash string) error {
+	stop, _, _ := q.dialect()
+	_, err := q.call(ctx, http.MethodPost, stop, url.Values{"hashes": {hash}})
+	return err
+}
+
+// Start resumes (4.x) or starts (5.x) a torrent.
+func (q *QBittorrent) Start(ctx context.Context, hash string) error {
+	_, start, _ := q.dialect()
+	_, err := q.call(ctx, http.MethodPost, start, url.Values{"hashes": {hash}})
+	return err
+}
+
+// Remove deletes a torrent, and its data when withData is set.
+func (q *QBittorrent) Remove(ctx context.Context, hash string, withData bool) error {
+	_, err := q.call(ctx, http.MethodPost, "torrents/delete",
+		url.Values{"hashes": {hash}, "deleteFiles": {strconv.FormatBool(withData)}})
+	return err
+}
+
+// AddMagnet adds a magnet link.
+func (q *QBittorrent) AddMagnet(ctx context.Context, magnet string, opts AddOptions) error {
+	return q.add(ctx, func(w *multipart.Writer) error { return w.WriteField("urls", magnet) }, opts)
+}
+
+// AddFile adds a .torrent file.
+func (q *QBittorrent) AddFile(ctx context.Context, name string, metainfo []byte, opts AddOptions) error {
+	return q.add(ctx, func(w *multipart.Writer) error {
+		part, err := w.CreateFormFile("torrents", name)
+		if err != nil {
+			return err
+		}
+		_, err = part.Write(metainfo)
+		return err
+	}, opts)
+}
+
+func (q *QBittorrent) add(ctx context.Context, writeSource func(*multipart.Writer) error, opts AddOptions) error {
+	_, _, stoppedParam := q.dialect()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if err := writeSource(w); err != nil {
+		return fmt.Errorf("qbittorrent %s: add: %w", q.name, err)
+	}
+	fields := map[string]string{stoppedParam: strconv.FormatBool(opts.Stopped), "category": opts.Category, "savepath": opts.SavePath}
+	for k, v := range fields {
+		if v != "" {
+			_ = w.WriteField(k, v)
+		}
+	}
+	_ = w.Close()
+	req, err := q.newRequest(ctx, http.MethodPost, "torrents/add", &buf)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	raw, status, err := q.do(req)
+	if err != nil {
+		return fmt.Errorf("qbittorrent %s: add: %w", q.name, err)
+	}
+	switch {
+	case status == http.StatusUnsupportedMediaType:
+		return fmt.Errorf("qbittorrent %s: add: the client says the torrent is not valid", q.name)
+	case status != http.StatusOK:
+		return fmt.Errorf("qbittorrent %s: add: unexpected HTTP %d", q.name, status)
+	case strings.TrimSpace(string(raw)) == "Fails.":
+		return fmt.Errorf("qbittorrent %s: add: refused (already present?)", q.name)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package torrent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seedgate/seedgate/store"
+)
+
+// Handler receives the watcher's events. It must be idempotent for a given torrent and kind:
+// after a crash between handling and persisting, the event is handled again.
+type Handler func(ctx context.Context, evt Event)
+
+// Watcher polls one client and emits typed events, each once, across restarts of either side.
+type Watcher struct {
+	Client   Client
+	Store    *store.Store
+	Interval time.Duration
+	Handle   Handler
+
+	known map[string]*Torrent
+}
+
+// baselineKey marks that a client's torrents were recorded once, so the first run of seedgate
+// against a client that already has torrents does not announce them all as added.
+func baselineKey(client string) string { return "watcher/" + client + "/baseline" }
+
+// Run polls until ctx ends. Connection failures are retried with back-off; they never produce
+// events.
+func (w *Watcher) Run(ctx context.Context) error {
+	log := zerolog.Ctx(ctx).With().Str("component", "watcher").Str("client", w.Client.Name()).Logger()
+	ctx = log.WithContext(ctx)
+	states, err := w.Store.LoadTorrentStates(ctx, w.Client.Name())
+	if err != nil {
+		return err
+	}
+	w.known = make(map[string]*Torrent, len(states))
+	for hash, st := range states {
+		w.known[hash] = &Torrent{Hash: hash, Name: st.Name, State: State(st.State), Size: st.Size, Progress: st.Progress}
+	}
+	baseline, err := w.Store.GetKV(ctx, baselineKey(w.Client.Name()))
+	if err != nil {
+		return err
+	}
+	backoff := time.Second
+	connected := false
+	for {
+		if !connected {
+			if err = w.Client.Connect(ctx); err != nil {
+				log.Error().Err(err).Dur("retry_in", backoff).Msg("Torrent client unreachable")
+				if !sleep(ctx, backoff) {
+					return ctx.Err()
+				}
+				backoff = min(backoff*2, time.Minute)
+				continue
+			}
+			connected = true
+			log.Info().Str("version", w.Client.Version()).Msg("Connected to torrent client")
+		}
+		changes, err := w.Client.Poll(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.Warn().Err(err).Dur("retry_in", backoff).Msg("Polling torrent client failed")
+			connected = !errors.Is(err, ErrAuth)
+			if !sleep(ctx, backoff) {
+				return ctx.Err()
+			}
+			backoff = min(backoff*2, time.Minute)
+			continue
+		}
+		backoff = time.Second
+		if err = w.apply(ctx, changes, baseline == ""); err != nil {
+			log.Error().Err(err).Msg("Recording torrent changes failed")
+		} else if baseline == "" {
+			baseline = time.Now().UTC().Format(time.RFC3339)
+			if err = w.Store.SetKV(ctx, baselineKey(w.Client.Name()), baseline); err != nil {
+				log.Error().Err(err).Msg("Recording watcher baseline failed")
+			}
+		}
+		if !sleep(ctx, w.Interval) {
+			return ctx.Err()
+		}
+	}
+}
+
+// apply turns one poll's changes into events, hands them on, then persists the new state.
+// silent records the state without events (the very first sync against a client).
+func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) error {
+	now := time.Now()
+	var upserts []*store.TorrentState
+	var removed []string
+	var events []Event
+	seen := map[string]bool{}
+	for _, cur := range changes.Torrents {
+		seen[cur.Hash] = true
+		prev := w.known[cur.Hash]
+		if prev != nil && *prev == cur {
+			continue
+		}
+		for _, kind := range diffEvents(prev, cur) {
+			events = append(events, Event{Kind: kind, Client: w.Client.Name(), Torrent: cur, At: now})
+		}
+		if prev == nil || prev.State != cur.State || prev.Progress != cur.Progress || prev.Name != cur.Name || prev.Size != cur.Size {
+			upserts = append(upserts, &store.TorrentState{Hash: cur.Hash, Name: cur.Name, State: string(cur.State), Size: cur.Size, Progress: cur.Progress})
+		}
+	}
+	gone := changes.Removed
+	if changes.Full {
+		for hash := range w.known {
+			if !seen[hash] {
+				gone = append(gone, hash)
+			}
+		}
+	}
+	for _, hash := range gone {
+		prev := w.known[hash]
+		if prev == nil {
+			continue
+		}
+		events = append(events, Event{Kind: EventRemoved, Client: w.Client.Name(), Torrent: *prev, At: now})
+		removed = append(removed, hash)
+	}
+	if !silent {
+		for _, evt := range events {
+			zerolog.Ctx(ctx).Debug().Str("event", string(evt.Kind)).Str("hash", evt.Torrent.Hash).Msg("Torrent event")
+			w.Handle(ctx, evt)
+		}
+	}
+	if err := w.Store.SaveTorrentStates(ctx, w.Client.Name(), upserts, removed); err != nil {
+		return err
+	}
+	for _, cur := range changes.Torrents {
+		t := cur
+		w.known[cur.Hash] = &t
+	}
+	for _, hash := range removed {
+		delete(w.known, hash)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,77 @@
+package torrent
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/seedgate/seedgate/store"
+)
+
+type recorder struct{ events []string }
+
+func (r *recorder) handle(_ context.Context, evt Event) {
+	r.events = append(r.events, string(evt.Kind)+" "+evt.Torrent.Hash)
+}
+
+func newWatcher(t *testing.T, path string, rec *recorder) *Watcher {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	states, err := st.LoadTorrentStates(context.Background(), "box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Watcher{Client: &QBittorrent{name: "box"}, Store: st, Handle: rec.handle, known: map[string]*Torrent{}}
+	for hash, s := range states {
+		w.known[hash] = &Torrent{Hash: hash, Name: s.Name, State: State(s.State), Size: s.Size, Progress: s.Progress}
+	}
+	return w
+}
+
+func tor(hash string, state State, progress float64) Torrent {
+	return Torrent{Hash: hash, Name: hash, Size: 1, State: state, Progress: progress}
+}
+
+// TestWatcherEventsOnceAcrossRestarts feeds the watcher the changes a client would report and
+// checks that events come once: the first sync is a silent baseline, and after a restart a full
+// resync replays nothing but reports what changed while seedgate was away.
+func TestWatcherEventsOnceAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	rec := &recorder{}
+	w := newWatcher(t, path, rec)
+
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(w.apply(ctx, &Changes{Full: true, Torrents: []Torrent{tor("old", StateSeeding, 1)}}, true))
+	must(w.apply(ctx, &Changes{Torrents: []Torrent{tor("new", StateDownloading, 0)}}, false))
+	must(w.apply(ctx, &Changes{Torrents: []Torrent{tor("new", StateSeeding, 1)}}, false))
+	if want := []string{"added new", "completed new", "seeding_started new"}; !slices.Equal(rec.events, want) {
+		t.Fatalf("events %v, want %v", rec.events, want)
+	}
+
+	// Restart: a new watcher over the same database sees a full resync. "new" is unchanged,
+	// "old" was removed and "other" added while seedgate was down.
+	rec2 := &recorder{}
+	w2 := newWatcher(t, path, rec2)
+	must(w2.apply(ctx, &Changes{Full: true, Torrents: []Torrent{tor("new", StateSeeding, 1), tor("other", StateDownloading, 0)}}, false))
+	slices.Sort(rec2.events)
+	if want := []string{"added other", "removed old"}; !slices.Equal(rec2.events, want) {
+		t.Fatalf("after restart: events %v, want %v", rec2.events, want)
+	}
+	// A second full resync (a client restart) is silent.
+	rec2.events = nil
+	must(w2.apply(ctx, &Changes{Full: true, Torrents: []Torrent{tor("new", StateSeeding, 1), tor("other", StateDownloading, 0)}}, false))
+	if len(rec2.events) != 0 {
+		t.Fatalf("a repeated full sync produced events: %v", rec2.events)
+	}
+}
