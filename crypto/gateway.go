@@ -1,0 +1,60 @@
+package crypto
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"strings"
+)
+
+// GatewayKey signs the challenges seedgate seals to devices, so a courier cannot forge one: a
+// sealed box alone proves nothing about who sealed it.
+type GatewayKey struct {
+	ID   string
+	Pub  ed25519.PublicKey
+	priv ed25519.PrivateKey
+}
+
+const gatewayPrefix = "sggw1"
+
+// LoadOrCreateGatewayKey reads the gateway's signing key from its key file (0600), creating it
+// on first use.
+func LoadOrCreateGatewayKey(path string) (*GatewayKey, error) {
+	seed, err := LoadOrCreateSecret(path, ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	return gatewayKeyFromSeed(seed), nil
+}
+
+func gatewayKeyFromSeed(seed []byte) *GatewayKey {
+	priv := ed25519.NewKeyFromSeed(seed)
+	pub := priv.Public().(ed25519.PublicKey)
+	return &GatewayKey{ID: keyIDFor("seedgate-gateway-key-v1", pub), Pub: pub, priv: priv}
+}
+
+// Public is the gateway's public key line, sggw1.<id>.<ed25519>, that devices pin.
+func (g *GatewayKey) Public() string {
+	return gatewayPrefix + "." + g.ID + "." + b64.EncodeToString(g.Pub)
+}
+
+// GatewayPublic is a pinned gateway public key.
+type GatewayPublic struct {
+	ID  string
+	Pub ed25519.PublicKey
+}
+
+// ParseGatewayPublic reads a sggw1 line.
+func ParseGatewayPublic(s string) (GatewayPublic, error) {
+	parts := strings.Split(strings.TrimSpace(s), ".")
+	if len(parts) != 3 || parts[0] != gatewayPrefix {
+		return GatewayPublic{}, fmt.Errorf("gateway key: want sggw1.<id>.<ed25519>: %w", ErrMalformed)
+	}
+	pub, err := b64.DecodeString(parts[2])
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return GatewayPublic{}, fmt.Errorf("gateway key: bad key encoding: %w", ErrMalformed)
+	}
+	if keyIDFor("seedgate-gateway-key-v1", pub) != parts[1] {
+		return GatewayPublic{}, fmt.Errorf("gateway key: id does not match the key: %w", ErrMalformed)
+	}
+	return GatewayPublic{ID: parts[1], Pub: pub}, nil
+}
