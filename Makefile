@@ -7,7 +7,10 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 GOTAGS   := goolm
 
-.PHONY: build deps test demo lint clean
+.PHONY: build deps test fuzz demo lint clean
+
+# How long each fuzz target runs inside `make test`; raise it for a deeper search.
+FUZZTIME ?= 5s
 
 build:
 	$(GO) build -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o bin/seedgate ./cmd/seedgate
@@ -18,6 +21,17 @@ deps:
 test: deps
 	$(GO) vet -tags $(GOTAGS) ./...
 	$(GO) test -tags $(GOTAGS) -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Every fuzz target, each for FUZZTIME; a crasher lands in testdata/fuzz and fails the run.
+fuzz:
+	@for pkg in $$($(GO) list -tags $(GOTAGS) ./...); do \
+	  dir=$$($(GO) list -tags $(GOTAGS) -f '{{.Dir}}' $$pkg); \
+	  for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -tags $(GOTAGS) -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/seedgate-fuzz.log 2>&1 || { cat /tmp/seedgate-fuzz.log; exit 1; }; \
+	  done; \
+	done
 
 demo: deps
 	$(GO) run -tags $(GOTAGS) ./hack/demo $(ARGS)

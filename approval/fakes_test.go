@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -74,12 +75,13 @@ func (n *recordingNotifier) UpdateCard(context.Context, *store.Request, []*store
 func (n *recordingNotifier) Announce(context.Context, string, torrent.Event) error { return nil }
 
 type harness struct {
-	svc    *Service
-	store  *store.Store
-	client *fakeClient
-	clock  time.Time
-	path   string
-	cfg    *config.Config
+	svc     *Service
+	store   *store.Store
+	client  *fakeClient
+	clock   time.Time
+	path    string
+	cfg     *config.Config
+	gateway *crypto.GatewayKey
 }
 
 func testConfig(quorum int) *config.Config {
@@ -93,6 +95,7 @@ func testConfig(quorum int) *config.Config {
 		Policies: []config.Policy{{
 			Name: "p", Events: []string{"added"}, Outcome: config.OutcomeHold, Quorum: quorum,
 			TTL: config.Duration(10 * time.Minute), OnApprove: config.ActionResume, OnDeny: config.ActionRemove, OnExpiry: config.ActionRemoveWithData,
+			MinAssurance: config.AssuranceHomeserver,
 		}},
 	}
 	return cfg
@@ -101,6 +104,11 @@ func testConfig(quorum int) *config.Config {
 func newHarness(t *testing.T, quorum int) *harness {
 	t.Helper()
 	h := &harness{path: filepath.Join(t.TempDir(), "a.db"), client: &fakeClient{}, clock: time.Unix(1_800_000_000, 0), cfg: testConfig(quorum)}
+	gw, err := crypto.LoadOrCreateGatewayKey(filepath.Join(t.TempDir(), "gateway.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.gateway = gw
 	h.reopen(t)
 	return h
 }
@@ -117,7 +125,7 @@ func (h *harness) reopen(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	h.store = st
-	h.svc = NewService(h.cfg, st, map[string]torrent.Client{"box": h.client})
+	h.svc = NewService(h.cfg, st, map[string]torrent.Client{"box": h.client}, h.gateway)
 	h.svc.now = func() time.Time { return h.clock }
 	h.svc.SetNotifier(&recordingNotifier{})
 }

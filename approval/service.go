@@ -32,19 +32,21 @@ type Service struct {
 	clients  map[string]torrent.Client
 	hosts    map[string]string
 	notifier Notifier
+	gateway  *crypto.GatewayKey
 	now      func() time.Time
 
 	mu   sync.Mutex // serialises decisions, so a vote and the expiry timer never interleave
 	wake chan struct{}
 }
 
-// NewService returns an approval engine for the configured policies and clients.
-func NewService(cfg *config.Config, st *store.Store, clients map[string]torrent.Client) *Service {
+// NewService returns an approval engine for the configured policies and clients. The gateway
+// key signs the challenges sealed to approvers' devices.
+func NewService(cfg *config.Config, st *store.Store, clients map[string]torrent.Client, gateway *crypto.GatewayKey) *Service {
 	hosts := map[string]string{}
 	for _, tc := range cfg.TorrentClients {
 		hosts[tc.Name] = tc.Host
 	}
-	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, now: time.Now, wake: make(chan struct{}, 1)}
+	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gateway: gateway, now: time.Now, wake: make(chan struct{}, 1)}
 }
 
 // SetNotifier connects the service to what shows cards.
@@ -97,12 +99,15 @@ func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Ev
 	req := &store.Request{
 		ID: crypto.NewRequestID(), Policy: policy.Name, EventKind: string(evt.Kind), Action: actionFor(evt.Kind),
 		Client: evt.Client, TorrentHash: evt.Torrent.Hash, TorrentName: evt.Torrent.Name, TorrentSize: evt.Torrent.Size,
-		Host: s.hosts[evt.Client], MatchCode: crypto.NewMatchCode(), Quorum: policy.Quorum,
+		Host: s.hosts[evt.Client], MatchCode: crypto.NewMatchCode(), Quorum: policy.Quorum, MinAssurance: policy.MinAssurance,
 		OnApprove: policy.OnApprove, OnDeny: policy.OnDeny, OnExpiry: policy.OnExpiry,
 		State: StatePending, CreatedAt: now, ExpiresAt: now.Add(policy.TTL.D()),
 	}
 	err = s.store.Txn(ctx, func(ctx context.Context) error {
 		if err := s.store.InsertRequest(ctx, req); err != nil {
+			return err
+		}
+		if err := s.sealChallenges(ctx, req); err != nil {
 			return err
 		}
 		return s.store.AppendAudit(ctx, "request_opened", req.ID, map[string]any{

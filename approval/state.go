@@ -1,5 +1,7 @@
 package approval
 
+import "github.com/seedgate/seedgate/config"
+
 // Request states. A request moves pending -> approved|denied|expired -> executing -> done|failed
 // and never back; every move is a compare-and-set in the store.
 const (
@@ -18,11 +20,11 @@ const (
 	DecisionDeny    = "deny"
 )
 
-// Assurance levels: how much a vote proves (see design.md).
+// Assurance levels: how much a vote proves (see design.md). Policies name them in the config.
 const (
-	AssuranceHomeserver = "homeserver"
-	AssuranceDevice     = "device"
-	AssuranceSignature  = "signature"
+	AssuranceHomeserver = config.AssuranceHomeserver
+	AssuranceDevice     = config.AssuranceDevice
+	AssuranceSignature  = config.AssuranceSignature
 )
 
 // decidedStates are those whose action has not run yet.

@@ -7,49 +7,51 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/store"
 )
 
 // Ballot is one vote as it arrived, before it is judged.
 type Ballot struct {
-	RequestID   string // either the request id ...
-	CardEventID string // ... or the card it answers
-	Voter       string // the transport's identity of the voter (a Matrix user id)
+	RequestID   string // the request voted on, or ...
+	CardEventID string // ... the card the vote answers (both may be given; they must agree)
+	Voter       string // the transport's identity of the voter (a Matrix user id, a phone number)
 	Decision    string
-	Assurance   string
-	Source      string // what carried it, for the audit log ("reaction $event")
+	Assurance   string             // what the transport proves (homeserver, device); ignored when Signed
+	Signed      *crypto.SignedVote // a signed vote: its key, not the transport, says who voted
+	MatchCode   string             // the match code the voter typed, if any
+	Source      string             // what carried it, for the audit log ("reaction $event")
 }
 
 // Result says what became of a ballot, in words the voter can be shown.
 type Result struct {
-	Counted bool
+	Decision string // what the vote said (for a signed vote, what its signature says)
+	Counted  bool
 	Reason  string
 	Request *store.Request
 	Votes   []*store.Vote
 	Decided bool // this vote decided the request
 }
 
-// Vote judges and records a ballot. Every ballot is recorded and audited, counted or not.
+// Vote judges and records a ballot. Every ballot about a known request is recorded and audited,
+// counted or not.
 func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
+	if b.Signed != nil {
+		b.Decision, b.Assurance = b.Signed.Decision, AssuranceSignature
+		if b.RequestID == "" {
+			b.RequestID = b.Signed.RequestID
+		}
+	}
 	if b.Decision != DecisionApprove && b.Decision != DecisionDeny {
 		return nil, fmt.Errorf("approval: bad decision %q", b.Decision)
 	}
 	s.mu.Lock()
-	var req *store.Request
-	var err error
-	if b.RequestID != "" {
-		req, err = s.store.GetRequest(ctx, b.RequestID)
-	} else {
-		req, err = s.store.GetRequestByCard(ctx, b.CardEventID)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		s.mu.Unlock()
-		return nil, ErrUnknownRequest
-	} else if err != nil {
+	req, err := s.findRequest(ctx, b)
+	if err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
-	res := &Result{Request: req}
+	res := &Result{Request: req, Decision: b.Decision}
 	err = s.store.Txn(ctx, func(ctx context.Context) error { return s.judge(ctx, b, res) })
 	s.mu.Unlock()
 	if err != nil {
@@ -68,6 +70,21 @@ func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
 	return res, nil
 }
 
+// findRequest returns the request a ballot is about.
+func (s *Service) findRequest(ctx context.Context, b Ballot) (*store.Request, error) {
+	var req *store.Request
+	var err error
+	if b.RequestID != "" {
+		req, err = s.store.GetRequest(ctx, b.RequestID)
+	} else {
+		req, err = s.store.GetRequestByCard(ctx, b.CardEventID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnknownRequest
+	}
+	return req, err
+}
+
 // judge records the ballot and, if it completes a quorum or a veto, decides the request.
 // It runs inside a transaction.
 func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
@@ -76,20 +93,20 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 		RequestID: req.ID, Person: b.Voter, Decision: b.Decision, Assurance: b.Assurance,
 		Source: b.Source, CreatedAt: s.now(),
 	}
-	approver, isApprover := s.cfg.ApproverByMatrixID(b.Voter)
-	switch {
-	case !isApprover:
-		vote.Reason = "not an approver"
-	case req.State != StatePending:
-		vote.Person = approver.Name
-		vote.Reason = "request already " + req.State
-	case !s.now().Before(req.ExpiresAt):
-		vote.Person = approver.Name
-		vote.Reason = "request expired"
-	default:
-		vote.Person = approver.Name
-		vote.Counted = true
-		vote.Reason = "counted"
+	vote.Person, vote.Reason = s.identify(ctx, b, req)
+	if vote.Reason == "" {
+		switch {
+		case req.State != StatePending:
+			vote.Reason = "request already " + req.State
+		case !s.now().Before(req.ExpiresAt):
+			vote.Reason = "request expired"
+		case assuranceRank(b.Assurance) < assuranceRank(req.MinAssurance):
+			vote.Reason = needs(req.MinAssurance)
+		case b.MatchCode != "" && crypto.NormalizeMatchCode(b.MatchCode) != crypto.NormalizeMatchCode(req.MatchCode):
+			vote.Reason = "the match code does not match this request"
+		default:
+			vote.Reason, vote.Counted = s.spend(ctx, b, req)
+		}
 	}
 	res.Counted, res.Reason = vote.Counted, vote.Reason
 	if err := s.store.InsertVote(ctx, vote); err != nil {
@@ -113,31 +130,93 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 	if !vote.Counted {
 		return nil
 	}
-	t := Tally(votes)
+	return s.decideIfDone(ctx, res)
+}
+
+// identify names the person behind a ballot, or says why nobody can be named. A signed vote is
+// identified by its key alone, after every check that needs no database write.
+func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (person, reason string) {
+	if b.CardEventID != "" && req.CardEvent != b.CardEventID {
+		return b.Voter, "wrong request: this answers another card"
+	}
+	if b.Signed == nil {
+		approver, ok := s.cfg.ApproverByMatrixID(b.Voter)
+		if !ok {
+			return b.Voter, "not an approver"
+		}
+		return approver.Name, ""
+	}
+	approver, key, ok := s.cfg.ApproverByKeyID(b.Signed.KeyID)
+	if !ok {
+		return b.Voter, "signed by an unknown or revoked key"
+	}
+	if err := b.Signed.VerifySignature(key); err != nil {
+		return approver.Name, reasonFor(err)
+	}
+	if err := b.Signed.CheckBinding(req.ID, bindingOf(req), req.ExpiresAt, s.now()); err != nil {
+		return approver.Name, reasonFor(err)
+	}
+	return approver.Name, ""
+}
+
+// spend uses up a signed vote's token; other ballots need nothing spent.
+func (s *Service) spend(ctx context.Context, b Ballot, req *store.Request) (reason string, counted bool) {
+	if b.Signed == nil {
+		return "counted", true
+	}
+	hash := crypto.TokenHash(b.Signed.Token)
+	ok, err := s.store.SpendChallenge(ctx, req.ID, b.Signed.KeyID, hash, s.now())
+	if err != nil {
+		return "could not record the vote: " + err.Error(), false
+	}
+	if ok {
+		return "counted", true
+	}
+	ch, err := s.store.ChallengeByTokenHash(ctx, hash)
+	switch {
+	case err != nil || ch.KeyID != b.Signed.KeyID:
+		return "signed with a token this gateway never issued to that key", false
+	case ch.RequestID != req.ID:
+		return "wrong request: the token belongs to another request", false
+	default:
+		return "already used: each signed approval counts once", false
+	}
+}
+
+func reasonFor(err error) string {
+	for _, e := range []error{crypto.ErrBadSignature, crypto.ErrWrongRequest, crypto.ErrWrongBinding, crypto.ErrExpired, crypto.ErrUnknownKey, crypto.ErrMalformed} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "refused"
+}
+
+// decideIfDone moves the request to approved or denied when the counted votes say so.
+func (s *Service) decideIfDone(ctx context.Context, res *Result) error {
+	req := res.Request
+	t := Tally(res.Votes)
 	var to, outcome string
+	var by []string
 	switch {
 	case t.Denials >= 1:
-		to, outcome = StateDenied, req.OnDeny
+		to, outcome, by = StateDenied, req.OnDeny, t.DeniedBy
 	case t.Approvals >= req.Quorum:
-		to, outcome = StateApproved, req.OnApprove
+		to, outcome, by = StateApproved, req.OnApprove, t.ApprovedBy
 	default:
 		return nil
 	}
-	decidedBy := t.ApprovedBy
-	if to == StateDenied {
-		decidedBy = t.DeniedBy
-	}
+	now := s.now()
 	ok, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
-		From: []string{StatePending}, To: to, Decision: to, DecidedBy: joinNames(decidedBy),
-		Outcome: outcome, DecidedAt: s.now(),
+		From: []string{StatePending}, To: to, Decision: to, DecidedBy: joinNames(by), Outcome: outcome, DecidedAt: now,
 	})
 	if err != nil || !ok {
 		return err
 	}
-	if err = s.store.AppendAudit(ctx, "request_"+to, req.ID, map[string]any{"by": decidedBy, "outcome": outcome}); err != nil {
+	if err = s.store.AppendAudit(ctx, "request_"+to, req.ID, map[string]any{"by": by, "outcome": outcome}); err != nil {
 		return err
 	}
-	req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = to, to, joinNames(decidedBy), outcome, s.now()
+	req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = to, to, joinNames(by), outcome, now
 	res.Decided = true
 	return nil
 }

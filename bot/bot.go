@@ -173,6 +173,7 @@ func (b *Bot) login(ctx context.Context) error {
 	}
 	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
 	syncer.OnEventType(event.EventReaction, b.onReaction)
+	syncer.OnEventType(event.EventMessage, b.onMessage)
 	return nil
 }
 

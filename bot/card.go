@@ -79,7 +79,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		{"Client", fmt.Sprintf("%s on %s", req.Client, req.Host)},
 		{"Size", humanSize(req.TorrentSize)},
 		{"Hash", req.TorrentHash},
-		{"Policy", req.Policy},
+		{"Policy", fmt.Sprintf("%s (needs %s assurance)", req.Policy, req.MinAssurance)},
 		{"Approvals", fmt.Sprintf("%d of %d", t.Approvals, req.Quorum)},
 		{"Match code", req.MatchCode},
 	}
@@ -118,7 +118,12 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 			mentions = append(mentions, u.String())
 			richMentions = append(richMentions, fmt.Sprintf(`<a href="%s">%s</a>`, u.URI().MatrixToURL(), html.EscapeString(u.String())))
 		}
-		ask := fmt.Sprintf("React %s to approve or %s to deny.", reactApprove, reactDeny)
+		ask := fmt.Sprintf("React %s to approve or %s to deny, or reply “approve” or “deny”.", reactApprove, reactDeny)
+		if req.MinAssurance == approval.AssuranceSignature {
+			ask = "This needs a signed approval: reply with the line `seedgate device approve` prints."
+		} else if req.MinAssurance == approval.AssuranceDevice {
+			ask = "Reply “approve” or “deny” from a verified device (reactions are not enough here)."
+		}
 		fmt.Fprintf(&plain, "%s %s", strings.Join(mentions, " "), ask)
 		fmt.Fprintf(&rich, "<p>%s %s</p>", strings.Join(richMentions, " "), html.EscapeString(ask))
 	}
@@ -145,12 +150,40 @@ func (b *Bot) approverIDs() []id.UserID {
 	return out
 }
 
+// sealedField carries the challenge sealed to each enrolled device, by key id.
+const sealedField = "org.seedgate.sealed"
+
+// addSealed appends the sealed challenges to a new card: in the event content for tools, and in
+// the text so a person can copy one into `seedgate device open` from any client.
+func addSealed(content *event.MessageEventContent, raw map[string]any, challenges []*store.Challenge) {
+	if len(challenges) == 0 {
+		return
+	}
+	sealed := map[string]string{}
+	var plain, rich strings.Builder
+	plain.WriteString("\n\nFor signed approval, open the challenge for your device with `seedgate device approve`:")
+	rich.WriteString("<details><summary>Sealed challenges for signed approval</summary><ul>")
+	for _, ch := range challenges {
+		sealed[ch.KeyID] = ch.Blob
+		fmt.Fprintf(&plain, "\n%s", ch.Blob)
+		fmt.Fprintf(&rich, "<li><code>%s</code></li>", html.EscapeString(ch.Blob))
+	}
+	rich.WriteString("</ul></details>")
+	content.Body += plain.String()
+	content.FormattedBody += rich.String()
+	raw[sealedField] = sealed
+}
+
 // PostCard sends a request's card into the approvals room and seeds the vote reactions.
 func (b *Bot) PostCard(ctx context.Context, req *store.Request) (string, string, error) {
 	content := renderCard(req, nil, b.approverIDs(), time.Now())
-	resp, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.Content{
-		Parsed: content, Raw: map[string]any{requestField: requestInfo(req)},
-	})
+	raw := map[string]any{requestField: requestInfo(req)}
+	challenges, err := b.store.ListChallenges(ctx, req.ID)
+	if err != nil {
+		return "", "", err
+	}
+	addSealed(content, raw, challenges)
+	resp, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw})
 	if err != nil {
 		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
 	}

@@ -52,16 +52,14 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 	if !res.Counted {
 		log.Warn().Str("reason", res.Reason).Msg("Reaction vote not counted")
 	}
-	if err = b.replyInThread(ctx, content.RelatesTo.EventID, voteAnswer(evt.Sender.String(), decision, res)); err != nil {
-		log.Warn().Err(err).Msg("Answering vote failed")
-	}
+	b.answer(ctx, content.RelatesTo.EventID, voteAnswer(evt.Sender.String(), res))
 }
 
 // voteAnswer tells the voter what became of their vote.
-func voteAnswer(voter, decision string, res *approval.Result) string {
+func voteAnswer(voter string, res *approval.Result) string {
 	if !res.Counted {
-		return fmt.Sprintf("%s: your %s was not counted: %s.", voter, decision, res.Reason)
+		return fmt.Sprintf("%s: your %s was not counted: %s.", voter, res.Decision, res.Reason)
 	}
 	t := approval.Tally(res.Votes)
-	return fmt.Sprintf("%s: %s counted (%d of %d approvals).", voter, decision, t.Approvals, res.Request.Quorum)
+	return fmt.Sprintf("%s: %s counted (%d of %d approvals).", voter, res.Decision, t.Approvals, res.Request.Quorum)
 }

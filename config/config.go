@@ -11,6 +11,7 @@ type Config struct {
 	Approvers      []Approver      `yaml:"approvers"`
 	TorrentClients []TorrentClient `yaml:"torrent_clients"`
 	Policies       []Policy        `yaml:"policies"`
+	API            API             `yaml:"api"`
 	Logging        Logging         `yaml:"logging"`
 }
 
@@ -46,8 +47,9 @@ type Database struct {
 
 // Approver is one person who may approve.
 type Approver struct {
-	Name      string   `yaml:"name"`
-	MatrixIDs []string `yaml:"matrix_ids"`
+	Name       string   `yaml:"name"`
+	MatrixIDs  []string `yaml:"matrix_ids"`
+	DeviceKeys []string `yaml:"device_keys"`
 }
 
 // TorrentClient is one torrent client to watch.
@@ -73,6 +75,12 @@ type Policy struct {
 	OnApprove      string   `yaml:"on_approve"`
 	OnDeny         string   `yaml:"on_deny"`
 	OnExpiry       string   `yaml:"on_expiry"`
+	MinAssurance   string   `yaml:"min_assurance"`
+}
+
+// API configures the HTTP API (signed approvals from devices).
+type API struct {
+	Listen string `yaml:"listen"`
 }
 
 // Logging configures the log output.

@@ -38,6 +38,7 @@ func (c *Config) applyDefaults() {
 		setDefault(&p.OnApprove, ActionResume)
 		setDefault(&p.OnDeny, ActionRemove)
 		setDefault(&p.OnExpiry, ActionRemove)
+		setDefault(&p.MinAssurance, AssuranceHomeserver)
 		if p.Quorum == 0 {
 			p.Quorum = 1
 		}

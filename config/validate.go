@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/crypto"
 )
 
 // Policy outcomes and the actions a decision can lead to.
@@ -21,12 +23,17 @@ const (
 	ActionKeepStopped    = "keep_stopped"
 
 	EventAdded = "added"
+
+	AssuranceHomeserver = "homeserver"
+	AssuranceDevice     = "device"
+	AssuranceSignature  = "signature"
 )
 
 var (
 	validOutcomes  = []string{OutcomeHold, OutcomeAnnounce}
 	validActions   = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped}
 	validEvents    = []string{EventAdded}
+	validAssurance = []string{AssuranceHomeserver, AssuranceDevice, AssuranceSignature}
 	validClients   = []string{"qbittorrent"}
 	validLogLevels = []string{"trace", "debug", "info", "warn", "error"}
 	validFormats   = []string{"json", "pretty"}
@@ -67,6 +74,7 @@ func (c *Config) Validate() error {
 	}
 	names := map[string]bool{}
 	mxids := map[string]string{}
+	keyIDs := map[string]string{}
 	for i, a := range c.Approvers {
 		path := fmt.Sprintf("approvers[%d]", i)
 		if a.Name == "" {
@@ -85,6 +93,16 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("%s.matrix_ids[%d]", path, j), "%s already belongs to approver %q", m, other)
 			}
 			mxids[m] = a.Name
+		}
+		for j, line := range a.DeviceKeys {
+			key, err := crypto.ParseEnrollment(line)
+			if err != nil {
+				bad(fmt.Sprintf("%s.device_keys[%d]", path, j), "%v (paste the sgkey1... line that `seedgate device keygen` printed)", err)
+			} else if other, dup := keyIDs[key.ID]; dup {
+				bad(fmt.Sprintf("%s.device_keys[%d]", path, j), "key %s already belongs to approver %q", key.ID, other)
+			} else {
+				keyIDs[key.ID] = a.Name
+			}
 		}
 	}
 
@@ -140,6 +158,9 @@ func (c *Config) Validate() error {
 		} else if p.TTL.D() > MaxSafeTTL && !p.AllowUnsafeTTL {
 			bad(path+".ttl", "%s is longer than %s; set allow_unsafe_ttl: true to allow it", p.TTL.D(), MaxSafeTTL)
 		}
+		if !slices.Contains(validAssurance, p.MinAssurance) {
+			bad(path+".min_assurance", "%q is not one of %s", p.MinAssurance, strings.Join(validAssurance, ", "))
+		}
 		for key, v := range map[string]string{"on_approve": p.OnApprove, "on_deny": p.OnDeny, "on_expiry": p.OnExpiry} {
 			if !slices.Contains(validActions, v) {
 				bad(path+"."+key, "%q is not one of %s", v, strings.Join(validActions, ", "))
@@ -164,6 +185,18 @@ func (c *Config) ApproverByMatrixID(userID string) (Approver, bool) {
 		}
 	}
 	return Approver{}, false
+}
+
+// ApproverByKeyID returns the approver who enrolled a device key, and the key.
+func (c *Config) ApproverByKeyID(keyID string) (Approver, crypto.DeviceKey, bool) {
+	for _, a := range c.Approvers {
+		for _, line := range a.DeviceKeys {
+			if k, err := crypto.ParseEnrollment(line); err == nil && k.ID == keyID {
+				return a, k, true
+			}
+		}
+	}
+	return Approver{}, crypto.DeviceKey{}, false
 }
 
 // PolicyFor returns the first policy that applies to an event kind.

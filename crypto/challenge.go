@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -194,4 +195,11 @@ func (c *Challenge) Describe(now time.Time) string {
 		"  match code: " + c.MatchCode + "  (check it matches what the requester shows)",
 		"  expires:    " + c.ExpiresAt.UTC().Format(time.RFC3339) + " (in " + c.ExpiresAt.Sub(now).Round(time.Second).String() + ")",
 	}, "\n")
+}
+
+var blobPattern = regexp.MustCompile(`sg1\.box\.[0-9a-z]{16}\.[A-Za-z0-9_\-]+`)
+
+// FindBlobs returns the sealed blobs in a text (a whole card pasted from a client, say).
+func FindBlobs(text string) []string {
+	return blobPattern.FindAllString(text, 64)
 }

@@ -14,35 +14,36 @@ var ErrNotFound = errors.New("not found")
 
 // Request is one approval request as stored. The approval package owns what its fields mean.
 type Request struct {
-	ID          string
-	Policy      string
-	EventKind   string
-	Action      string
-	Client      string
-	TorrentHash string
-	TorrentName string
-	TorrentSize int64
-	Host        string
-	MatchCode   string
-	Quorum      int
-	OnApprove   string
-	OnDeny      string
-	OnExpiry    string
-	State       string
-	Decision    string
-	DecidedBy   string
-	Outcome     string
-	Error       string
-	CardRoom    string
-	CardEvent   string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	DecidedAt   time.Time
-	FinishedAt  time.Time
+	ID           string
+	Policy       string
+	EventKind    string
+	Action       string
+	Client       string
+	TorrentHash  string
+	TorrentName  string
+	TorrentSize  int64
+	Host         string
+	MatchCode    string
+	Quorum       int
+	MinAssurance string
+	OnApprove    string
+	OnDeny       string
+	OnExpiry     string
+	State        string
+	Decision     string
+	DecidedBy    string
+	Outcome      string
+	Error        string
+	CardRoom     string
+	CardEvent    string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	DecidedAt    time.Time
+	FinishedAt   time.Time
 }
 
 const requestColumns = `id, policy, event_kind, action, client, torrent_hash, torrent_name, torrent_size,
-	host, match_code, quorum, on_approve, on_deny, on_expiry, state, decision, decided_by, outcome, error,
+	host, match_code, quorum, min_assurance, on_approve, on_deny, on_expiry, state, decision, decided_by, outcome, error,
 	card_room, card_event, created_at, expires_at, decided_at, finished_at`
 
 func millis(t time.Time) int64 {
@@ -65,7 +66,7 @@ func scanRequest(row rowScanner) (*Request, error) {
 	var r Request
 	var created, expires, decided, finished int64
 	err := row.Scan(&r.ID, &r.Policy, &r.EventKind, &r.Action, &r.Client, &r.TorrentHash, &r.TorrentName,
-		&r.TorrentSize, &r.Host, &r.MatchCode, &r.Quorum, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
+		&r.TorrentSize, &r.Host, &r.MatchCode, &r.Quorum, &r.MinAssurance, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
 		&r.Decision, &r.DecidedBy, &r.Outcome, &r.Error, &r.CardRoom, &r.CardEvent,
 		&created, &expires, &decided, &finished)
 	if err != nil {
@@ -79,9 +80,9 @@ func scanRequest(row rowScanner) (*Request, error) {
 // InsertRequest stores a new request.
 func (s *Store) InsertRequest(ctx context.Context, r *Request) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO requests (`+requestColumns+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
 		r.ID, r.Policy, r.EventKind, r.Action, r.Client, r.TorrentHash, r.TorrentName, r.TorrentSize,
-		r.Host, r.MatchCode, r.Quorum, r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
+		r.Host, r.MatchCode, r.Quorum, r.MinAssurance, r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
 		r.Outcome, r.Error, r.CardRoom, r.CardEvent,
 		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt))
 	if err != nil {

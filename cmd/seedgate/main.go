@@ -27,14 +27,23 @@ Usage:
   seedgate -g -c CONFIG -r REGISTRATION generate the appservice registration
   seedgate [-c CONFIG]                  run
   seedgate audit verify|export [-c CONFIG]
+  seedgate keys [-c CONFIG]             print the gateway key devices pin, and the enrolled keys
+  seedgate device keygen|open|approve|deny ...   the approver's device tool (see 'seedgate device')
   seedgate -v                           print the version
 
 Flags:
 `
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "audit" {
-		os.Exit(runAudit(os.Args[2:]))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "audit":
+			os.Exit(runAudit(os.Args[2:]))
+		case "device":
+			os.Exit(runDevice(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		case "keys":
+			os.Exit(runKeys(os.Args[2:], os.Stdout, os.Stderr))
+		}
 	}
 	flags := flag.NewFlagSet("seedgate", flag.ContinueOnError)
 	flags.Usage = func() { fmt.Fprint(os.Stderr, usage); flags.PrintDefaults() }

@@ -4,14 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/bot"
 	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -53,7 +58,11 @@ func run(ctx context.Context, configPath string) int {
 		clients[tc.Name] = client
 	}
 
-	svc := approval.NewService(cfg, st, clients)
+	gateway, err := crypto.LoadOrCreateGatewayKey(filepath.Join(cfg.Database.KeysDir, "gateway.key"))
+	if err != nil {
+		return fail("Loading the gateway key failed (database.keys_dir)", err)
+	}
+	svc := approval.NewService(cfg, st, clients, gateway)
 	b := bot.New(cfg, reg, st, svc)
 	svc.SetNotifier(b)
 	if err = b.Start(ctx); err != nil {
@@ -71,6 +80,13 @@ func run(ctx context.Context, configPath string) int {
 			}
 		}()
 	}
+	if cfg.API.Listen != "" {
+		api, err := startAPI(ctx, cfg.API.Listen, svc.APIHandler(log.With().Str("component", "api").Logger()))
+		if err != nil {
+			return fail("Starting the HTTP API failed (api.listen)", err)
+		}
+		defer api.Close()
+	}
 	runPart("bot", b.Run)
 	runPart("approvals", svc.Run)
 	for _, tc := range cfg.TorrentClients {
@@ -82,6 +98,25 @@ func run(ctx context.Context, configPath string) int {
 	log.Info().Msg("Shutting down")
 	wg.Wait()
 	return 0
+}
+
+// startAPI serves the HTTP API with timeouts that bound slow clients.
+func startAPI(ctx context.Context, listen string, handler http.Handler) (*http.Server, error) {
+	listener, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10,
+	}
+	go func() {
+		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("HTTP API stopped")
+		}
+	}()
+	zerolog.Ctx(ctx).Info().Str("address", listener.Addr().String()).Msg("HTTP API listening")
+	return srv, nil
 }
 
 func newClient(tc config.TorrentClient) (torrent.Client, error) {

@@ -1,4 +1,4 @@
--- v0 -> v1: Latest revision
+-- v0 -> v2: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -29,6 +29,7 @@ CREATE TABLE requests (
 	host         TEXT    NOT NULL,
 	match_code   TEXT    NOT NULL,
 	quorum       INTEGER NOT NULL,
+	min_assurance TEXT   NOT NULL,
 	on_approve   TEXT    NOT NULL,
 	on_deny      TEXT    NOT NULL,
 	on_expiry    TEXT    NOT NULL,
@@ -69,4 +70,15 @@ CREATE TABLE audit (
 	data       TEXT   NOT NULL,
 	prev_hash  TEXT   NOT NULL,
 	hash       TEXT   NOT NULL
+);
+
+-- One sealed challenge per request and enrolled device. Only the token's hash is kept; used_at
+-- is set once, atomically, when a signed vote spends it.
+CREATE TABLE challenges (
+	request_id TEXT   NOT NULL REFERENCES requests (id),
+	key_id     TEXT   NOT NULL,
+	token_hash TEXT   NOT NULL UNIQUE,
+	blob       TEXT   NOT NULL,
+	used_at    BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (request_id, key_id)
 );

@@ -19,6 +19,9 @@ type Options struct {
 	Quorum       int                 // default 1
 	TTL          time.Duration       // default 10m
 	ApproverArgs map[string][]string // extra approver.mjs arguments per localpart
+	MinAssurance string              // the policy's min_assurance; default homeserver
+	DeviceKeys   map[string][]string // enrolled device keys (sgkey1 lines) per approver localpart
+	API          bool                // serve the HTTP API on a free port
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
@@ -29,6 +32,7 @@ type Stack struct {
 	Seedgate  *Seedgate
 	Clients   map[string]*Approver // by localpart, approvers and others
 	Passwords map[string]string
+	APIURL    string // base URL of the HTTP API when Options.API
 	stops     []func()
 }
 
@@ -49,6 +53,9 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	}
 	if opts.TTL == 0 {
 		opts.TTL = 10 * time.Minute
+	}
+	if opts.MinAssurance == "" {
+		opts.MinAssurance = "homeserver"
 	}
 	bin, err := BuildSeedgate(ctx, opts.Dir)
 	if err != nil {
@@ -78,7 +85,8 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	}
 	var approvers []map[string]any
 	for _, name := range opts.Approvers {
-		approvers = append(approvers, map[string]any{"name": name, "matrix_ids": []string{"@" + name + ":localhost"}})
+		approvers = append(approvers, map[string]any{"name": name, "matrix_ids": []string{"@" + name + ":localhost"},
+			"device_keys": append([]string{}, opts.DeviceKeys[name]...)})
 	}
 	observers := []string{}
 	for _, name := range opts.Others {
@@ -100,8 +108,17 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		"policies": []map[string]any{{
 			"name": "new-torrents", "events": []string{"added"}, "outcome": "hold", "quorum": opts.Quorum,
 			"ttl": opts.TTL.String(), "on_approve": "resume", "on_deny": "remove", "on_expiry": "remove",
+			"min_assurance": opts.MinAssurance,
 		}},
 		"logging": map[string]any{"level": "debug", "format": "json"},
+	}
+	if opts.API {
+		apiPort, err := FreePort()
+		if err != nil {
+			return err
+		}
+		cfg["api"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(apiPort)}
+		s.APIURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
 	}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {

@@ -1,0 +1,43 @@
+package approval
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/store"
+)
+
+func bindingOf(req *store.Request) crypto.Binding {
+	return crypto.Binding{Client: req.Client, TorrentHash: req.TorrentHash, Action: req.Action, Host: req.Host}
+}
+
+// sealChallenges seals the request, with a fresh single-use token, to every enrolled device of
+// every approver. Only the token's hash is stored; the token itself leaves only inside the box.
+func (s *Service) sealChallenges(ctx context.Context, req *store.Request) error {
+	if s.gateway == nil {
+		return nil
+	}
+	for _, a := range s.cfg.Approvers {
+		for _, line := range a.DeviceKeys {
+			key, err := crypto.ParseEnrollment(line)
+			if err != nil {
+				return fmt.Errorf("approval: approver %s: %w", a.Name, err)
+			}
+			token := crypto.NewToken()
+			blob, err := crypto.SealChallenge(s.gateway, key, crypto.Challenge{
+				RequestID: req.ID, Binding: bindingOf(req), TorrentName: req.TorrentName, TorrentSize: req.TorrentSize,
+				IssuedAt: req.CreatedAt, ExpiresAt: req.ExpiresAt, MatchCode: req.MatchCode, Token: token,
+			})
+			if err != nil {
+				return err
+			}
+			if err = s.store.InsertChallenge(ctx, &store.Challenge{
+				RequestID: req.ID, KeyID: key.ID, TokenHash: crypto.TokenHash(token), Blob: blob,
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/crypto"
+)
+
+// minDeviceTrust is the least trust a sending device needs for a reply to count as `device`
+// assurance: its owner has cross-signed it (trust on first use of the owner's master key).
+const minDeviceTrust = id.TrustStateCrossSignedTOFU
+
+// onMessage handles text in the approvals room: signed vote lines (assurance `signature`, from
+// anyone — the key says who) and "approve"/"deny" replies to a card (assurance `device` when the
+// message was encrypted by a cross-signed device, `homeserver` otherwise).
+func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
+	if evt.Sender == b.client.UserID || evt.RoomID != b.roomID {
+		return
+	}
+	content := evt.Content.AsMessage()
+	if content.MsgType != event.MsgText || content.NewContent != nil {
+		return // edits of votes are not votes
+	}
+	card := repliedTo(content)
+	log := zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Logger()
+	ctx = log.WithContext(ctx)
+	if lines := crypto.FindVotes(content.Body); len(lines) > 0 {
+		for _, line := range lines {
+			b.signedReply(ctx, evt, card, line)
+		}
+		return
+	}
+	if card == "" {
+		return
+	}
+	decision, code, ok := parseReply(content.Body)
+	if !ok {
+		return
+	}
+	assurance := approval.AssuranceHomeserver
+	if evt.Mautrix.EventSource&event.SourceDecrypted != 0 && evt.Mautrix.TrustState >= minDeviceTrust {
+		assurance = approval.AssuranceDevice
+	}
+	b.castAndAnswer(ctx, card, approval.Ballot{
+		CardEventID: card.String(), Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
+		MatchCode: code, Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(),
+	})
+}
+
+func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID, line string) {
+	v, err := crypto.ParseVote(line)
+	if err != nil {
+		b.answer(ctx, card, evt.Sender.String()+": that signed approval is malformed; copy the whole line again.")
+		return
+	}
+	ballot := approval.Ballot{Voter: evt.Sender.String(), Signed: v, Source: "signed reply " + evt.ID.String()}
+	if card != "" {
+		ballot.CardEventID = card.String()
+	}
+	b.castAndAnswer(ctx, card, ballot)
+}
+
+// castAndAnswer votes and tells the voter what became of it, under the card.
+func (b *Bot) castAndAnswer(ctx context.Context, card id.EventID, ballot approval.Ballot) {
+	res, err := b.approvals.Vote(ctx, ballot)
+	switch {
+	case errors.Is(err, approval.ErrUnknownRequest):
+		b.answer(ctx, card, ballot.Voter+": no such request.")
+		return
+	case err != nil:
+		zerolog.Ctx(ctx).Error().Err(err).Msg("Recording vote failed")
+		return
+	}
+	if card == "" {
+		card = id.EventID(res.Request.CardEvent)
+	}
+	b.answer(ctx, card, voteAnswer(ballot.Voter, res))
+}
+
+func (b *Bot) answer(ctx context.Context, card id.EventID, text string) {
+	var err error
+	if card != "" {
+		err = b.replyInThread(ctx, card, text)
+	} else {
+		_, err = b.client.SendNotice(ctx, b.roomID, text)
+	}
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Answering vote failed")
+	}
+}
+
+// repliedTo returns the event a message answers: its thread root or the event it replies to.
+func repliedTo(content *event.MessageEventContent) id.EventID {
+	rel := content.RelatesTo
+	if rel == nil {
+		return ""
+	}
+	if thread := rel.GetThreadParent(); thread != "" {
+		return thread
+	}
+	return rel.GetReplyTo()
+}
+
+// parseReply reads "approve", "deny", or either followed by the match code. Reply fallbacks
+// (quoted lines starting with ">") are skipped.
+func parseReply(body string) (decision, code string, ok bool) {
+	for _, line := range strings.Split(body, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, ">") {
+			continue
+		}
+		fields := strings.Fields(strings.ToLower(line))
+		switch fields[0] {
+		case "approve", "approved", "yes":
+			decision = approval.DecisionApprove
+		case "deny", "denied", "no":
+			decision = approval.DecisionDeny
+		default:
+			return "", "", false
+		}
+		if len(fields) > 1 {
+			code = strings.Join(fields[1:], "")
+		}
+		return decision, code, true
+	}
+	return "", "", false
+}

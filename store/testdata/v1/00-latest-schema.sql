@@ -1,0 +1,72 @@
+-- v0 -> v1: Latest revision
+CREATE TABLE kv (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+
+-- What the watcher last saw of each torrent, so a restart or a full resync does not replay
+-- old events as new.
+CREATE TABLE torrents (
+	client     TEXT    NOT NULL,
+	hash       TEXT    NOT NULL,
+	name       TEXT    NOT NULL,
+	state      TEXT    NOT NULL,
+	size       BIGINT  NOT NULL,
+	progress   DOUBLE PRECISION NOT NULL,
+	updated_at BIGINT  NOT NULL,
+	PRIMARY KEY (client, hash)
+);
+
+CREATE TABLE requests (
+	id           TEXT    PRIMARY KEY,
+	policy       TEXT    NOT NULL,
+	event_kind   TEXT    NOT NULL,
+	action       TEXT    NOT NULL,
+	client       TEXT    NOT NULL,
+	torrent_hash TEXT    NOT NULL,
+	torrent_name TEXT    NOT NULL,
+	torrent_size BIGINT  NOT NULL,
+	host         TEXT    NOT NULL,
+	match_code   TEXT    NOT NULL,
+	quorum       INTEGER NOT NULL,
+	on_approve   TEXT    NOT NULL,
+	on_deny      TEXT    NOT NULL,
+	on_expiry    TEXT    NOT NULL,
+	state        TEXT    NOT NULL,
+	decision     TEXT    NOT NULL DEFAULT '',
+	decided_by   TEXT    NOT NULL DEFAULT '',
+	outcome      TEXT    NOT NULL DEFAULT '',
+	error        TEXT    NOT NULL DEFAULT '',
+	card_room    TEXT    NOT NULL DEFAULT '',
+	card_event   TEXT    NOT NULL DEFAULT '',
+	created_at   BIGINT  NOT NULL,
+	expires_at   BIGINT  NOT NULL,
+	decided_at   BIGINT  NOT NULL DEFAULT 0,
+	finished_at  BIGINT  NOT NULL DEFAULT 0
+);
+CREATE INDEX requests_state_idx ON requests (state);
+CREATE INDEX requests_card_idx ON requests (card_event);
+
+CREATE TABLE votes (
+	seq        BIGINT  PRIMARY KEY,
+	request_id TEXT    NOT NULL REFERENCES requests (id),
+	person     TEXT    NOT NULL,
+	decision   TEXT    NOT NULL,
+	assurance  TEXT    NOT NULL,
+	source     TEXT    NOT NULL,
+	counted    BOOLEAN NOT NULL,
+	reason     TEXT    NOT NULL,
+	created_at BIGINT  NOT NULL
+);
+CREATE INDEX votes_request_idx ON votes (request_id);
+
+-- Append-only, each entry chained to the previous by hash.
+CREATE TABLE audit (
+	seq        BIGINT PRIMARY KEY,
+	at         BIGINT NOT NULL,
+	kind       TEXT   NOT NULL,
+	request_id TEXT   NOT NULL,
+	data       TEXT   NOT NULL,
+	prev_hash  TEXT   NOT NULL,
+	hash       TEXT   NOT NULL
+);

@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seedgate/seedgate/test/stack"
+)
+
+// TestSignedApprovalEndToEnd runs the approver's device tool against a running seedgate: the
+// sealed challenge comes out of a real card decrypted by the matrix-js-sdk client, and the signed
+// approval goes back in as a room reply and through POST /v1/approve. Where the policy asks for a
+// signature, a reaction is answered and not counted; replays are refused.
+func TestSignedApprovalEndToEnd(t *testing.T) {
+	tools := stack.RequireTools(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	dir := tempDir(t)
+	bin, err := stack.BuildSeedgate(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(dir, "alice-phone.key")
+	out, err := exec.CommandContext(ctx, bin, "device", "keygen", "-k", keyPath).Output()
+	if err != nil {
+		t.Fatalf("device keygen: %v", err)
+	}
+	enrollment := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "sgkey1.") {
+			enrollment = line
+		}
+	}
+	if enrollment == "" {
+		t.Fatalf("keygen printed no enrolment line:\n%s", out)
+	}
+
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, MinAssurance: "signature",
+		DeviceKeys: map[string][]string{"alice": {enrollment}}, API: true})
+	if err != nil {
+		t.Fatalf("stack: %v", err)
+	}
+	t.Cleanup(s.Down)
+	alice := s.Clients["alice"]
+	out, err = exec.CommandContext(ctx, s.Seedgate.Bin, "keys", "-c", s.Seedgate.ConfigPath).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateway := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "sggw1.") {
+			gateway = line
+		}
+	}
+	device := func(stdin string, args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, s.Seedgate.Bin, append([]string{"device", args[0], "-k", keyPath, "-g", gateway}, args[1:]...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if err != nil {
+			return stdout.String() + stderr.String(), err
+		}
+		return strings.TrimSpace(stdout.String()), nil
+	}
+	add := func(t *testing.T, name string) (*stack.TorrentFile, *stack.ApproverMessage) {
+		t.Helper()
+		tf, err := stack.MakeTorrent("", name, 128<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err = s.QB.Add(ctx, tf); err != nil {
+			t.Fatal(err)
+		}
+		card := waitCard(ctx, t, alice, tf.Hash)
+		waitTorrentState(ctx, t, s.QB, tf.Hash, "held", func(state string, exists bool) bool { return exists && stack.IsStopped(state) })
+		return tf, card
+	}
+	resumed := func(t *testing.T, tf *stack.TorrentFile) {
+		t.Helper()
+		waitTorrentState(ctx, t, s.QB, tf.Hash, "resumed", func(state string, exists bool) bool { return exists && !stack.IsStopped(state) })
+	}
+
+	first, card := add(t, "signed-in-room.bin")
+	body, _ := card.Content["body"].(string)
+	sealed, _ := card.Content["org.seedgate.sealed"].(map[string]any)
+	if len(sealed) != 1 {
+		t.Fatalf("card carries %d sealed challenges, want 1 (alice's device)", len(sealed))
+	}
+	for _, blob := range sealed {
+		if strings.Contains(blob.(string), "signed-in-room") || !strings.Contains(body, blob.(string)) {
+			t.Fatal("sealed challenge missing from the card text, or not sealed")
+		}
+	}
+
+	t.Run("reaction is not enough", func(t *testing.T) {
+		if _, err := alice.React(ctx, card.RoomID, card.EventID, "✅"); err != nil {
+			t.Fatal(err)
+		}
+		waitThreadNotice(ctx, t, alice, card.EventID, "needs a signed approval")
+		if state, _, _ := s.QB.State(ctx, first.Hash); !stack.IsStopped(state) {
+			t.Fatalf("a reaction moved a request that needs a signature: %s", state)
+		}
+	})
+
+	var line string
+	t.Run("device opens the card and signs; the reply counts", func(t *testing.T) {
+		shown, err := device(body, "open")
+		if err != nil {
+			t.Fatalf("device open: %v\n%s", err, shown)
+		}
+		if !strings.Contains(shown, "signed-in-room.bin") || !strings.Contains(shown, first.Hash) || !strings.Contains(shown, "seedbox.test") {
+			t.Fatalf("device open does not say what is asked:\n%s", shown)
+		}
+		line, err = device(body, "approve")
+		if err != nil || !strings.HasPrefix(line, "sg1.vote.") {
+			t.Fatalf("device approve: %v\n%s", err, line)
+		}
+		if _, err = alice.Reply(ctx, card.RoomID, card.EventID, line); err != nil {
+			t.Fatal(err)
+		}
+		waitThreadNotice(ctx, t, alice, card.EventID, "approve counted")
+		waitCardState(ctx, t, alice, card.EventID, "done")
+		resumed(t, first)
+	})
+
+	t.Run("the same signed line on another card is refused", func(t *testing.T) {
+		other, otherCard := add(t, "replay-target.bin")
+		if _, err := alice.Reply(ctx, otherCard.RoomID, otherCard.EventID, line); err != nil {
+			t.Fatal(err)
+		}
+		waitThreadNotice(ctx, t, alice, otherCard.EventID, "wrong request")
+		if state, _, _ := s.QB.State(ctx, other.Hash); !stack.IsStopped(state) {
+			t.Fatalf("a replayed approval moved another torrent: %s", state)
+		}
+	})
+
+	t.Run("POST to the approve endpoint counts once", func(t *testing.T) {
+		viaAPI, apiCard := add(t, "signed-over-http.bin")
+		apiBody, _ := apiCard.Content["body"].(string)
+		answer, err := device(apiBody, "approve", "--url", s.APIURL+"/v1/approve")
+		if err != nil || !strings.Contains(answer, `"counted":true`) {
+			t.Fatalf("device approve --url: %v\n%s", err, answer)
+		}
+		resumed(t, viaAPI)
+		waitCardState(ctx, t, alice, apiCard.EventID, "done")
+		answer, err = device(apiBody, "approve", "--url", s.APIURL+"/v1/approve")
+		if err == nil || !strings.Contains(answer, "HTTP 409") {
+			t.Fatalf("second POST of a fresh signature on a decided request: %v\n%s", err, answer)
+		}
+	})
+}
