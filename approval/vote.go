@@ -27,10 +27,10 @@ type Ballot struct {
 type Result struct {
 	Decision string // what the vote said (for a signed vote, what its signature says)
 	Counted  bool
-	Reason  string
-	Request *store.Request
-	Votes   []*store.Vote
-	Decided bool // this vote decided the request
+	Reason   string
+	Request  *store.Request
+	Votes    []*store.Vote
+	Decided  bool // this vote decided the request
 }
 
 // Vote judges and records a ballot. Every ballot about a known request is recorded and audited,
