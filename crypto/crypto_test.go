@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 )
 
 func TestMatchCodes(t *testing.T) {
@@ -65,5 +66,45 @@ func TestKeyFiles(t *testing.T) {
 	_, err = LoadSecret(path)
 	if err == nil || regexp.MustCompile(`secret-ish|%%%`).MatchString(err.Error()) {
 		t.Fatalf("bad key file: %v (must fail without quoting the file)", err)
+	}
+}
+
+func TestGatewayKeyRotation(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Unix(1_800_000_000, 0)
+	old, err := LoadOrCreateGatewayKey(filepath.Join(dir, GatewayKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	staged, next, err := RotateGatewayKey(dir, now)
+	if err != nil || !staged || next.ID == old.ID {
+		t.Fatalf("stage: %v %v", staged, err)
+	}
+	dev, _ := GenerateDevice()
+	// During the overlap a device that pins both keys opens challenges signed by either.
+	pinned := []GatewayPublic{{ID: old.ID, Pub: old.Pub}, {ID: next.ID, Pub: next.Pub}}
+	for _, gw := range []*GatewayKey{old, next} {
+		blob, _ := SealChallenge(gw, dev.DeviceKey, testChallenge(now))
+		if _, err := OpenChallenge(dev, pinned, blob, now); err != nil {
+			t.Fatalf("overlap: %v", err)
+		}
+	}
+	staged, promoted, err := RotateGatewayKey(dir, now)
+	if err != nil || staged || promoted.ID != next.ID {
+		t.Fatalf("promote: %v %v", staged, err)
+	}
+	current, err := LoadOrCreateGatewayKey(filepath.Join(dir, GatewayKeyFile))
+	if err != nil || current.ID != next.ID {
+		t.Fatalf("current key after promotion: %v", err)
+	}
+	if n, _ := LoadNextGatewayKey(dir); n != nil {
+		t.Fatal("next key still staged after promotion")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gateway.retired-1800000000.key")); err != nil {
+		t.Fatalf("old key not kept: %v", err)
+	}
+	parsed, err := ParseGatewayPublic(current.Public())
+	if err != nil || parsed.ID != current.ID {
+		t.Fatalf("public line round trip: %v", err)
 	}
 }

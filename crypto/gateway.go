@@ -2,8 +2,13 @@ package crypto
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 )
 
 // GatewayKey signs the challenges seedgate seals to devices, so a courier cannot forge one: a
@@ -57,4 +62,50 @@ func ParseGatewayPublic(s string) (GatewayPublic, error) {
 		return GatewayPublic{}, fmt.Errorf("gateway key: id does not match the key: %w", ErrMalformed)
 	}
 	return GatewayPublic{ID: parts[1], Pub: pub}, nil
+}
+
+// Gateway key files in the keys directory: the key in use, and the next one while a rotation
+// is staged. A rotation is two steps with an overlap window between them: stage a next key and
+// give its public line to every device (devices pin both with two -g flags), then promote it.
+const (
+	GatewayKeyFile     = "gateway.key"
+	GatewayNextKeyFile = "gateway.next.key"
+)
+
+// LoadNextGatewayKey returns the staged next gateway key, or nil when no rotation is staged.
+func LoadNextGatewayKey(dir string) (*GatewayKey, error) {
+	path := filepath.Join(dir, GatewayNextKeyFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	seed, err := LoadSecret(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("key file %s: %w", path, ErrMalformed)
+	}
+	return gatewayKeyFromSeed(seed), nil
+}
+
+// RotateGatewayKey stages a next key when none is staged, and otherwise promotes the staged
+// key, keeping the old one as gateway.retired-<unix time>.key. It reports what it did.
+func RotateGatewayKey(dir string, now time.Time) (staged bool, key *GatewayKey, err error) {
+	next, err := LoadNextGatewayKey(dir)
+	if err != nil {
+		return false, nil, err
+	}
+	if next == nil {
+		key, err = LoadOrCreateGatewayKey(filepath.Join(dir, GatewayNextKeyFile))
+		return true, key, err
+	}
+	current := filepath.Join(dir, GatewayKeyFile)
+	retired := filepath.Join(dir, fmt.Sprintf("gateway.retired-%d.key", now.Unix()))
+	if err = os.Rename(current, retired); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, nil, fmt.Errorf("gateway key rotation: %w", err)
+	}
+	if err = os.Rename(filepath.Join(dir, GatewayNextKeyFile), current); err != nil {
+		return false, nil, fmt.Errorf("gateway key rotation: %w", err)
+	}
+	return false, next, nil
 }

@@ -28,6 +28,7 @@ Usage:
   seedgate [-c CONFIG]                  run
   seedgate audit verify|export [-c CONFIG]
   seedgate keys [-c CONFIG]             print the gateway key devices pin, and the enrolled keys
+  seedgate keys rotate [-c CONFIG]      stage the next gateway key; run again to promote it
   seedgate device keygen|open|approve|deny ...   the approver's device tool (see 'seedgate device')
   seedgate -v                           print the version
 

@@ -58,7 +58,7 @@ func run(ctx context.Context, configPath string) int {
 		clients[tc.Name] = client
 	}
 
-	gateway, err := crypto.LoadOrCreateGatewayKey(filepath.Join(cfg.Database.KeysDir, "gateway.key"))
+	gateway, err := crypto.LoadOrCreateGatewayKey(filepath.Join(cfg.Database.KeysDir, crypto.GatewayKeyFile))
 	if err != nil {
 		return fail("Loading the gateway key failed (database.keys_dir)", err)
 	}
