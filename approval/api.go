@@ -18,53 +18,41 @@ import (
 // maxAPIBody bounds a request body: a signed vote is about 230 bytes.
 const maxAPIBody = 8 << 10
 
-// APIHandler serves the HTTP API: POST /v1/approve takes a signed vote line (text/plain, or JSON
-// {"vote": "..."}). The signature is the authentication; a per-address rate limit and a body
-// limit keep it cheap to refuse garbage.
-func (s *Service) APIHandler(log zerolog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	limiter := newRateLimiter(10, time.Minute)
-	mux.HandleFunc("POST /v1/approve", func(w http.ResponseWriter, r *http.Request) {
-		ctx := log.WithContext(r.Context())
-		if !limiter.allow(clientAddress(r), time.Now()) {
-			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "rate limited: at most 10 approvals a minute from one address"})
+func (s *Service) handleApprove(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "body larger than 8 KiB"})
+		return
+	}
+	line := strings.TrimSpace(string(raw))
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var body struct {
+			Vote string `json:"vote"`
+		}
+		if json.Unmarshal(raw, &body) != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body is not JSON {"vote": "sg1.vote..."}`})
 			return
 		}
-		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
-		if err != nil {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "body larger than 8 KiB"})
-			return
-		}
-		line := strings.TrimSpace(string(raw))
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			var body struct {
-				Vote string `json:"vote"`
-			}
-			if json.Unmarshal(raw, &body) != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body is not JSON {"vote": "sg1.vote..."}`})
-				return
-			}
-			line = body.Vote
-		}
-		vote, err := crypto.ParseVote(line)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "not a signed vote: " + err.Error()})
-			return
-		}
-		res, err := s.Vote(ctx, Ballot{Voter: "api " + clientAddress(r), Signed: vote, Source: "POST /v1/approve"})
-		if errors.Is(err, ErrUnknownRequest) {
-			writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such request", "request_id": vote.RequestID})
-			return
-		} else if err != nil {
-			zerolog.Ctx(ctx).Error().Err(err).Msg("Recording API vote failed")
-			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "could not record the vote"})
-			return
-		}
-		writeJSON(w, apiStatus(res), map[string]any{
-			"request_id": res.Request.ID, "counted": res.Counted, "reason": res.Reason, "state": res.Request.State,
-		})
+		line = body.Vote
+	}
+	vote, err := crypto.ParseVote(line)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "not a signed vote: " + err.Error()})
+		return
+	}
+	res, err := s.Vote(ctx, Ballot{Voter: "api " + clientAddress(r), Signed: vote, Source: "POST /v1/approve"})
+	if errors.Is(err, ErrUnknownRequest) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such request", "request_id": vote.RequestID})
+		return
+	} else if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("Recording API vote failed")
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "could not record the vote"})
+		return
+	}
+	writeJSON(w, apiStatus(res), map[string]any{
+		"request_id": res.Request.ID, "counted": res.Counted, "reason": res.Reason, "state": res.Request.State,
 	})
-	return mux
 }
 
 // apiStatus maps a vote's fate to an HTTP status a script can branch on.

@@ -56,6 +56,7 @@ func (s *Service) execute(ctx context.Context, req *store.Request) error {
 	}
 	req.State, req.Error, req.FinishedAt = to, errText, now
 	log.Info().Str("state", to).Msg("Decision carried out")
+	s.changes.notify()
 	if s.notifier != nil {
 		votes, _ := s.store.ListVotes(ctx, req.ID)
 		if err = s.notifier.UpdateCard(ctx, req, votes); err != nil {
@@ -75,6 +76,8 @@ func (s *Service) act(ctx context.Context, req *store.Request) error {
 	}
 	var err error
 	switch req.Outcome {
+	case config.ActionNone:
+		return nil
 	case config.ActionResume:
 		err = client.Start(ctx, req.TorrentHash)
 	case config.ActionKeepStopped:

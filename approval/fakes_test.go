@@ -58,11 +58,11 @@ type recordingNotifier struct {
 	updates int
 }
 
-func (n *recordingNotifier) PostCard(_ context.Context, req *store.Request) (string, string, error) {
+func (n *recordingNotifier) PostCard(_ context.Context, reqs []*store.Request) (string, string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.cards++
-	return "!room", "$card-" + req.ID, nil
+	return "!room", "$card-" + reqs[0].ID, nil
 }
 
 func (n *recordingNotifier) UpdateCard(context.Context, *store.Request, []*store.Vote) error {

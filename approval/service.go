@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,8 +18,9 @@ import (
 
 // Notifier shows requests to people. The bot implements it.
 type Notifier interface {
-	// PostCard shows a new request and returns where the card is.
-	PostCard(ctx context.Context, req *store.Request) (roomID, eventID string, err error)
+	// PostCard shows new requests, one card for one request or a digest card for several, and
+	// returns where the card is.
+	PostCard(ctx context.Context, reqs []*store.Request) (roomID, eventID string, err error)
 	// UpdateCard redraws a request's card after a vote or a decision.
 	UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error
 	// Announce posts a notice about an event a policy only announces.
@@ -35,8 +37,10 @@ type Service struct {
 	gateway  *crypto.GatewayKey
 	now      func() time.Time
 
-	mu   sync.Mutex // serialises decisions, so a vote and the expiry timer never interleave
-	wake chan struct{}
+	mu      sync.Mutex // serialises decisions, so a vote and the expiry timer never interleave
+	wake    chan struct{}
+	changes changeFeed
+	recent  map[string][]time.Time // cards posted per policy, for digest decisions
 }
 
 // NewService returns an approval engine for the configured policies and clients. The gateway
@@ -46,7 +50,8 @@ func NewService(cfg *config.Config, st *store.Store, clients map[string]torrent.
 	for _, tc := range cfg.TorrentClients {
 		hosts[tc.Name] = tc.Host
 	}
-	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gateway: gateway, now: time.Now, wake: make(chan struct{}, 1)}
+	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gateway: gateway, now: time.Now,
+		wake: make(chan struct{}, 1), recent: map[string][]time.Time{}}
 }
 
 // SetNotifier connects the service to what shows cards.
@@ -56,7 +61,10 @@ func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) {
 	log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("client", evt.Client).Str("hash", evt.Torrent.Hash).Logger()
 	ctx = log.WithContext(ctx)
-	policy, ok := s.cfg.PolicyFor(string(evt.Kind))
+	policy, ok := s.cfg.PolicyFor(config.Subject{
+		Event: string(evt.Kind), Client: evt.Client, Host: s.hosts[evt.Client], Name: evt.Torrent.Name,
+		Size: evt.Torrent.Size, Category: evt.Torrent.Category, Tags: splitTags(evt.Torrent.Tags), Tracker: evt.Torrent.Tracker,
+	})
 	if !ok {
 		return
 	}
@@ -84,24 +92,39 @@ func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Ev
 	} else {
 		log.Info().Str("name", evt.Torrent.Name).Msg("Torrent held for approval")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	open, err := s.store.ListRequests(ctx, StatePending)
-	if err != nil {
-		return err
-	}
-	for _, r := range open {
-		if r.Client == evt.Client && r.TorrentHash == evt.Torrent.Hash && r.EventKind == string(evt.Kind) {
-			return nil // already held: the watcher saw this event again after a crash
-		}
-	}
+	req := s.newRequest(policy, string(evt.Kind), actionFor(evt.Kind), evt.Client, evt.Torrent)
+	_, err := s.open(ctx, req, map[string]any{"stopped": stopErr == nil})
+	return err
+}
+
+// newRequest fills a request from its policy; open stores it.
+func (s *Service) newRequest(policy config.Policy, kind, action, client string, t torrent.Torrent) *store.Request {
 	now := s.now()
-	req := &store.Request{
-		ID: crypto.NewRequestID(), Policy: policy.Name, EventKind: string(evt.Kind), Action: actionFor(evt.Kind),
-		Client: evt.Client, TorrentHash: evt.Torrent.Hash, TorrentName: evt.Torrent.Name, TorrentSize: evt.Torrent.Size,
-		Host: s.hosts[evt.Client], MatchCode: crypto.NewMatchCode(), Quorum: policy.Quorum, MinAssurance: policy.MinAssurance,
+	approvers, _ := s.cfg.ResolveApprovers(policy.Approvers) // validated at start-up
+	return &store.Request{
+		ID: crypto.NewRequestID(), Policy: policy.Name, EventKind: kind, Action: action,
+		Client: client, TorrentHash: t.Hash, TorrentName: t.Name, TorrentSize: t.Size,
+		Host: s.hosts[client], MatchCode: crypto.NewMatchCode(), Quorum: policy.Quorum, MinAssurance: policy.MinAssurance,
+		Approvers: approvers, DenyThreshold: policy.DenyThreshold,
 		OnApprove: policy.OnApprove, OnDeny: policy.OnDeny, OnExpiry: policy.OnExpiry,
 		State: StatePending, CreatedAt: now, ExpiresAt: now.Add(policy.TTL.D()),
+	}
+}
+
+// open persists a new request with its sealed challenges and audit entry, unless an open
+// request already asks the same about the same torrent (the watcher may report an event again
+// after a crash); then it returns that one.
+func (s *Service) open(ctx context.Context, req *store.Request, extra map[string]any) (*store.Request, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pending, err := s.store.ListRequests(ctx, StatePending)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range pending {
+		if r.Client == req.Client && r.TorrentHash == req.TorrentHash && r.EventKind == req.EventKind && r.Action == req.Action {
+			return r, nil
+		}
 	}
 	err = s.store.Txn(ctx, func(ctx context.Context) error {
 		if err := s.store.InsertRequest(ctx, req); err != nil {
@@ -110,19 +133,33 @@ func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Ev
 		if err := s.sealChallenges(ctx, req); err != nil {
 			return err
 		}
-		return s.store.AppendAudit(ctx, "request_opened", req.ID, map[string]any{
+		data := map[string]any{
 			"policy": req.Policy, "event": req.EventKind, "action": req.Action, "client": req.Client,
 			"hash": req.TorrentHash, "name": req.TorrentName, "host": req.Host, "quorum": req.Quorum,
-			"expires_at": req.ExpiresAt.UTC(), "stopped": stopErr == nil,
-		})
+			"approvers": req.Approvers, "deny_threshold": req.DenyThreshold, "min_assurance": req.MinAssurance,
+			"expires_at": req.ExpiresAt.UTC(), "requester": req.Requester, "reason": req.Reason,
+		}
+		for k, v := range extra {
+			data[k] = v
+		}
+		return s.store.AppendAudit(ctx, "request_opened", req.ID, data)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	log.Info().Str("request_id", req.ID).Time("expires_at", req.ExpiresAt).Msg("Approval request opened")
-	s.postCard(ctx, req)
+	zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Time("expires_at", req.ExpiresAt).Msg("Approval request opened")
 	s.poke()
-	return nil
+	return req, nil
+}
+
+func splitTags(tags string) []string {
+	var out []string
+	for _, t := range strings.Split(tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // actionFor names what a request for an event asks permission for.
@@ -131,20 +168,6 @@ func actionFor(kind torrent.EventKind) string {
 		return "add"
 	}
 	return string(kind)
-}
-
-func (s *Service) postCard(ctx context.Context, req *store.Request) {
-	log := zerolog.Ctx(ctx).With().Str("request_id", req.ID).Logger()
-	roomID, eventID, err := s.notifier.PostCard(ctx, req)
-	if err != nil {
-		log.Error().Err(err).Msg("Posting card failed; will retry")
-		return
-	}
-	if err = s.store.SetCard(ctx, req.ID, roomID, eventID); err != nil {
-		log.Error().Err(err).Msg("Recording card failed")
-		return
-	}
-	req.CardRoom, req.CardEvent = roomID, eventID
 }
 
 // poke wakes the run loop to look at requests now.
@@ -187,19 +210,18 @@ func (s *Service) tick(ctx context.Context) time.Time {
 		log.Error().Err(err).Msg("Listing pending requests failed")
 		return s.now().Add(time.Second)
 	}
+	var uncarded []*store.Request
 	for _, req := range pending {
 		if !s.now().Before(req.ExpiresAt) {
 			s.expire(ctx, req)
 			continue
 		}
 		if req.CardEvent == "" {
-			s.postCard(ctx, req)
-			if req.CardEvent == "" {
-				next = minTime(next, s.now().Add(5*time.Second))
-			}
+			uncarded = append(uncarded, req)
 		}
 		next = minTime(next, req.ExpiresAt)
 	}
+	next = minTime(next, s.postCards(ctx, uncarded))
 	decided, err := s.store.ListRequests(ctx, append(decidedStates, StateExecuting)...)
 	if err != nil {
 		log.Error().Err(err).Msg("Listing decided requests failed")
@@ -232,6 +254,7 @@ func (s *Service) expire(ctx context.Context, req *store.Request) {
 		return
 	}
 	zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Msg("Approval request expired")
+	s.changes.notify()
 }
 
 // Get returns a request and its votes.

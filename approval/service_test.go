@@ -23,6 +23,8 @@ func TestHoldStopsAtOnceAndOnlyOnce(t *testing.T) {
 	if calls := h.client.Calls(); len(calls) == 0 || calls[0] != "stop aa" {
 		t.Fatalf("torrent not stopped first: %v", calls)
 	}
+	h.svc.tick(context.Background())
+	req = h.state(t, req.ID)
 	if req.Host != "seedbox" || req.MatchCode == "" || req.CardEvent == "" || !req.ExpiresAt.Equal(h.clock.Add(10*time.Minute)) {
 		t.Fatalf("request not bound and carded as expected: %+v", req)
 	}

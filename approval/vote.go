@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/rs/zerolog"
 
@@ -20,6 +21,7 @@ type Ballot struct {
 	Assurance   string             // what the transport proves (homeserver, device); ignored when Signed
 	Signed      *crypto.SignedVote // a signed vote: its key, not the transport, says who voted
 	MatchCode   string             // the match code the voter typed, if any
+	Item        int                // on a digest card: the item voted on (1-based); 0 = every open item
 	Source      string             // what carried it, for the audit log ("reaction $event")
 }
 
@@ -67,7 +69,44 @@ func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
 	if res.Decided {
 		s.poke()
 	}
+	s.changes.notify()
 	return res, nil
+}
+
+// VoteCard applies a ballot given on a card to the requests it shows: the one request of a
+// plain card; on a digest card, every item still open, or the item the ballot names.
+func (s *Service) VoteCard(ctx context.Context, b Ballot) ([]*Result, error) {
+	if b.Signed != nil || b.RequestID != "" {
+		res, err := s.Vote(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		return []*Result{res}, nil
+	}
+	reqs, err := s.store.ListRequestsByCard(ctx, b.CardEventID)
+	if err != nil {
+		return nil, err
+	}
+	if len(reqs) == 0 {
+		return nil, ErrUnknownRequest
+	}
+	var results []*Result
+	for _, r := range reqs {
+		if (b.Item != 0 && r.DigestIndex != b.Item) || (b.Item == 0 && len(reqs) > 1 && r.State != StatePending) {
+			continue
+		}
+		one := b
+		one.RequestID = r.ID
+		res, err := s.Vote(ctx, one)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, res)
+	}
+	if len(results) == 0 {
+		return nil, fmt.Errorf("%w: no open item %d on this card", ErrUnknownRequest, b.Item)
+	}
+	return results, nil
 }
 
 // findRequest returns the request a ballot is about.
@@ -144,11 +183,17 @@ func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (p
 		if !ok {
 			return b.Voter, "not an approver"
 		}
+		if !mayVote(req, approver.Name) {
+			return approver.Name, "not an approver for this request (policy " + req.Policy + ")"
+		}
 		return approver.Name, ""
 	}
 	approver, key, ok := s.cfg.ApproverByKeyID(b.Signed.KeyID)
 	if !ok {
 		return b.Voter, "signed by an unknown or revoked key"
+	}
+	if !mayVote(req, approver.Name) {
+		return approver.Name, "not an approver for this request (policy " + req.Policy + ")"
 	}
 	if err := b.Signed.VerifySignature(key); err != nil {
 		return approver.Name, reasonFor(err)
@@ -183,6 +228,11 @@ func (s *Service) spend(ctx context.Context, b Ballot, req *store.Request) (reas
 	}
 }
 
+// mayVote reports whether a person is among a request's approvers.
+func mayVote(req *store.Request, person string) bool {
+	return len(req.Approvers) == 0 || slices.Contains(req.Approvers, person)
+}
+
 func reasonFor(err error) string {
 	for _, e := range []error{crypto.ErrBadSignature, crypto.ErrWrongRequest, crypto.ErrWrongBinding, crypto.ErrExpired, crypto.ErrUnknownKey, crypto.ErrMalformed} {
 		if errors.Is(err, e) {
@@ -199,7 +249,7 @@ func (s *Service) decideIfDone(ctx context.Context, res *Result) error {
 	var to, outcome string
 	var by []string
 	switch {
-	case t.Denials >= 1:
+	case t.Denials >= max(req.DenyThreshold, 1):
 		to, outcome, by = StateDenied, req.OnDeny, t.DeniedBy
 	case t.Approvals >= req.Quorum:
 		to, outcome, by = StateApproved, req.OnApprove, t.ApprovedBy

@@ -30,13 +30,14 @@ type Bot struct {
 	store     *store.Store
 	approvals *approval.Service
 
-	as      *appservice.AppService
-	server  *http.Server
-	client  *mautrix.Client
-	crypto  *cryptohelper.CryptoHelper
-	roomID  id.RoomID
-	started time.Time
-	members map[id.UserID]bool // approvers and observers: everyone the room invites
+	as       *appservice.AppService
+	server   *http.Server
+	client   *mautrix.Client
+	crypto   *cryptohelper.CryptoHelper
+	roomID   id.RoomID
+	started  time.Time
+	members  map[id.UserID]bool // approvers and observers: everyone the room invites
+	mentions *mentionLimiter
 }
 
 var _ approval.Notifier = (*Bot)(nil)
@@ -52,7 +53,7 @@ func New(cfg *config.Config, reg *appservice.Registration, st *store.Store, svc 
 	for _, m := range cfg.Matrix.Observers {
 		members[id.UserID(m)] = true
 	}
-	return &Bot{cfg: cfg, reg: reg, store: st, approvals: svc, members: members}
+	return &Bot{cfg: cfg, reg: reg, store: st, approvals: svc, members: members, mentions: newMentionLimiter(max(cfg.Matrix.MentionLimit, 1))}
 }
 
 // UserID is the bot's Matrix user id.

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/store"
-	"github.com/seedgate/seedgate/torrent"
 )
 
 const (
@@ -111,6 +109,9 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		fmt.Fprintf(&rich, "<li><strong>%s:</strong> %s</li>", html.EscapeString(l.label), value)
 	}
 	rich.WriteString("</ul>")
+	if req.Requester != "" {
+		lines = append(lines[:len(lines)-1], cardLine{"Asked by", req.Requester + ": " + req.Reason}, lines[len(lines)-1])
+	}
 	if approval.IsOpen(req.State) {
 		mentions := make([]string, 0, len(approvers))
 		richMentions := make([]string, 0, len(approvers))
@@ -140,16 +141,6 @@ func requestInfo(req *store.Request) map[string]any {
 	return map[string]any{"id": req.ID, "state": req.State, "hash": req.TorrentHash, "client": req.Client, "action": req.Action}
 }
 
-func (b *Bot) approverIDs() []id.UserID {
-	var out []id.UserID
-	for _, a := range b.cfg.Approvers {
-		for _, m := range a.MatrixIDs {
-			out = append(out, id.UserID(m))
-		}
-	}
-	return out
-}
-
 // sealedField carries the challenge sealed to each enrolled device, by key id.
 const sealedField = "org.seedgate.sealed"
 
@@ -172,60 +163,4 @@ func addSealed(content *event.MessageEventContent, raw map[string]any, challenge
 	content.Body += plain.String()
 	content.FormattedBody += rich.String()
 	raw[sealedField] = sealed
-}
-
-// PostCard sends a request's card into the approvals room and seeds the vote reactions.
-func (b *Bot) PostCard(ctx context.Context, req *store.Request) (string, string, error) {
-	content := renderCard(req, nil, b.approverIDs(), time.Now())
-	raw := map[string]any{requestField: requestInfo(req)}
-	challenges, err := b.store.ListChallenges(ctx, req.ID)
-	if err != nil {
-		return "", "", err
-	}
-	addSealed(content, raw, challenges)
-	resp, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw})
-	if err != nil {
-		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
-	}
-	for _, key := range []string{reactApprove, reactDeny} {
-		if _, err = b.client.SendReaction(ctx, b.roomID, resp.EventID, key); err != nil {
-			return b.roomID.String(), resp.EventID.String(), fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
-		}
-	}
-	return b.roomID.String(), resp.EventID.String(), nil
-}
-
-// UpdateCard edits a request's card to show its current state.
-func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error {
-	if req.CardEvent == "" {
-		return nil
-	}
-	content := renderCard(req, votes, b.approverIDs(), time.Now())
-	content.SetEdit(id.EventID(req.CardEvent))
-	_, err := b.client.SendMessageEvent(ctx, id.RoomID(req.CardRoom), event.EventMessage, &event.Content{
-		Parsed: content, Raw: map[string]any{requestField: requestInfo(req)},
-	})
-	if err != nil {
-		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)
-	}
-	return nil
-}
-
-// Announce posts a notice for an event a policy only announces.
-func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) error {
-	body := fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, %s) on %s [policy %s]", evt.Kind, evt.Torrent.Name,
-		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
-	_, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: body})
-	if err != nil {
-		return fmt.Errorf("bot: announce %s: %w", evt.Kind, err)
-	}
-	return nil
-}
-
-// replyInThread answers a vote under its card.
-func (b *Bot) replyInThread(ctx context.Context, cardEvent id.EventID, text string) error {
-	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}
-	content.RelatesTo = (&event.RelatesTo{}).SetThread(cardEvent, cardEvent)
-	_, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, content)
-	return err
 }

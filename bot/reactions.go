@@ -2,11 +2,9 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
 
 	"github.com/seedgate/seedgate/approval"
@@ -35,31 +33,36 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 	if !ok {
 		return
 	}
-	log := zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Logger()
-	res, err := b.approvals.Vote(ctx, approval.Ballot{
+	b.castAndAnswer(ctx, content.RelatesTo.EventID, approval.Ballot{
 		CardEventID: content.RelatesTo.EventID.String(),
 		Voter:       evt.Sender.String(),
 		Decision:    decision,
 		Assurance:   approval.AssuranceHomeserver,
 		Source:      "reaction " + evt.ID.String(),
-	})
-	if errors.Is(err, approval.ErrUnknownRequest) {
-		return // a reaction to something that is not a card
-	} else if err != nil {
-		log.Error().Err(err).Msg("Recording reaction vote failed")
-		return
-	}
-	if !res.Counted {
-		log.Warn().Str("reason", res.Reason).Msg("Reaction vote not counted")
-	}
-	b.answer(ctx, content.RelatesTo.EventID, voteAnswer(evt.Sender.String(), res))
+	}, true)
 }
 
-// voteAnswer tells the voter what became of their vote.
-func voteAnswer(voter string, res *approval.Result) string {
-	if !res.Counted {
-		return fmt.Sprintf("%s: your %s was not counted: %s.", voter, res.Decision, res.Reason)
+// voteAnswer tells the voter what became of their vote (on a digest card, of each item's vote).
+func voteAnswer(voter string, results []*approval.Result) string {
+	if len(results) == 1 {
+		res := results[0]
+		if !res.Counted {
+			return fmt.Sprintf("%s: your %s was not counted: %s.", voter, res.Decision, res.Reason)
+		}
+		t := approval.Tally(res.Votes)
+		return fmt.Sprintf("%s: %s counted (%d of %d approvals).", voter, res.Decision, t.Approvals, res.Request.Quorum)
 	}
-	t := approval.Tally(res.Votes)
-	return fmt.Sprintf("%s: %s counted (%d of %d approvals).", voter, res.Decision, t.Approvals, res.Request.Quorum)
+	counted, reasons := 0, map[string]int{}
+	for _, r := range results {
+		if r.Counted {
+			counted++
+		} else {
+			reasons[r.Reason]++
+		}
+	}
+	text := fmt.Sprintf("%s: %s counted on %d of %d items.", voter, results[0].Decision, counted, len(results))
+	for reason, n := range reasons {
+		text += fmt.Sprintf(" %d not counted: %s.", n, reason)
+	}
+	return text
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -40,9 +41,13 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	if card == "" {
 		return
 	}
-	decision, code, ok := parseReply(content.Body)
+	decision, rest, ok := parseReply(content.Body)
 	if !ok {
 		return
+	}
+	item, code := 0, rest
+	if n, err := strconv.Atoi(rest); err == nil && n > 0 && n < 1000 {
+		item, code = n, "" // "approve 3" on a digest card: item 3
 	}
 	assurance := approval.AssuranceHomeserver
 	if evt.Mautrix.EventSource&event.SourceDecrypted != 0 && evt.Mautrix.TrustState >= minDeviceTrust {
@@ -50,8 +55,8 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	}
 	b.castAndAnswer(ctx, card, approval.Ballot{
 		CardEventID: card.String(), Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
-		MatchCode: code, Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(),
-	})
+		MatchCode: code, Item: item, Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(),
+	}, false)
 }
 
 func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID, line string) {
@@ -64,24 +69,32 @@ func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID
 	if card != "" {
 		ballot.CardEventID = card.String()
 	}
-	b.castAndAnswer(ctx, card, ballot)
+	b.castAndAnswer(ctx, card, ballot, false)
 }
 
-// castAndAnswer votes and tells the voter what became of it, under the card.
-func (b *Bot) castAndAnswer(ctx context.Context, card id.EventID, ballot approval.Ballot) {
-	res, err := b.approvals.Vote(ctx, ballot)
+// castAndAnswer votes and tells the voter what became of it, under the card. quietIfUnknown
+// skips the answer for reactions on events that are not cards.
+func (b *Bot) castAndAnswer(ctx context.Context, card id.EventID, ballot approval.Ballot, quietIfUnknown bool) {
+	results, err := b.approvals.VoteCard(ctx, ballot)
 	switch {
 	case errors.Is(err, approval.ErrUnknownRequest):
-		b.answer(ctx, card, ballot.Voter+": no such request.")
+		if !quietIfUnknown {
+			b.answer(ctx, card, ballot.Voter+": "+err.Error()+".")
+		}
 		return
 	case err != nil:
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Recording vote failed")
 		return
 	}
-	if card == "" {
-		card = id.EventID(res.Request.CardEvent)
+	for _, res := range results {
+		if !res.Counted {
+			zerolog.Ctx(ctx).Warn().Str("request_id", res.Request.ID).Str("reason", res.Reason).Msg("Vote not counted")
+		}
 	}
-	b.answer(ctx, card, voteAnswer(ballot.Voter, res))
+	if card == "" {
+		card = id.EventID(results[0].Request.CardEvent)
+	}
+	b.answer(ctx, card, voteAnswer(ballot.Voter, results))
 }
 
 func (b *Bot) answer(ctx context.Context, card id.EventID, text string) {

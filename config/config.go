@@ -4,15 +4,16 @@ import "time"
 
 // Config is the whole configuration file.
 type Config struct {
-	Homeserver     Homeserver      `yaml:"homeserver"`
-	Appservice     Appservice      `yaml:"appservice"`
-	Matrix         Matrix          `yaml:"matrix"`
-	Database       Database        `yaml:"database"`
-	Approvers      []Approver      `yaml:"approvers"`
-	TorrentClients []TorrentClient `yaml:"torrent_clients"`
-	Policies       []Policy        `yaml:"policies"`
-	API            API             `yaml:"api"`
-	Logging        Logging         `yaml:"logging"`
+	Homeserver     Homeserver          `yaml:"homeserver"`
+	Appservice     Appservice          `yaml:"appservice"`
+	Matrix         Matrix              `yaml:"matrix"`
+	Database       Database            `yaml:"database"`
+	Approvers      []Approver          `yaml:"approvers"`
+	TorrentClients []TorrentClient     `yaml:"torrent_clients"`
+	Groups         map[string][]string `yaml:"groups"`
+	Policies       []Policy            `yaml:"policies"`
+	API            API                 `yaml:"api"`
+	Logging        Logging             `yaml:"logging"`
 }
 
 // Homeserver says where the Matrix homeserver is.
@@ -37,6 +38,8 @@ type Matrix struct {
 	RoomName  string   `yaml:"room_name"`
 	RoomID    string   `yaml:"room_id"`
 	Observers []string `yaml:"observers"`
+	// MentionLimit caps how many cards mention (and so notify) one approver per ten minutes.
+	MentionLimit int `yaml:"mention_limit"`
 }
 
 // Database says where state is kept.
@@ -50,6 +53,7 @@ type Approver struct {
 	Name       string   `yaml:"name"`
 	MatrixIDs  []string `yaml:"matrix_ids"`
 	DeviceKeys []string `yaml:"device_keys"`
+	Phones     []string `yaml:"phones"`
 }
 
 // TorrentClient is one torrent client to watch.
@@ -64,12 +68,26 @@ type TorrentClient struct {
 	Host         string   `yaml:"host"`
 }
 
-// Policy maps torrent events to an outcome.
+// Policy maps torrent events (and API requests) to an outcome. Empty match lists match anything.
 type Policy struct {
-	Name           string   `yaml:"name"`
-	Events         []string `yaml:"events"`
+	Name        string   `yaml:"name"`
+	Events      []string `yaml:"events"`
+	Actions     []string `yaml:"actions"`
+	Clients     []string `yaml:"clients"`
+	Categories  []string `yaml:"categories"`
+	Tags        []string `yaml:"tags"`
+	Trackers    []string `yaml:"trackers"`
+	Hosts       []string `yaml:"hosts"`
+	NamePattern string   `yaml:"name_pattern"`
+	MinSize     Size     `yaml:"min_size"`
+	MaxSize     Size     `yaml:"max_size"`
+
 	Outcome        string   `yaml:"outcome"`
+	Approvers      []string `yaml:"approvers"`
 	Quorum         int      `yaml:"quorum"`
+	DenyThreshold  int      `yaml:"deny_threshold"`
+	DigestAfter    int      `yaml:"digest_after"`
+	DigestWindow   Duration `yaml:"digest_window"`
 	TTL            Duration `yaml:"ttl"`
 	AllowUnsafeTTL bool     `yaml:"allow_unsafe_ttl"`
 	OnApprove      string   `yaml:"on_approve"`
@@ -78,9 +96,17 @@ type Policy struct {
 	MinAssurance   string   `yaml:"min_assurance"`
 }
 
-// API configures the HTTP API (signed approvals from devices).
+// API configures the HTTP API.
 type API struct {
-	Listen string `yaml:"listen"`
+	Listen  string      `yaml:"listen"`
+	Callers []APICaller `yaml:"callers"`
+}
+
+// APICaller is one automation allowed to ask for approvals, with its bearer token.
+type APICaller struct {
+	Name      string `yaml:"name"`
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
 }
 
 // Logging configures the log output.
@@ -94,6 +120,9 @@ type Duration time.Duration
 
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Size is a byte count written as 1500000, "700MB" or "4GiB" in YAML.
+type Size int64
 
 // Secret is a string that never prints itself, so it cannot leak into logs or errors.
 type Secret string

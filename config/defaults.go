@@ -19,6 +19,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Appservice.PuppetPrefix, "seedgate_puppet_")
 	setDefault(&c.Appservice.BotDisplayname, "seedgate")
 	setDefault(&c.Matrix.RoomName, "seedgate approvals")
+	if c.Matrix.MentionLimit == 0 {
+		c.Matrix.MentionLimit = 10
+	}
 	setDefault(&c.Database.Path, "seedgate.db")
 	setDefault(&c.Database.KeysDir, filepath.Dir(c.Database.Path))
 	setDefault(&c.Logging.Level, "info")
@@ -41,6 +44,12 @@ func (c *Config) applyDefaults() {
 		setDefault(&p.MinAssurance, AssuranceHomeserver)
 		if p.Quorum == 0 {
 			p.Quorum = 1
+		}
+		if p.DenyThreshold == 0 {
+			p.DenyThreshold = 1
+		}
+		if p.DigestWindow == 0 {
+			p.DigestWindow = Duration(2 * time.Second)
 		}
 		if p.TTL == 0 {
 			p.TTL = Duration(MaxSafeTTL)

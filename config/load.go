@@ -64,5 +64,17 @@ func (c *Config) loadSecretFiles() error {
 		first, _, _ := strings.Cut(string(data), "\n")
 		tc.Password = Secret(strings.TrimRight(first, "\r"))
 	}
+	for i := range c.API.Callers {
+		caller := &c.API.Callers[i]
+		if caller.TokenFile == "" {
+			continue
+		}
+		data, err := os.ReadFile(caller.TokenFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("api.callers[%d].token_file: %w", i, err))
+			continue
+		}
+		caller.Token = Secret(strings.TrimSpace(string(data)))
+	}
 	return errors.Join(errs...)
 }

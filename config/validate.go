@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -22,7 +23,10 @@ const (
 	ActionRemoveWithData = "remove_with_data"
 	ActionKeepStopped    = "keep_stopped"
 
-	EventAdded = "added"
+	ActionNone = "none"
+
+	EventAdded   = "added"
+	EventRequest = "request" // an approval asked for through the HTTP API
 
 	AssuranceHomeserver = "homeserver"
 	AssuranceDevice     = "device"
@@ -30,9 +34,11 @@ const (
 )
 
 var (
-	validOutcomes  = []string{OutcomeHold, OutcomeAnnounce}
-	validActions   = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped}
-	validEvents    = []string{EventAdded}
+	validOutcomes = []string{OutcomeHold, OutcomeAnnounce}
+	validActions  = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped, ActionNone}
+	validEvents   = []string{EventAdded, "metadata_received", "completed", "seeding_started", "stopped", "resumed", "errored", "removed", EventRequest}
+	// RequestActions are the actions the HTTP API may ask approval for.
+	RequestActions = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped}
 	validAssurance = []string{AssuranceHomeserver, AssuranceDevice, AssuranceSignature}
 	validClients   = []string{"qbittorrent"}
 	validLogLevels = []string{"trace", "debug", "info", "warn", "error"}
@@ -130,6 +136,31 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	for name, members := range c.Groups {
+		if names[name] {
+			bad("groups."+name, "a group may not share its name with an approver")
+		}
+		for i, m := range members {
+			if !names[m] {
+				bad(fmt.Sprintf("groups.%s[%d]", name, i), "%q is not an approver", m)
+			}
+		}
+	}
+	callerNames, tokens := map[string]bool{}, map[string]bool{}
+	for i, caller := range c.API.Callers {
+		path := fmt.Sprintf("api.callers[%d]", i)
+		if caller.Name == "" || callerNames[caller.Name] {
+			bad(path+".name", "required and unique")
+		}
+		callerNames[caller.Name] = true
+		if len(caller.Token.Value()) < 24 {
+			bad(path+".token", "missing secret: at least 24 random characters, in token or token_file")
+		} else if tokens[caller.Token.Value()] {
+			bad(path+".token", "two callers share a token")
+		}
+		tokens[caller.Token.Value()] = true
+	}
+
 	policyNames := map[string]bool{}
 	for i, p := range c.Policies {
 		path := fmt.Sprintf("policies[%d]", i)
@@ -147,11 +178,39 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("%s.events[%d]", path, j), "%q is not one of %s", e, strings.Join(validEvents, ", "))
 			}
 		}
+		for j, a := range p.Actions {
+			if !slices.Contains(RequestActions, a) {
+				bad(fmt.Sprintf("%s.actions[%d]", path, j), "%q is not one of %s", a, strings.Join(RequestActions, ", "))
+			}
+		}
+		for j, cl := range p.Clients {
+			if !clientNames[cl] {
+				bad(fmt.Sprintf("%s.clients[%d]", path, j), "%q is not a configured torrent client", cl)
+			}
+		}
+		if p.NamePattern != "" {
+			if _, err := regexp.Compile(p.NamePattern); err != nil {
+				bad(path+".name_pattern", "not a regular expression: %v", err)
+			}
+		}
+		if p.MaxSize != 0 && p.MaxSize < p.MinSize {
+			bad(path+".max_size", "is below min_size")
+		}
+		group, err := c.ResolveApprovers(p.Approvers)
+		if err != nil {
+			bad(path+".approvers", "%v", err)
+		}
+		if p.DenyThreshold < 1 || p.DenyThreshold > len(group) {
+			bad(path+".deny_threshold", "%d must be between 1 and the number of approvers (%d)", p.DenyThreshold, len(group))
+		}
+		if p.DigestAfter < 0 {
+			bad(path+".digest_after", "must not be negative (0 turns digests off)")
+		}
 		if !slices.Contains(validOutcomes, p.Outcome) {
 			bad(path+".outcome", "%q is not one of %s", p.Outcome, strings.Join(validOutcomes, ", "))
 		}
-		if p.Quorum < 1 || p.Quorum > len(c.Approvers) {
-			bad(path+".quorum", "%d must be between 1 and the number of approvers (%d)", p.Quorum, len(c.Approvers))
+		if p.Quorum < 1 || p.Quorum > len(group) {
+			bad(path+".quorum", "%d must be between 1 and the number of approvers (%d)", p.Quorum, len(group))
 		}
 		if p.TTL.D() <= 0 {
 			bad(path+".ttl", "must be positive")
@@ -199,12 +258,29 @@ func (c *Config) ApproverByKeyID(keyID string) (Approver, crypto.DeviceKey, bool
 	return Approver{}, crypto.DeviceKey{}, false
 }
 
-// PolicyFor returns the first policy that applies to an event kind.
-func (c *Config) PolicyFor(eventKind string) (Policy, bool) {
-	for _, p := range c.Policies {
-		if slices.Contains(p.Events, eventKind) {
-			return p, true
+// ResolveApprovers turns a policy's approvers (approver and group names; empty = everyone)
+// into approver names, each once.
+func (c *Config) ResolveApprovers(refs []string) ([]string, error) {
+	if len(refs) == 0 {
+		refs = make([]string, 0, len(c.Approvers))
+		for _, a := range c.Approvers {
+			refs = append(refs, a.Name)
 		}
 	}
-	return Policy{}, false
+	var out []string
+	for _, ref := range refs {
+		members, isGroup := c.Groups[ref]
+		if !isGroup {
+			if !slices.ContainsFunc(c.Approvers, func(a Approver) bool { return a.Name == ref }) {
+				return nil, fmt.Errorf("%q is neither an approver nor a group", ref)
+			}
+			members = []string{ref}
+		}
+		for _, m := range members {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
 }

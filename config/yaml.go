@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,29 @@ func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
 		return fmt.Errorf("bad duration %q: must not be negative", node.Value)
 	}
 	*d = Duration(parsed)
+	return nil
+}
+
+// UnmarshalYAML reads a byte count: a plain number, or a number with B, KB, MB, GB, TB (powers
+// of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
+func (s *Size) UnmarshalYAML(node *yaml.Node) error {
+	v := strings.TrimSpace(node.Value)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if node.Kind != yaml.ScalarNode || err != nil || n < 0 {
+		return fmt.Errorf("bad size %q (use forms such as 700MB, 4GiB or a number of bytes)", node.Value)
+	}
+	*s = Size(n * float64(mult))
 	return nil
 }
 

@@ -26,24 +26,30 @@ type Request struct {
 	MatchCode    string
 	Quorum       int
 	MinAssurance string
-	OnApprove    string
-	OnDeny       string
-	OnExpiry     string
-	State        string
-	Decision     string
-	DecidedBy    string
-	Outcome      string
-	Error        string
-	CardRoom     string
-	CardEvent    string
-	CreatedAt    time.Time
-	ExpiresAt    time.Time
-	DecidedAt    time.Time
-	FinishedAt   time.Time
+	// Approvers are the names of the people who may vote; empty means every approver.
+	Approvers     []string
+	DenyThreshold int
+	Requester     string // the API caller that asked, empty for torrent events
+	Reason        string // why the requester asked
+	DigestIndex   int    // position on a digest card (1-based), 0 for a card of its own
+	OnApprove     string
+	OnDeny        string
+	OnExpiry      string
+	State         string
+	Decision      string
+	DecidedBy     string
+	Outcome       string
+	Error         string
+	CardRoom      string
+	CardEvent     string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	DecidedAt     time.Time
+	FinishedAt    time.Time
 }
 
 const requestColumns = `id, policy, event_kind, action, client, torrent_hash, torrent_name, torrent_size,
-	host, match_code, quorum, min_assurance, on_approve, on_deny, on_expiry, state, decision, decided_by, outcome, error,
+	host, match_code, quorum, min_assurance, approvers, deny_threshold, requester, reason, digest_index, on_approve, on_deny, on_expiry, state, decision, decided_by, outcome, error,
 	card_room, card_event, created_at, expires_at, decided_at, finished_at`
 
 func millis(t time.Time) int64 {
@@ -65,12 +71,17 @@ type rowScanner interface{ Scan(dest ...any) error }
 func scanRequest(row rowScanner) (*Request, error) {
 	var r Request
 	var created, expires, decided, finished int64
+	var approvers string
 	err := row.Scan(&r.ID, &r.Policy, &r.EventKind, &r.Action, &r.Client, &r.TorrentHash, &r.TorrentName,
-		&r.TorrentSize, &r.Host, &r.MatchCode, &r.Quorum, &r.MinAssurance, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
+		&r.TorrentSize, &r.Host, &r.MatchCode, &r.Quorum, &r.MinAssurance, &approvers, &r.DenyThreshold, &r.Requester,
+		&r.Reason, &r.DigestIndex, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
 		&r.Decision, &r.DecidedBy, &r.Outcome, &r.Error, &r.CardRoom, &r.CardEvent,
 		&created, &expires, &decided, &finished)
 	if err != nil {
 		return nil, err
+	}
+	if approvers != "" {
+		r.Approvers = strings.Split(approvers, ",")
 	}
 	r.CreatedAt, r.ExpiresAt = fromMillis(created), fromMillis(expires)
 	r.DecidedAt, r.FinishedAt = fromMillis(decided), fromMillis(finished)
@@ -80,9 +91,11 @@ func scanRequest(row rowScanner) (*Request, error) {
 // InsertRequest stores a new request.
 func (s *Store) InsertRequest(ctx context.Context, r *Request) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO requests (`+requestColumns+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
+		$27, $28, $29, $30, $31)`,
 		r.ID, r.Policy, r.EventKind, r.Action, r.Client, r.TorrentHash, r.TorrentName, r.TorrentSize,
-		r.Host, r.MatchCode, r.Quorum, r.MinAssurance, r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
+		r.Host, r.MatchCode, r.Quorum, r.MinAssurance, strings.Join(r.Approvers, ","), max(r.DenyThreshold, 1), r.Requester,
+		r.Reason, r.DigestIndex, r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
 		r.Outcome, r.Error, r.CardRoom, r.CardEvent,
 		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt))
 	if err != nil {
@@ -195,9 +208,27 @@ func (s *Store) TransitionRequest(ctx context.Context, id string, t Transition) 
 	return n == 1, nil
 }
 
-// SetCard records which Matrix event shows the request.
-func (s *Store) SetCard(ctx context.Context, id, roomID, eventID string) error {
-	_, err := s.db.Exec(ctx, "UPDATE requests SET card_room=$1, card_event=$2 WHERE id=$3", roomID, eventID, id)
+// ListRequestsByCard returns the requests a card shows (several for a digest card), in card order.
+func (s *Store) ListRequestsByCard(ctx context.Context, eventID string) ([]*Request, error) {
+	rows, err := s.db.Query(ctx, "SELECT "+requestColumns+" FROM requests WHERE card_event=$1 ORDER BY digest_index, id", eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store: requests of card %s: %w", eventID, err)
+	}
+	defer rows.Close()
+	var out []*Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: requests of card %s: %w", eventID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SetCard records which Matrix event shows the request, and its position on a digest card.
+func (s *Store) SetCard(ctx context.Context, id, roomID, eventID string, digestIndex int) error {
+	_, err := s.db.Exec(ctx, "UPDATE requests SET card_room=$1, card_event=$2, digest_index=$3 WHERE id=$4", roomID, eventID, digestIndex, id)
 	if err != nil {
 		return fmt.Errorf("store: set card of %s: %w", id, err)
 	}

@@ -1,4 +1,4 @@
--- v0 -> v2: Latest revision
+-- v0 -> v3: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -30,6 +30,11 @@ CREATE TABLE requests (
 	match_code   TEXT    NOT NULL,
 	quorum       INTEGER NOT NULL,
 	min_assurance TEXT   NOT NULL,
+	approvers    TEXT    NOT NULL DEFAULT '',
+	deny_threshold INTEGER NOT NULL DEFAULT 1,
+	requester    TEXT    NOT NULL DEFAULT '',
+	reason       TEXT    NOT NULL DEFAULT '',
+	digest_index INTEGER NOT NULL DEFAULT 0,
 	on_approve   TEXT    NOT NULL,
 	on_deny      TEXT    NOT NULL,
 	on_expiry    TEXT    NOT NULL,

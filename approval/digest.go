@@ -1,0 +1,99 @@
+package approval
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seedgate/seedgate/store"
+)
+
+// postCards shows requests that have no card yet. A policy's first digest_after requests in a
+// digest_window get a card each; past that (an RSS batch adding hundreds of torrents) the rest
+// wait out the window and share one digest card, approved as a whole or item by item. The
+// requests are already stored and their torrents already stopped: only the cards wait. It
+// returns when it next needs to run.
+func (s *Service) postCards(ctx context.Context, uncarded []*store.Request) time.Time {
+	next := s.now().Add(time.Hour)
+	byPolicy := map[string][]*store.Request{}
+	var order []string
+	for _, r := range uncarded {
+		if _, seen := byPolicy[r.Policy]; !seen {
+			order = append(order, r.Policy)
+		}
+		byPolicy[r.Policy] = append(byPolicy[r.Policy], r)
+	}
+	for _, name := range order {
+		reqs := byPolicy[name]
+		after, window := s.digestSettings(name)
+		now := s.now()
+		recent := s.recent[name][:0]
+		for _, at := range s.recent[name] {
+			if now.Sub(at) < window {
+				recent = append(recent, at)
+			}
+		}
+		s.recent[name] = recent
+		quota := len(reqs)
+		if after > 0 {
+			quota = max(0, after-len(recent))
+		}
+		for len(reqs) > 0 && quota > 0 {
+			if !s.postCard(ctx, reqs[:1]) {
+				return now.Add(5 * time.Second)
+			}
+			reqs, quota = reqs[1:], quota-1
+		}
+		if len(reqs) == 0 {
+			continue
+		}
+		if due := reqs[0].CreatedAt.Add(window); now.Before(due) {
+			next = minTime(next, due) // let the burst finish before drawing its digest
+			continue
+		}
+		if len(reqs) == 1 {
+			reqs[0].DigestIndex = 0
+		}
+		if !s.postCard(ctx, reqs) {
+			return now.Add(5 * time.Second)
+		}
+	}
+	return next
+}
+
+func (s *Service) digestSettings(policy string) (after int, window time.Duration) {
+	for _, p := range s.cfg.Policies {
+		if p.Name == policy {
+			return p.DigestAfter, p.DigestWindow.D()
+		}
+	}
+	return 0, 0
+}
+
+// postCard posts one card for one or several requests and records it on each.
+func (s *Service) postCard(ctx context.Context, reqs []*store.Request) bool {
+	log := zerolog.Ctx(ctx).With().Str("request_id", reqs[0].ID).Int("requests", len(reqs)).Logger()
+	if len(reqs) > 1 {
+		for i, r := range reqs {
+			r.DigestIndex = i + 1
+		}
+	}
+	roomID, eventID, err := s.notifier.PostCard(ctx, reqs)
+	if err != nil {
+		log.Error().Err(err).Msg("Posting card failed; will retry")
+		return false
+	}
+	for _, r := range reqs {
+		if err = s.store.SetCard(ctx, r.ID, roomID, eventID, r.DigestIndex); err != nil {
+			log.Error().Err(err).Msg("Recording card failed")
+			return false
+		}
+		r.CardRoom, r.CardEvent = roomID, eventID
+	}
+	s.recent[reqs[0].Policy] = append(s.recent[reqs[0].Policy], s.now())
+	if len(reqs) > 1 {
+		log.Info().Msg("Posted a digest card")
+	}
+	return true
+}

@@ -1,0 +1,79 @@
+package bot
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/store"
+)
+
+// digestField lists the requests on a digest card, in item order.
+const digestField = "org.seedgate.digest"
+
+func digestInfo(reqs []*store.Request) []map[string]any {
+	out := make([]map[string]any, len(reqs))
+	for i, r := range reqs {
+		out[i] = requestInfo(r)
+		out[i]["item"] = r.DigestIndex
+	}
+	return out
+}
+
+// itemState says where one digest item stands, in a word or two.
+func itemState(r *store.Request) string {
+	switch {
+	case approval.IsOpen(r.State):
+		return "pending"
+	case r.Decision == approval.StateApproved:
+		return "✅ approved by " + r.DecidedBy
+	case r.Decision == approval.StateDenied:
+		return "❌ denied by " + r.DecidedBy
+	default:
+		return "⌛ expired"
+	}
+}
+
+// renderDigest draws one card for many requests of one policy (a burst of new torrents).
+func renderDigest(reqs []*store.Request, mention []id.UserID, now time.Time) *event.MessageEventContent {
+	first := reqs[0]
+	open, total := 0, int64(0)
+	for _, r := range reqs {
+		if approval.IsOpen(r.State) {
+			open++
+		}
+		total += r.TorrentSize
+	}
+	headline := fmt.Sprintf("🔒 Approval needed: %s %d torrents (%s) — %d still open", first.Action, len(reqs), humanSize(total), open)
+	if open == 0 {
+		headline = fmt.Sprintf("Digest of %d torrents: all decided", len(reqs))
+	}
+	var plain, rich strings.Builder
+	fmt.Fprintf(&plain, "%s\nClient: %s on %s · Policy: %s · Expires: %s UTC\n", headline, first.Client, first.Host, first.Policy, first.ExpiresAt.UTC().Format("15:04:05"))
+	fmt.Fprintf(&rich, "<p><strong>%s</strong><br>Client: %s on %s · Policy: %s · Expires: %s UTC</p><ol>", html.EscapeString(headline),
+		html.EscapeString(first.Client), html.EscapeString(first.Host), html.EscapeString(first.Policy), first.ExpiresAt.UTC().Format("15:04:05"))
+	for _, r := range reqs {
+		fmt.Fprintf(&plain, "%d. %s (%s, %s) — %s\n", r.DigestIndex, r.TorrentName, humanSize(r.TorrentSize), r.TorrentHash[:min(12, len(r.TorrentHash))], itemState(r))
+		fmt.Fprintf(&rich, "<li>%s (%s, <code>%s</code>) — %s</li>", html.EscapeString(r.TorrentName), humanSize(r.TorrentSize),
+			html.EscapeString(r.TorrentHash[:min(12, len(r.TorrentHash))]), html.EscapeString(itemState(r)))
+	}
+	rich.WriteString("</ol>")
+	if open > 0 {
+		ask := fmt.Sprintf("React %s / %s to decide every open item at once, or reply “approve 3” / “deny 3” for one item.", reactApprove, reactDeny)
+		names := make([]string, len(mention))
+		for i, u := range mention {
+			names[i] = u.String()
+		}
+		fmt.Fprintf(&plain, "%s %s", strings.Join(names, " "), ask)
+		fmt.Fprintf(&rich, "<p>%s %s</p>", html.EscapeString(strings.Join(names, " ")), html.EscapeString(ask))
+	}
+	return &event.MessageEventContent{
+		MsgType: event.MsgText, Body: strings.TrimRight(plain.String(), "\n"), Format: event.FormatHTML,
+		FormattedBody: rich.String(), Mentions: &event.Mentions{UserIDs: mention},
+	}
+}

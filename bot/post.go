@@ -1,0 +1,110 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/store"
+	"github.com/seedgate/seedgate/torrent"
+)
+
+// approverIDs returns the Matrix ids of a request's approvers (every approver when the request
+// names none).
+func (b *Bot) approverIDs(req *store.Request) []id.UserID {
+	var out []id.UserID
+	for _, a := range b.cfg.Approvers {
+		if len(req.Approvers) > 0 && !slices.Contains(req.Approvers, a.Name) {
+			continue
+		}
+		for _, m := range a.MatrixIDs {
+			out = append(out, id.UserID(m))
+		}
+	}
+	return out
+}
+
+// PostCard sends a card for one request, or a digest card for several, into the approvals room
+// and seeds the vote reactions.
+func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, string, error) {
+	req := reqs[0]
+	now := time.Now()
+	mention, muted := b.mentions.take(b.approverIDs(req), now)
+	var content *event.MessageEventContent
+	raw := map[string]any{}
+	if len(reqs) == 1 {
+		content = renderCard(req, nil, mention, now)
+		raw[requestField] = requestInfo(req)
+		challenges, err := b.store.ListChallenges(ctx, req.ID)
+		if err != nil {
+			return "", "", err
+		}
+		addSealed(content, raw, challenges)
+	} else {
+		content = renderDigest(reqs, mention, now)
+		raw[digestField] = digestInfo(reqs)
+	}
+	if len(muted) > 0 {
+		content.Body += fmt.Sprintf("\n(Not notifying %d approver(s) about this card: over %d cards in 10 minutes.)", len(muted), b.cfg.Matrix.MentionLimit)
+	}
+	resp, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw})
+	if err != nil {
+		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
+	}
+	for _, key := range []string{reactApprove, reactDeny} {
+		if _, err = b.client.SendReaction(ctx, b.roomID, resp.EventID, key); err != nil {
+			return b.roomID.String(), resp.EventID.String(), fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
+		}
+	}
+	return b.roomID.String(), resp.EventID.String(), nil
+}
+
+// UpdateCard edits a request's card to show its current state; for a digest card, the state of
+// every item on it.
+func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error {
+	if req.CardEvent == "" {
+		return nil
+	}
+	var content *event.MessageEventContent
+	raw := map[string]any{}
+	if req.DigestIndex > 0 {
+		reqs, err := b.store.ListRequestsByCard(ctx, req.CardEvent)
+		if err != nil {
+			return err
+		}
+		content = renderDigest(reqs, nil, time.Now())
+		raw[digestField] = digestInfo(reqs)
+	} else {
+		content = renderCard(req, votes, nil, time.Now())
+		raw[requestField] = requestInfo(req)
+	}
+	content.SetEdit(id.EventID(req.CardEvent))
+	_, err := b.client.SendMessageEvent(ctx, id.RoomID(req.CardRoom), event.EventMessage, &event.Content{Parsed: content, Raw: raw})
+	if err != nil {
+		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)
+	}
+	return nil
+}
+
+// Announce posts a notice for an event a policy only announces.
+func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) error {
+	body := fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, %s) on %s [policy %s]", evt.Kind, evt.Torrent.Name,
+		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
+	_, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: body})
+	if err != nil {
+		return fmt.Errorf("bot: announce %s: %w", evt.Kind, err)
+	}
+	return nil
+}
+
+// replyInThread answers a vote under its card.
+func (b *Bot) replyInThread(ctx context.Context, cardEvent id.EventID, text string) error {
+	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}
+	content.RelatesTo = (&event.RelatesTo{}).SetThread(cardEvent, cardEvent)
+	_, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, content)
+	return err
+}
