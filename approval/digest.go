@@ -25,7 +25,6 @@ func (s *Service) postCards(ctx context.Context, uncarded []*store.Request) time
 		byPolicy[r.Policy] = append(byPolicy[r.Policy], r)
 	}
 	for _, name := range order {
-		reqs := byPolicy[name]
 		after, window := s.digestSettings(name)
 		now := s.now()
 		recent := s.recent[name][:0]
@@ -35,28 +34,30 @@ func (s *Service) postCards(ctx context.Context, uncarded []*store.Request) time
 			}
 		}
 		s.recent[name] = recent
-		quota := len(reqs)
-		if after > 0 {
-			quota = max(0, after-len(recent))
+		// Requests that already waited out a window are a burst's backlog: one digest card.
+		var waited, fresh []*store.Request
+		for _, r := range byPolicy[name] {
+			if after > 0 && !now.Before(r.CreatedAt.Add(window)) {
+				waited = append(waited, r)
+			} else {
+				fresh = append(fresh, r)
+			}
 		}
-		for len(reqs) > 0 && quota > 0 {
-			if !s.postCard(ctx, reqs[:1]) {
+		if len(waited) > 0 && !s.postCard(ctx, waited) {
+			return now.Add(5 * time.Second)
+		}
+		quota := len(fresh)
+		if after > 0 {
+			quota = max(0, after-len(s.recent[name]))
+		}
+		for i, r := range fresh {
+			if i >= quota {
+				next = minTime(next, r.CreatedAt.Add(window)) // the rest wait for the digest
+				break
+			}
+			if !s.postCard(ctx, []*store.Request{r}) {
 				return now.Add(5 * time.Second)
 			}
-			reqs, quota = reqs[1:], quota-1
-		}
-		if len(reqs) == 0 {
-			continue
-		}
-		if due := reqs[0].CreatedAt.Add(window); now.Before(due) {
-			next = minTime(next, due) // let the burst finish before drawing its digest
-			continue
-		}
-		if len(reqs) == 1 {
-			reqs[0].DigestIndex = 0
-		}
-		if !s.postCard(ctx, reqs) {
-			return now.Add(5 * time.Second)
 		}
 	}
 	return next

@@ -18,6 +18,7 @@ import (
 type fakeClient struct {
 	mu    sync.Mutex
 	calls []string
+	known map[string]torrent.Torrent // what Get finds
 }
 
 func (f *fakeClient) record(s string) error {
@@ -37,7 +38,12 @@ func (f *fakeClient) Name() string                                   { return "b
 func (f *fakeClient) Connect(context.Context) error                  { return nil }
 func (f *fakeClient) Version() string                                { return "fake" }
 func (f *fakeClient) Poll(context.Context) (*torrent.Changes, error) { return &torrent.Changes{}, nil }
-func (f *fakeClient) Get(context.Context, string) (*torrent.Torrent, error) {
+func (f *fakeClient) Get(_ context.Context, hash string) (*torrent.Torrent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t, ok := f.known[hash]; ok {
+		return &t, nil
+	}
 	return nil, torrent.ErrNoSuchTorrent
 }
 func (f *fakeClient) Stop(_ context.Context, h string) error  { return f.record("stop " + h) }
@@ -54,14 +60,14 @@ func (f *fakeClient) AddMagnet(context.Context, string, torrent.AddOptions) erro
 // recordingNotifier stands in for the bot.
 type recordingNotifier struct {
 	mu      sync.Mutex
-	cards   int
+	cards   []int // requests per card posted
 	updates int
 }
 
 func (n *recordingNotifier) PostCard(_ context.Context, reqs []*store.Request) (string, string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.cards++
+	n.cards = append(n.cards, len(reqs))
 	return "!room", "$card-" + reqs[0].ID, nil
 }
 
@@ -75,13 +81,14 @@ func (n *recordingNotifier) UpdateCard(context.Context, *store.Request, []*store
 func (n *recordingNotifier) Announce(context.Context, string, torrent.Event) error { return nil }
 
 type harness struct {
-	svc     *Service
-	store   *store.Store
-	client  *fakeClient
-	clock   time.Time
-	path    string
-	cfg     *config.Config
-	gateway *crypto.GatewayKey
+	svc      *Service
+	store    *store.Store
+	client   *fakeClient
+	clock    time.Time
+	path     string
+	cfg      *config.Config
+	gateway  *crypto.GatewayKey
+	notifier *recordingNotifier
 }
 
 func testConfig(quorum int) *config.Config {
@@ -127,7 +134,8 @@ func (h *harness) reopen(t *testing.T) {
 	h.store = st
 	h.svc = NewService(h.cfg, st, map[string]torrent.Client{"box": h.client}, h.gateway)
 	h.svc.now = func() time.Time { return h.clock }
-	h.svc.SetNotifier(&recordingNotifier{})
+	h.notifier = &recordingNotifier{}
+	h.svc.SetNotifier(h.notifier)
 }
 
 func (h *harness) hold(t *testing.T, hash string) *store.Request {
