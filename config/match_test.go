@@ -85,4 +85,3 @@ api:
 		t.Fatalf("short API token: %v", err)
 	}
 }
-
