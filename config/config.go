@@ -44,8 +44,19 @@ type Matrix struct {
 
 // Database says where state is kept.
 type Database struct {
+	Type    string `yaml:"type"`
 	Path    string `yaml:"path"`
+	URI     Secret `yaml:"uri"`
+	URIFile string `yaml:"uri_file"`
 	KeysDir string `yaml:"keys_dir"`
+}
+
+// Target is what the store opens: the SQLite path or the PostgreSQL URI.
+func (d Database) Target() string {
+	if d.Type == "postgres" {
+		return d.URI.Value()
+	}
+	return d.Path
 }
 
 // Approver is one person who may approve.

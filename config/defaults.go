@@ -22,6 +22,7 @@ func (c *Config) applyDefaults() {
 	if c.Matrix.MentionLimit == 0 {
 		c.Matrix.MentionLimit = 10
 	}
+	setDefault(&c.Database.Type, "sqlite")
 	setDefault(&c.Database.Path, "seedgate.db")
 	setDefault(&c.Database.KeysDir, filepath.Dir(c.Database.Path))
 	setDefault(&c.Logging.Level, "info")

@@ -64,6 +64,13 @@ func (c *Config) loadSecretFiles() error {
 		first, _, _ := strings.Cut(string(data), "\n")
 		tc.Password = Secret(strings.TrimRight(first, "\r"))
 	}
+	if c.Database.URIFile != "" {
+		data, err := os.ReadFile(c.Database.URIFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("database.uri_file: %w", err))
+		}
+		c.Database.URI = Secret(strings.TrimSpace(string(data)))
+	}
 	for i := range c.API.Callers {
 		caller := &c.API.Callers[i]
 		if caller.TokenFile == "" {

@@ -75,6 +75,15 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("matrix.observers[%d]", i), "%q is not a Matrix user id like @bob:example.org", m)
 		}
 	}
+	switch c.Database.Type {
+	case "sqlite":
+	case "postgres":
+		if !strings.HasPrefix(c.Database.URI.Value(), "postgres://") && !strings.HasPrefix(c.Database.URI.Value(), "postgresql://") {
+			bad("database.uri", "missing secret: a postgres:// URI, in uri or uri_file")
+		}
+	default:
+		bad("database.type", "%q is not one of sqlite, postgres", c.Database.Type)
+	}
 	if len(c.Approvers) == 0 {
 		bad("approvers", "at least one approver is required")
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the pure-Go "pgx" PostgreSQL driver
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -47,19 +50,60 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		_ = raw.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db, err := dbutil.NewWithDB(raw, "sqlite3")
+	return wrap(ctx, raw, "sqlite3", path)
+}
+
+// wrap puts dbutil around a connection and upgrades seedgate's tables; only then may anything
+// use the store.
+func wrap(ctx context.Context, raw *sql.DB, dialect, name string) (*Store, error) {
+	db, err := dbutil.NewWithDB(raw, dialect)
 	if err != nil {
 		_ = raw.Close()
-		return nil, fmt.Errorf("store: wrap %s: %w", path, err)
+		return nil, fmt.Errorf("store: wrap %s: %w", name, err)
 	}
 	log := zerolog.Ctx(ctx).With().Str("component", "store").Logger()
 	db.Log = dbutil.ZeroLogger(log)
 	s := &Store{DB: db, db: db.Child("seedgate_version", upgradeTable, dbutil.ZeroLogger(log))}
 	if err = s.db.Upgrade(ctx); err != nil {
 		_ = raw.Close()
-		return nil, fmt.Errorf("store: upgrade schema of %s: %w", path, err)
+		return nil, fmt.Errorf("store: upgrade schema of %s: %w", name, err)
 	}
 	return s, nil
+}
+
+// OpenPostgres connects to PostgreSQL at uri (postgres://user:pass@host/db?sslmode=...) and
+// upgrades seedgate's schema. The same migrations serve both backends.
+func OpenPostgres(ctx context.Context, uri string) (*Store, error) {
+	raw, err := sql.Open("pgx", uri)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	if err = raw.PingContext(ctx); err != nil {
+		_ = raw.Close()
+		return nil, fmt.Errorf("store: connect to postgres: %w", redactURI(err, uri))
+	}
+	return wrap(ctx, raw, "postgres", "postgres")
+}
+
+// Open opens the configured backend: "sqlite" (target a file path) or "postgres" (a URI).
+func Open(ctx context.Context, backend, target string) (*Store, error) {
+	switch backend {
+	case "", "sqlite":
+		return OpenSQLite(ctx, target)
+	case "postgres":
+		return OpenPostgres(ctx, target)
+	}
+	return nil, fmt.Errorf("store: unknown backend %q", backend)
+}
+
+// redactURI keeps a connection URI (and the password in it) out of an error message.
+func redactURI(err error, uri string) error {
+	if u, perr := url.Parse(uri); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(err.Error(), pw) {
+			return errors.New(strings.ReplaceAll(err.Error(), pw, "[redacted]"))
+		}
+	}
+	return err
 }
 
 // Close closes the underlying database.

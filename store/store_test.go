@@ -3,45 +3,31 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
-func openTest(t *testing.T) *Store {
-	t.Helper()
-	st, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
 func TestReopenKeepsDataAndSchema(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "test.db")
-	st, err := OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err = st.SetKV(ctx, "k", "v1"); err != nil {
-		t.Fatal(err)
-	}
-	_ = st.Close()
-	st, err = OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatalf("reopening an upgraded database: %v", err)
-	}
-	defer st.Close()
-	if v, _ := st.GetKV(ctx, "k"); v != "v1" {
-		t.Fatalf("kv after reopen = %q", v)
-	}
+	eachBackend(t, func(t *testing.T, st *Store, reopen func() *Store) {
+		ctx := context.Background()
+		if err := st.SetKV(ctx, "k", "v1"); err != nil {
+			t.Fatal(err)
+		}
+		_ = st.Close()
+		again := reopen()
+		if v, _ := again.GetKV(ctx, "k"); v != "v1" {
+			t.Fatalf("kv after reopen = %q", v)
+		}
+	})
 }
 
 func TestTransitionIsCompareAndSet(t *testing.T) {
+	eachBackend(t, testTransition)
+}
+
+func testTransition(t *testing.T, st *Store, _ func() *Store) {
 	ctx := context.Background()
-	st := openTest(t)
 	req := &Request{ID: "r1", State: "pending", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
 	if err := st.InsertRequest(ctx, req); err != nil {
 		t.Fatal(err)
@@ -64,40 +50,52 @@ func TestTransitionIsCompareAndSet(t *testing.T) {
 }
 
 func TestAuditDetectsTampering(t *testing.T) {
-	ctx := context.Background()
 	cases := []struct {
 		name   string
 		tamper string
 	}{
 		{"edit", "UPDATE audit SET data='{\"by\":\"mallory\"}' WHERE seq=2"},
 		{"delete", "DELETE FROM audit WHERE seq=2"},
-		{"reorder", "UPDATE audit SET seq=-2 WHERE seq=2; UPDATE audit SET seq=2 WHERE seq=3; UPDATE audit SET seq=3 WHERE seq=-2"},
+		{"reorder", "UPDATE audit SET seq=-2 WHERE seq=2;UPDATE audit SET seq=2 WHERE seq=3;UPDATE audit SET seq=3 WHERE seq=-2"},
 		{"truncate head rewrite", "UPDATE audit SET prev_hash='00' WHERE seq=3"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			st := openTest(t)
-			for i, kind := range []string{"request_opened", "vote_counted", "request_approved", "action_done"} {
-				if err := st.AppendAudit(ctx, kind, "r1", map[string]any{"i": i}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if n, err := st.VerifyAudit(ctx); err != nil || n != 4 {
-				t.Fatalf("untouched chain: n=%d err=%v", n, err)
-			}
-			if _, err := st.db.Exec(ctx, tc.tamper); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := st.VerifyAudit(ctx); !errors.Is(err, ErrAuditChainBroken) {
-				t.Fatalf("tampering (%s) not detected: %v", tc.tamper, err)
-			}
+			eachBackend(t, func(t *testing.T, st *Store, _ func() *Store) {
+				tamper(t, st, tc.tamper)
+			})
 		})
 	}
 }
 
-func TestVotesKeepArrivalOrder(t *testing.T) {
+// tamper writes a short chain, checks it, changes it behind the store's back, and checks that
+// verification notices.
+func tamper(t *testing.T, st *Store, statements string) {
 	ctx := context.Background()
-	st := openTest(t)
+	for i, kind := range []string{"request_opened", "vote_counted", "request_approved", "action_done"} {
+		if err := st.AppendAudit(ctx, kind, "r1", map[string]any{"i": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.VerifyAudit(ctx); err != nil || n != 4 {
+		t.Fatalf("untouched chain: n=%d err=%v", n, err)
+	}
+	for _, stmt := range strings.Split(statements, ";") {
+		if _, err := st.db.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.VerifyAudit(ctx); !errors.Is(err, ErrAuditChainBroken) {
+		t.Fatalf("tampering (%s) not detected: %v", statements, err)
+	}
+}
+
+func TestVotesKeepArrivalOrder(t *testing.T) {
+	eachBackend(t, testVoteOrder)
+}
+
+func testVoteOrder(t *testing.T, st *Store, _ func() *Store) {
+	ctx := context.Background()
 	if err := st.InsertRequest(ctx, &Request{ID: "r1", State: "pending"}); err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func run(ctx context.Context, configPath string) int {
 	if err != nil {
 		return fail("Invalid appservice registration", err)
 	}
-	st, err := store.OpenSQLite(ctx, cfg.Database.Path)
+	st, err := store.Open(ctx, cfg.Database.Type, cfg.Database.Target())
 	if err != nil {
 		return fail("Opening the database failed (database.path)", err)
 	}

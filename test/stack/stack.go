@@ -22,6 +22,7 @@ type Options struct {
 	MinAssurance string              // the policy's min_assurance; default homeserver
 	DeviceKeys   map[string][]string // enrolled device keys (sgkey1 lines) per approver localpart
 	API          bool                // serve the HTTP API on a free port
+	Postgres     bool                // keep seedgate's state in a throwaway PostgreSQL instead of SQLite
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
@@ -119,6 +120,18 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		}
 		cfg["api"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(apiPort)}
 		s.APIURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	}
+	if opts.Postgres {
+		pg, err := StartPostgres(ctx, filepath.Join(opts.Dir, "postgres"))
+		if err != nil {
+			return err
+		}
+		s.stops = append(s.stops, pg.Stop)
+		uri, err := pg.NewDatabase(ctx)
+		if err != nil {
+			return err
+		}
+		cfg["database"] = map[string]any{"type": "postgres", "uri": uri, "keys_dir": sgDir}
 	}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {
