@@ -30,6 +30,7 @@ Usage:
   seedgate keys [-c CONFIG]             print the gateway key devices pin, and the enrolled keys
   seedgate keys rotate [-c CONFIG]      stage the next gateway key; run again to promote it
   seedgate device keygen|open|approve|deny ...   the approver's device tool (see 'seedgate device')
+  seedgate doctor [-c CONFIG]           check every configured part, with a fix for each fault
   seedgate -v                           print the version
 
 Flags:
@@ -44,6 +45,8 @@ func main() {
 			os.Exit(runDevice(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 		case "keys":
 			os.Exit(runKeys(os.Args[2:], os.Stdout, os.Stderr))
+		case "doctor":
+			os.Exit(runDoctor(os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
 	flags := flag.NewFlagSet("seedgate", flag.ContinueOnError)

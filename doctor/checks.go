@@ -1,0 +1,221 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/appservice"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/bot"
+	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/store"
+	"github.com/seedgate/seedgate/torrent"
+)
+
+// maxClockSkew is how far this host's clock may be from the homeserver's before expiry and
+// hook timestamps become unreliable.
+const maxClockSkew = 30 * time.Second
+
+// Run checks everything the configuration at path names. It never panics on a broken
+// configuration: what it cannot check, it says so and why.
+func Run(ctx context.Context, path string) []Result {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return []Result{fail("config", err.Error(), "edit the keys named above in "+path)}
+	}
+	results := []Result{ok("config", fmt.Sprintf("%s loads: %d approvers, %d torrent clients, %d policies",
+		path, len(cfg.Approvers), len(cfg.TorrentClients), len(cfg.Policies)))}
+	reg, err := bot.LoadRegistration(cfg.Appservice.Registration)
+	if err != nil {
+		results = append(results, fail("registration", err.Error(), "seedgate -g -c "+path+" -r "+cfg.Appservice.Registration))
+	} else {
+		results = append(results, ok("registration", fmt.Sprintf("%s: bot @%s:%s", cfg.Appservice.Registration, reg.SenderLocalpart, cfg.Homeserver.Domain)))
+	}
+	results = append(results, checkKeyFiles(cfg)...)
+	st, roomID, r := checkDatabase(ctx, cfg)
+	results = append(results, r)
+	if st != nil {
+		defer st.Close()
+	}
+	results = append(results, checkHomeserver(ctx, cfg, reg, st, roomID)...)
+	results = append(results, checkClients(ctx, cfg)...)
+	return results
+}
+
+func checkKeyFiles(cfg *config.Config) []Result {
+	var out []Result
+	for _, name := range []string{"pickle.key", crypto.GatewayKeyFile} {
+		path := filepath.Join(cfg.Database.KeysDir, name)
+		err := crypto.CheckKeyFilePermissions(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			out = append(out, warn("key file "+name, path+" does not exist yet", "seedgate creates it on first start; if it ran before, restore it from backup (a new pickle.key cannot open the stored encryption keys)"))
+		case errors.Is(err, crypto.ErrLoosePermissions):
+			out = append(out, fail("key file "+name, err.Error(), "chmod 600 "+path))
+		case err != nil:
+			out = append(out, fail("key file "+name, err.Error(), "check database.keys_dir"))
+		default:
+			out = append(out, ok("key file "+name, path+" is private (0600)"))
+		}
+	}
+	return out
+}
+
+func checkDatabase(ctx context.Context, cfg *config.Config) (*store.Store, string, Result) {
+	if cfg.Database.Type == "sqlite" {
+		if _, err := os.Stat(cfg.Database.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, "", warn("database", cfg.Database.Path+" does not exist yet", "seedgate creates it on first start")
+		}
+	}
+	st, err := store.Open(ctx, cfg.Database.Type, cfg.Database.Target())
+	if err != nil {
+		return nil, "", fail("database", err.Error(), "check database.path / database.uri and that the database is reachable")
+	}
+	roomID := cfg.Matrix.RoomID
+	if roomID == "" {
+		roomID, _ = st.GetKV(ctx, "matrix/approvals_room")
+	}
+	pending, _ := st.ListRequests(ctx, "pending")
+	return st, roomID, ok("database", fmt.Sprintf("%s database opens, schema up to date, %d pending requests", cfg.Database.Type, len(pending)))
+}
+
+func checkHomeserver(ctx context.Context, cfg *config.Config, reg *appservice.Registration, st *store.Store, roomID string) []Result {
+	tctx, cancel := withTimeout(ctx)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(tctx, http.MethodGet, strings.TrimRight(cfg.Homeserver.Address, "/")+"/_matrix/client/versions", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return []Result{fail("homeserver", "unreachable at "+cfg.Homeserver.Address+": "+err.Error(), "check homeserver.address and that the homeserver runs"),
+			skipped("appservice registration accepted", "homeserver unreachable"), skipped("bot device", "homeserver unreachable"),
+			skipped("approvals room", "homeserver unreachable")}
+	}
+	resp.Body.Close()
+	out := []Result{ok("homeserver", fmt.Sprintf("%s answers (HTTP %d)", cfg.Homeserver.Address, resp.StatusCode))}
+	if date, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		skew := time.Since(date).Round(time.Second)
+		if skew > maxClockSkew || skew < -maxClockSkew {
+			out = append(out, fail("clock", fmt.Sprintf("this host is %s off the homeserver", skew), "synchronise both clocks (NTP): expiry and hook timestamps depend on them"))
+		} else {
+			out = append(out, ok("clock", fmt.Sprintf("within %s of the homeserver", maxClockSkew)))
+		}
+	}
+	if reg == nil {
+		return append(out, skipped("appservice registration accepted", "no valid registration"))
+	}
+	botID := id.NewUserID(reg.SenderLocalpart, cfg.Homeserver.Domain)
+	cli, err := mautrix.NewClient(cfg.Homeserver.Address, botID, reg.AppToken)
+	if err != nil {
+		return append(out, fail("appservice registration accepted", err.Error(), "check homeserver.address"))
+	}
+	cli.DefaultHTTPRetries = 0
+	cli.SetAppServiceUserID = true
+	whoami, err := cli.Whoami(tctx)
+	switch {
+	case errors.Is(err, mautrix.MUnknownToken):
+		return append(out, fail("appservice registration accepted", "the homeserver does not know this as_token",
+			"add "+cfg.Appservice.Registration+" to the homeserver's appservice config files and restart the homeserver"))
+	case err != nil:
+		return append(out, fail("appservice registration accepted", err.Error(), "check the homeserver's log for the appservice"))
+	}
+	out = append(out, ok("appservice registration accepted", "as_token works for "+whoami.UserID.String()))
+	out = append(out, checkBotDevice(tctx, cli, st, botID))
+	return append(out, checkRoom(tctx, cli, cfg, roomID))
+}
+
+func checkBotDevice(ctx context.Context, cli *mautrix.Client, st *store.Store, botID id.UserID) Result {
+	if st == nil {
+		return skipped("bot device", "no database yet")
+	}
+	var deviceID string
+	if err := st.DB.QueryRow(ctx, "SELECT device_id FROM crypto_account LIMIT 1").Scan(&deviceID); err != nil || deviceID == "" {
+		return warn("bot device", "no encrypted device yet", "seedgate logs its device in on first start")
+	}
+	keys, err := cli.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{botID: mautrix.DeviceIDList{id.DeviceID(deviceID)}}})
+	if err != nil {
+		return fail("bot device", err.Error(), "check the homeserver")
+	}
+	if _, found := keys.DeviceKeys[botID][id.DeviceID(deviceID)]; !found {
+		return fail("bot device", "device "+deviceID+" has no keys on the homeserver", "the device was deleted on the server: move the database aside and restart seedgate to make a new one")
+	}
+	if len(keys.MasterKeys[botID].Keys) == 0 {
+		return warn("bot device", "device "+deviceID+" has keys but is not cross-signed", "careful clients may hide the bot's cards until it cross-signs itself (not implemented yet)")
+	}
+	return ok("bot device", "device "+deviceID+" has keys on the homeserver and a cross-signing master key")
+}
+
+func checkRoom(ctx context.Context, cli *mautrix.Client, cfg *config.Config, roomID string) Result {
+	if roomID == "" {
+		return warn("approvals room", "none yet", "seedgate creates an encrypted room on first start (or set matrix.room_id)")
+	}
+	var enc event.EncryptionEventContent
+	err := cli.StateEvent(ctx, id.RoomID(roomID), event.StateEncryption, "", &enc)
+	switch {
+	case errors.Is(err, mautrix.MNotFound) || (err == nil && enc.Algorithm == ""):
+		return fail("approvals room", roomID+" is not encrypted", "enable encryption in "+roomID+", or remove matrix.room_id so seedgate creates an encrypted room")
+	case errors.Is(err, mautrix.MForbidden):
+		return fail("approvals room", "the bot cannot read "+roomID, "invite the bot to the room")
+	case err != nil:
+		return fail("approvals room", err.Error(), "check matrix.room_id")
+	}
+	members, err := cli.JoinedMembers(ctx, id.RoomID(roomID))
+	if err != nil {
+		return fail("approvals room", err.Error(), "invite the bot to the room")
+	}
+	var missing []string
+	for _, a := range cfg.Approvers {
+		joined := false
+		for _, m := range a.MatrixIDs {
+			_, in := members.Joined[id.UserID(m)]
+			joined = joined || in
+		}
+		if !joined {
+			missing = append(missing, a.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return warn("approvals room", fmt.Sprintf("%s is encrypted (%s) but %s has not joined", roomID, enc.Algorithm, strings.Join(missing, ", ")),
+			"accept the invitation from the bot")
+	}
+	return ok("approvals room", fmt.Sprintf("%s is encrypted (%s), every approver joined", roomID, enc.Algorithm))
+}
+
+func checkClients(ctx context.Context, cfg *config.Config) []Result {
+	var out []Result
+	for i, tc := range cfg.TorrentClients {
+		name := "torrent client " + tc.Name
+		if tc.Type != "qbittorrent" {
+			out = append(out, skipped(name, "type "+tc.Type+" not checked"))
+			continue
+		}
+		client, err := torrent.NewQBittorrent(tc.Name, tc.URL, tc.Username, tc.Password.Value())
+		if err != nil {
+			out = append(out, fail(name, err.Error(), fmt.Sprintf("check torrent_clients[%d].url", i)))
+			continue
+		}
+		tctx, cancel := withTimeout(ctx)
+		err = client.Connect(tctx)
+		cancel()
+		switch {
+		case errors.Is(err, torrent.ErrAuth):
+			out = append(out, fail(name, "login refused", fmt.Sprintf("check torrent_clients[%d].username and password", i)))
+		case errors.Is(err, torrent.ErrBanned):
+			out = append(out, fail(name, "this address is banned after failed logins", "wait an hour or restart the client, then fix the password"))
+		case err != nil:
+			out = append(out, fail(name, "unreachable: "+err.Error(), fmt.Sprintf("start the client or correct torrent_clients[%d].url", i)))
+		default:
+			out = append(out, ok(name, client.Version()+" at "+tc.URL))
+		}
+	}
+	return out
+}

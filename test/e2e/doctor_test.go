@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/seedgate/seedgate/test/stack"
+)
+
+// TestDoctor runs `seedgate doctor` against a healthy stack, then injects one fault at a time
+// and checks that doctor names it with its fix and exits non-zero.
+func TestDoctor(t *testing.T) {
+	tools := stack.RequireTools(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: tempDir(t), Approvers: []string{"alice"}})
+	if err != nil {
+		t.Fatalf("stack: %v", err)
+	}
+	t.Cleanup(s.Down)
+	doctor := func(configPath string) (string, error) {
+		out, err := exec.CommandContext(ctx, s.Seedgate.Bin, "doctor", "-c", configPath).CombinedOutput()
+		return string(out), err
+	}
+	variant := func(name string, change func(cfg map[string]any)) string {
+		raw, err := os.ReadFile(s.Seedgate.ConfigPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg map[string]any
+		if err = yaml.Unmarshal(raw, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		change(cfg)
+		raw, _ = yaml.Marshal(cfg)
+		path := filepath.Join(s.Seedgate.Dir, name+".yaml")
+		if err = os.WriteFile(path, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+
+	t.Run("healthy", func(t *testing.T) {
+		out, err := doctor(s.Seedgate.ConfigPath)
+		t.Logf("doctor on a healthy stack:\n%s", out)
+		if err != nil || strings.Contains(out, "✘") {
+			t.Fatalf("doctor failed a healthy stack: %v\n%s", err, out)
+		}
+		for _, want := range []string{"✔ homeserver", "✔ appservice registration accepted", "✔ approvals room", "every approver joined",
+			"✔ torrent client seedbox: qBittorrent v", "✔ key file pickle.key", "✔ database", "✔ clock"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("doctor output lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("wrong token", func(t *testing.T) {
+		other := filepath.Join(s.Seedgate.Dir, "other-registration.yaml")
+		if out, err := exec.CommandContext(ctx, s.Seedgate.Bin, "-g", "-c", s.Seedgate.ConfigPath, "-r", other).CombinedOutput(); err != nil {
+			t.Fatalf("-g: %v %s", err, out)
+		}
+		path := variant("wrong-token", func(cfg map[string]any) { cfg["appservice"].(map[string]any)["registration"] = other })
+		out, err := doctor(path)
+		if err == nil || !strings.Contains(out, "✘ appservice registration accepted: the homeserver does not know this as_token") || !strings.Contains(out, "fix: add") {
+			t.Fatalf("wrong token not named:\n%s", out)
+		}
+	})
+
+	t.Run("room not encrypted", func(t *testing.T) {
+		roomID := createUnencryptedRoomAsBot(ctx, t, s)
+		path := variant("plain-room", func(cfg map[string]any) { cfg["matrix"].(map[string]any)["room_id"] = roomID })
+		out, err := doctor(path)
+		if err == nil || !strings.Contains(out, "✘ approvals room: "+roomID+" is not encrypted") {
+			t.Fatalf("unencrypted room not named:\n%s", out)
+		}
+	})
+
+	t.Run("loose key permissions", func(t *testing.T) {
+		key := filepath.Join(s.Seedgate.Dir, "pickle.key")
+		if err := os.Chmod(key, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(key, 0o600)
+		out, err := doctor(s.Seedgate.ConfigPath)
+		if err == nil || !strings.Contains(out, "✘ key file pickle.key") || !strings.Contains(out, "fix: chmod 600 "+key) {
+			t.Fatalf("loose key file not named:\n%s", out)
+		}
+	})
+
+	t.Run("client down", func(t *testing.T) {
+		s.QB.Stop()
+		out, err := doctor(s.Seedgate.ConfigPath)
+		if err == nil || !strings.Contains(out, "✘ torrent client seedbox: unreachable") || !strings.Contains(out, "torrent_clients[0].url") {
+			t.Fatalf("stopped client not named:\n%s", out)
+		}
+	})
+
+	t.Run("broken config", func(t *testing.T) {
+		path := filepath.Join(s.Seedgate.Dir, "broken.yaml")
+		_ = os.WriteFile(path, []byte("homeserver: [this is: not, a mapping"), 0o600)
+		out, err := doctor(path)
+		if err == nil || !strings.Contains(out, "✘ config") || strings.Contains(out, "panic") {
+			t.Fatalf("broken config:\n%s", out)
+		}
+	})
+}
+
+// createUnencryptedRoomAsBot makes a room without encryption in the bot's name, through the
+// appservice token, as a misconfigured matrix.room_id would point at.
+func createUnencryptedRoomAsBot(ctx context.Context, t *testing.T, s *stack.Stack) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(s.Seedgate.Dir, "registration.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		AsToken         string `yaml:"as_token"`
+		SenderLocalpart string `yaml:"sender_localpart"`
+	}
+	if err = yaml.Unmarshal(raw, &reg); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"preset": "private_chat", "name": "plain"})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.Dendrite.URL+"/_matrix/client/v3/createRoom?user_id="+
+		url.QueryEscape("@"+reg.SenderLocalpart+":localhost"), bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+reg.AsToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		RoomID string `json:"room_id"`
+	}
+	if err = json.NewDecoder(resp.Body).Decode(&out); err != nil || out.RoomID == "" {
+		t.Fatalf("createRoom: HTTP %d %v", resp.StatusCode, err)
+	}
+	return out.RoomID
+}
