@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
 )
 
@@ -80,8 +81,10 @@ func (s *Service) postCard(ctx context.Context, reqs []*store.Request) bool {
 			r.DigestIndex = i + 1
 		}
 	}
+	metrics.DeliveryAttempts.Inc("matrix")
 	roomID, eventID, err := s.notifier.PostCard(ctx, reqs)
 	if err != nil {
+		metrics.DeliveryFailures.Inc("matrix")
 		log.Error().Err(err).Msg("Posting card failed; will retry")
 		return false
 	}

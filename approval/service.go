@@ -12,6 +12,7 @@ import (
 
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -254,6 +255,7 @@ func (s *Service) expire(ctx context.Context, req *store.Request) {
 		return
 	}
 	zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Msg("Approval request expired")
+	metrics.DecisionSeconds.Observe(now.Sub(req.CreatedAt).Seconds())
 	s.changes.notify()
 }
 

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/rs/zerolog"
 
 	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
 )
 
@@ -148,6 +150,7 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 		}
 	}
 	res.Counted, res.Reason = vote.Counted, vote.Reason
+	metrics.Votes.Inc(vote.Assurance, strconv.FormatBool(vote.Counted))
 	if err := s.store.InsertVote(ctx, vote); err != nil {
 		return err
 	}
@@ -267,6 +270,7 @@ func (s *Service) decideIfDone(ctx context.Context, res *Result) error {
 		return err
 	}
 	req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = to, to, joinNames(by), outcome, now
+	metrics.DecisionSeconds.Observe(now.Sub(req.CreatedAt).Seconds())
 	res.Decided = true
 	return nil
 }

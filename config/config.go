@@ -13,6 +13,7 @@ type Config struct {
 	Groups         map[string][]string `yaml:"groups"`
 	Policies       []Policy            `yaml:"policies"`
 	API            API                 `yaml:"api"`
+	Metrics        Metrics             `yaml:"metrics"`
 	Logging        Logging             `yaml:"logging"`
 }
 
@@ -118,6 +119,11 @@ type APICaller struct {
 	Name      string `yaml:"name"`
 	Token     Secret `yaml:"token"`
 	TokenFile string `yaml:"token_file"`
+}
+
+// Metrics configures the Prometheus and health listener.
+type Metrics struct {
+	Listen string `yaml:"listen"`
 }
 
 // Logging configures the log output.

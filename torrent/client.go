@@ -41,6 +41,7 @@ type Changes struct {
 	Full     bool
 	Torrents []Torrent // new or changed torrents, complete records
 	Removed  []string  // hashes removed since the previous poll
+	Bytes    int       // how much the poll read from the client, for the poll-cost metric
 }
 
 // AddOptions says how to add a torrent.

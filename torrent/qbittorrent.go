@@ -230,7 +230,7 @@ func (q *QBittorrent) Poll(ctx context.Context) (*Changes, error) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	changes := &Changes{Full: md.FullUpdate}
+	changes := &Changes{Full: md.FullUpdate, Bytes: len(raw)}
 	if md.FullUpdate {
 		q.torrents = map[string]*qbTorrent{}
 	}

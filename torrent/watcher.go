@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
 )
 
@@ -61,10 +62,12 @@ func (w *Watcher) Run(ctx context.Context) error {
 			log.Info().Str("version", w.Client.Version()).Msg("Connected to torrent client")
 		}
 		changes, err := w.Client.Poll(ctx)
+		metrics.WatcherPolls.Inc(w.Client.Name())
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			metrics.WatcherPollErrors.Inc(w.Client.Name())
 			log.Warn().Err(err).Dur("retry_in", backoff).Msg("Polling torrent client failed")
 			connected = !errors.Is(err, ErrAuth)
 			if !sleep(ctx, backoff) {
@@ -74,6 +77,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = time.Second
+		metrics.WatcherPollBytes.Add(float64(changes.Bytes), w.Client.Name())
 		if err = w.apply(ctx, changes, baseline == ""); err != nil {
 			log.Error().Err(err).Msg("Recording torrent changes failed")
 		} else if baseline == "" {
@@ -128,6 +132,7 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 	if !silent {
 		for _, evt := range events {
 			zerolog.Ctx(ctx).Debug().Str("event", string(evt.Kind)).Str("hash", evt.Torrent.Hash).Msg("Torrent event")
+			metrics.WatcherEvents.Inc(evt.Client, string(evt.Kind))
 			w.Handle(ctx, evt)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/seedgate/seedgate/bot"
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -81,11 +82,19 @@ func run(ctx context.Context, configPath string) int {
 		}()
 	}
 	if cfg.API.Listen != "" {
-		api, err := startAPI(ctx, cfg.API.Listen, svc.APIHandler(log.With().Str("component", "api").Logger()))
+		api, err := startHTTP(ctx, "api", cfg.API.Listen, svc.APIHandler(log.With().Str("component", "api").Logger()))
 		if err != nil {
 			return fail("Starting the HTTP API failed (api.listen)", err)
 		}
 		defer api.Close()
+	}
+	if cfg.Metrics.Listen != "" {
+		exportStoreGauges(ctx, st)
+		srv, err := startHTTP(ctx, "metrics", cfg.Metrics.Listen, metrics.Handler())
+		if err != nil {
+			return fail("Starting the metrics listener failed (metrics.listen)", err)
+		}
+		defer srv.Close()
 	}
 	runPart("bot", b.Run)
 	runPart("approvals", svc.Run)
@@ -93,6 +102,7 @@ func run(ctx context.Context, configPath string) int {
 		w := &torrent.Watcher{Client: clients[tc.Name], Store: st, Interval: tc.PollInterval.D(), Handle: svc.HandleEvent}
 		runPart("watcher "+tc.Name, w.Run)
 	}
+	metrics.Ready.Store(true)
 	log.Info().Str("version", version).Msg("seedgate running")
 	<-ctx.Done()
 	log.Info().Msg("Shutting down")
@@ -100,8 +110,8 @@ func run(ctx context.Context, configPath string) int {
 	return 0
 }
 
-// startAPI serves the HTTP API with timeouts that bound slow clients.
-func startAPI(ctx context.Context, listen string, handler http.Handler) (*http.Server, error) {
+// startHTTP serves a listener with timeouts that bound slow clients.
+func startHTTP(ctx context.Context, name, listen string, handler http.Handler) (*http.Server, error) {
 	listener, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, err
@@ -112,11 +122,32 @@ func startAPI(ctx context.Context, listen string, handler http.Handler) (*http.S
 	}
 	go func() {
 		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			zerolog.Ctx(ctx).Error().Err(err).Msg("HTTP API stopped")
+			zerolog.Ctx(ctx).Error().Err(err).Str("listener", name).Msg("HTTP listener stopped")
 		}
 	}()
-	zerolog.Ctx(ctx).Info().Str("address", listener.Addr().String()).Msg("HTTP API listening")
+	zerolog.Ctx(ctx).Info().Str("listener", name).Str("address", listener.Addr().String()).Msg("HTTP listener started")
 	return srv, nil
+}
+
+// exportStoreGauges publishes request counts, read from the database at each scrape.
+func exportStoreGauges(ctx context.Context, st *store.Store) {
+	metrics.SetGaugeFunc("seedgate_requests", "Requests by state.", []string{"state"}, func() map[string]float64 {
+		byState, _, err := st.CountRequests(ctx)
+		out := map[string]float64{}
+		if err == nil {
+			for state, n := range byState {
+				out[state] = float64(n)
+			}
+		}
+		return out
+	})
+	metrics.SetGaugeFunc("seedgate_outbox_depth", "Pending requests whose card is not delivered yet.", nil, func() map[string]float64 {
+		_, uncarded, err := st.CountRequests(ctx)
+		if err != nil {
+			return nil
+		}
+		return map[string]float64{"": float64(uncarded)}
+	})
 }
 
 func newClient(tc config.TorrentClient) (torrent.Client, error) {

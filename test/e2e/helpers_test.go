@@ -113,6 +113,18 @@ func serverEvent(ctx context.Context, hs, user, password, roomID, eventID string
 	return evt, raw, nil
 }
 
+func httpGet(ctx context.Context, t *testing.T, url string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
 func tempDir(t *testing.T) string {
 	t.Helper()
 	// Unix socket and path limits: keep it short; keep it on failure for the logs.

@@ -23,7 +23,7 @@ func TestApprovalEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := tempDir(t)
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Others: []string{"mallory"}, TTL: 20 * time.Second})
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Others: []string{"mallory"}, TTL: 20 * time.Second, Metrics: true})
 	if err != nil {
 		t.Fatalf("stack: %v", err)
 	}
@@ -173,6 +173,30 @@ func TestApprovalEndToEnd(t *testing.T) {
 		}
 		if rejected != 1 {
 			t.Errorf("%d rejected votes in the audit log, want 1 (the non-approver's)", rejected)
+		}
+	})
+
+	t.Run("metrics and health", func(t *testing.T) {
+		for path, want := range map[string]string{"/health/live": "ok", "/health/ready": "ready"} {
+			if body := httpGet(ctx, t, s.MetricsURL+path); !strings.Contains(body, want) {
+				t.Errorf("%s answered %q", path, body)
+			}
+		}
+		// Counters belong to the running process, started again mid-test: it saw the vote cast
+		// while it was down and decided two requests (that one, and the expired one). Gauges
+		// read the database.
+		body := httpGet(ctx, t, s.MetricsURL+"/metrics")
+		for _, want := range []string{
+			`seedgate_votes_total{assurance="homeserver",counted="true"} 1`,
+			`seedgate_decision_seconds_count 2`,
+			`seedgate_requests{state="done"} 4`,
+			`seedgate_outbox_depth 0`,
+			`seedgate_watcher_polls_total{client="seedbox"}`,
+			`seedgate_watcher_poll_bytes_total{client="seedbox"}`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("metrics lack %q", want)
+			}
 		}
 	})
 }

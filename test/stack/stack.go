@@ -23,6 +23,7 @@ type Options struct {
 	DeviceKeys   map[string][]string // enrolled device keys (sgkey1 lines) per approver localpart
 	API          bool                // serve the HTTP API on a free port
 	Postgres     bool                // keep seedgate's state in a throwaway PostgreSQL instead of SQLite
+	Metrics      bool                // serve metrics and health on a free port
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
@@ -33,7 +34,8 @@ type Stack struct {
 	Seedgate  *Seedgate
 	Clients   map[string]*Approver // by localpart, approvers and others
 	Passwords map[string]string
-	APIURL    string // base URL of the HTTP API when Options.API
+	APIURL     string // base URL of the HTTP API when Options.API
+	MetricsURL string // base URL of the metrics listener when Options.Metrics
 	stops     []func()
 }
 
@@ -120,6 +122,14 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		}
 		cfg["api"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(apiPort)}
 		s.APIURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	}
+	if opts.Metrics {
+		port, err := FreePort()
+		if err != nil {
+			return err
+		}
+		cfg["metrics"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(port)}
+		s.MetricsURL = "http://127.0.0.1:" + strconv.Itoa(port)
 	}
 	if opts.Postgres {
 		pg, err := StartPostgres(ctx, filepath.Join(opts.Dir, "postgres"))

@@ -1,0 +1,24 @@
+package metrics
+
+// The series seedgate exports. Gauges that read the database are set by whoever owns it.
+var (
+	Votes = NewCounter("seedgate_votes_total",
+		"Votes received, by assurance level and whether they counted.", "assurance", "counted")
+	DecisionSeconds = NewHistogram("seedgate_decision_seconds",
+		"Time from a request's opening to its decision (approved, denied or expired).",
+		1, 5, 15, 30, 60, 120, 300, 600)
+	DeliveryAttempts = NewCounter("seedgate_delivery_attempts_total",
+		"Cards and edits handed to a delivery route.", "route")
+	DeliveryFailures = NewCounter("seedgate_delivery_failures_total",
+		"Cards and edits a delivery route failed to take.", "route")
+	WatcherPolls = NewCounter("seedgate_watcher_polls_total",
+		"Polls of a torrent client's change feed.", "client")
+	WatcherPollBytes = NewCounter("seedgate_watcher_poll_bytes_total",
+		"Bytes read from a torrent client's change feed.", "client")
+	WatcherPollErrors = NewCounter("seedgate_watcher_poll_errors_total",
+		"Failed polls of a torrent client.", "client")
+	WatcherEvents = NewCounter("seedgate_watcher_events_total",
+		"Torrent events seen, by client and kind.", "client", "kind")
+	HookRejected = NewCounter("seedgate_hook_rejected_total",
+		"Hook calls refused, by reason.", "reason")
+)
