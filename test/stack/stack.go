@@ -28,15 +28,15 @@ type Options struct {
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
 type Stack struct {
-	Tools     *Tools
-	Dendrite  *Dendrite
-	QB        *QBittorrent
-	Seedgate  *Seedgate
-	Clients   map[string]*Approver // by localpart, approvers and others
-	Passwords map[string]string
+	Tools      *Tools
+	Dendrite   *Dendrite
+	QB         *QBittorrent
+	Seedgate   *Seedgate
+	Clients    map[string]*Approver // by localpart, approvers and others
+	Passwords  map[string]string
 	APIURL     string // base URL of the HTTP API when Options.API
 	MetricsURL string // base URL of the metrics listener when Options.Metrics
-	stops     []func()
+	stops      []func()
 }
 
 // Up builds seedgate and starts every component, stopping what it started if a later step
