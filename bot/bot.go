@@ -169,6 +169,9 @@ func (b *Bot) login(ctx context.Context) error {
 	}
 	cli.Crypto = helper
 	b.client, b.crypto = cli, helper
+	if err = b.ensureCrossSigned(ctx); err != nil {
+		return fmt.Errorf("database.keys_dir: %w", err)
+	}
 	if err = cli.SetDisplayName(ctx, b.cfg.Appservice.BotDisplayname); err != nil {
 		log.Warn().Err(err).Msg("Setting the bot's display name failed")
 	}

@@ -26,13 +26,22 @@ func LoadOrCreateSecret(path string, n int) ([]byte, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if err = os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("key file %s: %w", path, err)
-	}
 	secret = randomBytes(n)
+	if err = WriteSecret(path, secret); err != nil {
+		return nil, err
+	}
+	return secret, nil
+}
+
+// WriteSecret writes a secret to a new key file (0600, in a 0700 directory), refusing to
+// overwrite one. The file is synced before WriteSecret returns.
+func WriteSecret(path string, secret []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("key file %s: %w", path, err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("key file %s: create: %w", path, err)
+		return fmt.Errorf("key file %s: create: %w", path, err)
 	}
 	_, err = f.WriteString(base64.StdEncoding.EncodeToString(secret) + "\n")
 	if err == nil {
@@ -43,9 +52,9 @@ func LoadOrCreateSecret(path string, n int) ([]byte, error) {
 	}
 	if err != nil {
 		_ = os.Remove(path)
-		return nil, fmt.Errorf("key file %s: write: %w", path, err)
+		return fmt.Errorf("key file %s: write: %w", path, err)
 	}
-	return secret, nil
+	return nil
 }
 
 // LoadSecret reads a base64 secret from a key file after checking its permissions.

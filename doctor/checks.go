@@ -55,7 +55,7 @@ func Run(ctx context.Context, path string) []Result {
 
 func checkKeyFiles(cfg *config.Config) []Result {
 	var out []Result
-	for _, name := range []string{"pickle.key", crypto.GatewayKeyFile} {
+	for _, name := range []string{"pickle.key", crypto.GatewayKeyFile, "recovery.key"} {
 		path := filepath.Join(cfg.Database.KeysDir, name)
 		err := crypto.CheckKeyFilePermissions(path)
 		switch {

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import readline from "node:readline";
 import * as sdk from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
+import { EventShieldColour, EventShieldReason } from "matrix-js-sdk/lib/crypto-api/index.js";
 
 logger.setLevel("silent");
 
@@ -61,6 +62,13 @@ client.on(sdk.RoomEvent.Timeline, async (event, room, toStartOfTimeline) => {
   await client.decryptEventIfNeeded(event);
   if (event.getType() !== "m.room.message") return;
   const content = event.getContent();
+  // The shield Element would draw beside the event: NONE, or GREY/RED with a reason such as
+  // UNSIGNED_DEVICE (the sender's device is not cross-signed by its owner).
+  let shield = null;
+  if (event.isEncrypted()) {
+    const info = await client.getCrypto().getEncryptionInfoForEvent(event);
+    if (info) shield = { colour: EventShieldColour[info.shieldColour], reason: info.shieldReason === null ? null : EventShieldReason[info.shieldReason] };
+  }
   emit({
     type: "message",
     room_id: event.getRoomId(),
@@ -68,6 +76,7 @@ client.on(sdk.RoomEvent.Timeline, async (event, room, toStartOfTimeline) => {
     sender: event.getSender(),
     wire_type: event.getWireType(),
     decrypted: event.isEncrypted() && !event.isDecryptionFailure(),
+    shield,
     content,
   });
 });

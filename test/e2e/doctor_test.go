@@ -58,7 +58,8 @@ func TestDoctor(t *testing.T) {
 			t.Fatalf("doctor failed a healthy stack: %v\n%s", err, out)
 		}
 		for _, want := range []string{"✔ homeserver", "✔ appservice registration accepted", "✔ approvals room", "every approver joined",
-			"✔ torrent client seedbox: qBittorrent v", "✔ key file pickle.key", "✔ database", "✔ clock"} {
+			"✔ torrent client seedbox: qBittorrent v", "✔ key file pickle.key", "✔ key file recovery.key", "✔ database", "✔ clock",
+			"✔ bot device: device", "cross-signing master key"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("doctor output lacks %q", want)
 			}

@@ -125,6 +125,22 @@ func httpGet(ctx context.Context, t *testing.T, url string) string {
 	return string(body)
 }
 
+// botDevice reads the bot's device id from seedgate's "Bot ready" log line.
+func botDevice(ctx context.Context, t *testing.T, p *stack.Proc) string {
+	t.Helper()
+	_, line, err := p.WaitLine(ctx, 0, func(l string) bool { return strings.Contains(l, `"Bot ready"`) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entry struct {
+		DeviceID string `json:"device_id"`
+	}
+	if err = json.Unmarshal([]byte(line), &entry); err != nil || entry.DeviceID == "" {
+		t.Fatalf("no device id in %q: %v", line, err)
+	}
+	return entry.DeviceID
+}
+
 func tempDir(t *testing.T) string {
 	t.Helper()
 	// Unix socket and path limits: keep it short; keep it on failure for the logs.

@@ -56,6 +56,10 @@ func TestApprovalEndToEnd(t *testing.T) {
 		if card.WireType != "m.room.encrypted" || !card.Decrypted {
 			t.Fatalf("card reached the approver as %q (decrypted=%v), want an encrypted event it could decrypt", card.WireType, card.Decrypted)
 		}
+		// The bot cross-signed its device, so Element draws no "unsigned device" warning.
+		if card.Shield == nil || card.Shield.Reason == "UNSIGNED_DEVICE" || card.Shield.Colour == "RED" {
+			t.Fatalf("card's shield in the approver's client: %+v, want no unsigned-device warning", card.Shield)
+		}
 		body, _ := card.Content["body"].(string)
 		for _, want := range []string{"approved.bin", approved.Hash, "seedbox", "256.0 KiB", "Expires", "Match code"} {
 			if !strings.Contains(body, want) {
@@ -119,10 +123,17 @@ func TestApprovalEndToEnd(t *testing.T) {
 		if _, err := alice.React(ctx, card.RoomID, card.EventID, "✅"); err != nil {
 			t.Fatal(err)
 		}
+		before := botDevice(ctx, t, s.Seedgate.Proc())
 		if err := s.Seedgate.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		waitCardState(ctx, t, alice, card.EventID, "done")
+		if after := botDevice(ctx, t, s.Seedgate.Proc()); after != before {
+			t.Fatalf("restart changed the bot's device: %s -> %s", before, after)
+		}
+		edit := waitCardState(ctx, t, alice, card.EventID, "done")
+		if edit.Shield == nil || edit.Shield.Reason == "UNSIGNED_DEVICE" {
+			t.Fatalf("after a restart the bot's edits carry shield %+v", edit.Shield)
+		}
 		waitTorrentState(ctx, t, s.QB, tf.Hash, "resumed after restart", func(state string, exists bool) bool { return exists && !stack.IsStopped(state) })
 	})
 

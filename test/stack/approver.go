@@ -28,10 +28,17 @@ type ApproverMessage struct {
 	Sender    string         `json:"sender"`
 	WireType  string         `json:"wire_type"`
 	Decrypted bool           `json:"decrypted"`
+	Shield    *Shield        `json:"shield"`
 	Content   map[string]any `json:"content"`
 	Error     string         `json:"error"`
 	Message   string         `json:"message"`
 	UserID    string         `json:"user_id"`
+}
+
+// Shield is the mark Element would draw beside an encrypted event.
+type Shield struct {
+	Colour string `json:"colour"` // NONE, GREY or RED
+	Reason string `json:"reason"` // e.g. UNSIGNED_DEVICE; empty when there is nothing to say
 }
 
 // Request returns the org.seedgate.request field of a card message, or nil.
