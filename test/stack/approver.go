@@ -33,6 +33,8 @@ type ApproverMessage struct {
 	Error     string         `json:"error"`
 	Message   string         `json:"message"`
 	UserID    string         `json:"user_id"`
+	// SignedByOwner answers cross_sign.
+	SignedByOwner bool `json:"signed_by_owner"`
 }
 
 // Shield is the mark Element would draw beside an encrypted event.
@@ -133,6 +135,19 @@ func (a *Approver) Reply(ctx context.Context, roomID, eventID, body string) (str
 		return "", err
 	}
 	return msg.EventID, nil
+}
+
+// CrossSign sets up cross-signing for the approver's account, signing its device, as Element
+// does on first login.
+func (a *Approver) CrossSign(ctx context.Context) error {
+	msg, err := a.call(ctx, map[string]any{"cmd": "cross_sign"})
+	if err != nil {
+		return err
+	}
+	if !msg.SignedByOwner {
+		return fmt.Errorf("approver %s: device not signed after bootstrapping cross-signing", a.UserID)
+	}
+	return nil
 }
 
 // Stop ends the approver.
