@@ -14,6 +14,7 @@ type Config struct {
 	Policies       []Policy            `yaml:"policies"`
 	API            API                 `yaml:"api"`
 	Metrics        Metrics             `yaml:"metrics"`
+	Hooks          Hooks               `yaml:"hooks"`
 	Logging        Logging             `yaml:"logging"`
 }
 
@@ -119,6 +120,13 @@ type APICaller struct {
 	Name      string `yaml:"name"`
 	Token     Secret `yaml:"token"`
 	TokenFile string `yaml:"token_file"`
+}
+
+// Hooks configures the listener for the torrent clients' own hooks (`seedgate hook`).
+type Hooks struct {
+	Listen     string   `yaml:"listen"`
+	SecretFile string   `yaml:"secret_file"`
+	Window     Duration `yaml:"window"`
 }
 
 // Metrics configures the Prometheus and health listener.

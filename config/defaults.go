@@ -25,6 +25,10 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Database.Type, "sqlite")
 	setDefault(&c.Database.Path, "seedgate.db")
 	setDefault(&c.Database.KeysDir, filepath.Dir(c.Database.Path))
+	setDefault(&c.Hooks.SecretFile, filepath.Join(c.Database.KeysDir, "hook.secret"))
+	if c.Hooks.Window == 0 {
+		c.Hooks.Window = Duration(time.Minute)
+	}
 	setDefault(&c.Logging.Level, "info")
 	setDefault(&c.Logging.Format, "json")
 	host, _ := os.Hostname()

@@ -23,6 +23,22 @@ type Watcher struct {
 	Handle   Handler
 
 	known map[string]*Torrent
+	poke  chan struct{}
+}
+
+// NewWatcher returns a watcher of one client.
+func NewWatcher(client Client, st *store.Store, interval time.Duration, handle Handler) *Watcher {
+	return &Watcher{Client: client, Store: st, Interval: interval, Handle: handle, poke: make(chan struct{}, 1)}
+}
+
+// Poke makes the watcher poll now instead of at its next interval: a client's hook says
+// something happened. The poll's diff, not the hook, makes the events, so a hook and a poll
+// that see the same change produce one event.
+func (w *Watcher) Poke() {
+	select {
+	case w.poke <- struct{}{}:
+	default:
+	}
 }
 
 // baselineKey marks that a client's torrents were recorded once, so the first run of seedgate
@@ -86,10 +102,23 @@ func (w *Watcher) Run(ctx context.Context) error {
 				log.Error().Err(err).Msg("Recording watcher baseline failed")
 			}
 		}
-		if !sleep(ctx, w.Interval) {
+		if !w.wait(ctx) {
 			return ctx.Err()
 		}
 	}
+}
+
+// wait sleeps for the poll interval, or until a hook pokes the watcher.
+func (w *Watcher) wait(ctx context.Context) bool {
+	t := time.NewTimer(w.Interval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-w.poke:
+	}
+	return true
 }
 
 // apply turns one poll's changes into events, hands them on, then persists the new state.

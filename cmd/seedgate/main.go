@@ -31,6 +31,7 @@ Usage:
   seedgate keys rotate [-c CONFIG]      stage the next gateway key; run again to promote it
   seedgate device keygen|open|approve|deny ...   the approver's device tool (see 'seedgate device')
   seedgate doctor [-c CONFIG]           check every configured part, with a fix for each fault
+  seedgate hook --client C --event E ... what a torrent client's hook runs (see 'seedgate hook -h')
   seedgate -v                           print the version
 
 Flags:
@@ -47,6 +48,8 @@ func main() {
 			os.Exit(runKeys(os.Args[2:], os.Stdout, os.Stderr))
 		case "doctor":
 			os.Exit(runDoctor(os.Args[2:], os.Stdout, os.Stderr))
+		case "hook":
+			os.Exit(runHook(os.Args[2:], os.Stderr))
 		}
 	}
 	flags := flag.NewFlagSet("seedgate", flag.ContinueOnError)

@@ -98,9 +98,23 @@ func run(ctx context.Context, configPath string) int {
 	}
 	runPart("bot", b.Run)
 	runPart("approvals", svc.Run)
+	watchers := map[string]*torrent.Watcher{}
 	for _, tc := range cfg.TorrentClients {
-		w := &torrent.Watcher{Client: clients[tc.Name], Store: st, Interval: tc.PollInterval.D(), Handle: svc.HandleEvent}
-		runPart("watcher "+tc.Name, w.Run)
+		watchers[tc.Name] = torrent.NewWatcher(clients[tc.Name], st, tc.PollInterval.D(), svc.HandleEvent)
+		runPart("watcher "+tc.Name, watchers[tc.Name].Run)
+	}
+	if cfg.Hooks.Listen != "" {
+		secret, err := crypto.LoadOrCreateSecret(cfg.Hooks.SecretFile, 32)
+		if err != nil {
+			return fail("Loading the hook secret failed (hooks.secret_file)", err)
+		}
+		receiver := &torrent.HookReceiver{Verifier: crypto.NewHookVerifier(secret, cfg.Hooks.Window.D()), Watchers: watchers,
+			Log: log.With().Str("component", "hooks").Logger()}
+		srv, err := startHTTP(ctx, "hooks", cfg.Hooks.Listen, receiver)
+		if err != nil {
+			return fail("Starting the hook listener failed (hooks.listen)", err)
+		}
+		defer srv.Close()
 	}
 	metrics.Ready.Store(true)
 	log.Info().Str("version", version).Msg("seedgate running")

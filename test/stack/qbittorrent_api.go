@@ -60,6 +60,27 @@ func (q *QBittorrent) Add(ctx context.Context, tf *TorrentFile) error {
 	return nil
 }
 
+// SetPreferences changes qBittorrent's preferences (app/setPreferences).
+func (q *QBittorrent) SetPreferences(ctx context.Context, prefs map[string]any) error {
+	c, err := q.httpClient(ctx)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(prefs)
+	form := url.Values{"json": {string(raw)}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, q.URL+"/api/v2/app/setPreferences", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("qbittorrent setPreferences: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
 // State returns a torrent's qBittorrent state ("pausedDL", "stalledDL", ...) and whether the
 // torrent exists at all.
 func (q *QBittorrent) State(ctx context.Context, hash string) (string, bool, error) {

@@ -24,6 +24,8 @@ type Options struct {
 	API          bool                // serve the HTTP API on a free port
 	Postgres     bool                // keep seedgate's state in a throwaway PostgreSQL instead of SQLite
 	Metrics      bool                // serve metrics and health on a free port
+	Hooks        bool                // serve the hook endpoint; qBittorrent's "on added" hook runs `seedgate hook`
+	PollInterval string              // the watcher's poll interval; default 250ms
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
@@ -36,6 +38,8 @@ type Stack struct {
 	Passwords  map[string]string
 	APIURL     string // base URL of the HTTP API when Options.API
 	MetricsURL string // base URL of the metrics listener when Options.Metrics
+	HookURL    string // the hook endpoint when Options.Hooks
+	HookSecret string // the hook secret file when Options.Hooks
 	stops      []func()
 }
 
@@ -59,6 +63,9 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	}
 	if opts.MinAssurance == "" {
 		opts.MinAssurance = "homeserver"
+	}
+	if opts.PollInterval == "" {
+		opts.PollInterval = "250ms"
 	}
 	bin, err := BuildSeedgate(ctx, opts.Dir)
 	if err != nil {
@@ -106,7 +113,7 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		"approvers": approvers,
 		"torrent_clients": []map[string]any{{
 			"name": "seedbox", "type": "qbittorrent", "url": s.QB.URL, "username": s.QB.Username,
-			"password_file": pwFile, "poll_interval": "250ms", "host": "seedbox.test",
+			"password_file": pwFile, "poll_interval": opts.PollInterval, "host": "seedbox.test",
 		}},
 		"policies": []map[string]any{{
 			"name": "new-torrents", "events": []string{"added"}, "outcome": "hold", "quorum": opts.Quorum,
@@ -122,6 +129,20 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		}
 		cfg["api"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(apiPort)}
 		s.APIURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	}
+	if opts.Hooks {
+		port, err := FreePort()
+		if err != nil {
+			return err
+		}
+		s.HookURL = "http://127.0.0.1:" + strconv.Itoa(port) + "/v1/hooks"
+		s.HookSecret = filepath.Join(sgDir, "hook.secret")
+		cfg["hooks"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(port), "secret_file": s.HookSecret}
+		// qBittorrent's own "run external program on torrent added" (placeholders %I, %N).
+		program := fmt.Sprintf(`%s hook --url %s --secret-file %s --client seedbox --event added --hash %%I --name "%%N"`, bin, s.HookURL, s.HookSecret)
+		if err = s.QB.SetPreferences(ctx, map[string]any{"autorun_on_torrent_added_enabled": true, "autorun_on_torrent_added_program": program}); err != nil {
+			return err
+		}
 	}
 	if opts.Metrics {
 		port, err := FreePort()
