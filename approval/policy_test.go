@@ -167,3 +167,33 @@ func TestRequestsAPI(t *testing.T) {
 		t.Fatalf("unknown request: %d", status)
 	}
 }
+
+func TestDeviceTrustAgainstPolicy(t *testing.T) {
+	cases := []struct {
+		minTrust, trust string
+		counted         bool
+	}{
+		{"cross-signed-tofu", "unverified", false},
+		{"cross-signed-tofu", "cross-signed-untrusted", false},
+		{"cross-signed-tofu", "cross-signed-tofu", true},
+		{"cross-signed-verified", "cross-signed-tofu", false},
+		{"cross-signed-verified", "verified", true},
+		{"cross-signed-tofu", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.minTrust+"/"+tc.trust, func(t *testing.T) {
+			h := newHarness(t, 1)
+			h.cfg.Policies[0].MinAssurance = config.AssuranceDevice
+			h.cfg.Policies[0].MinTrust = tc.minTrust
+			req := h.hold(t, "aa")
+			res, err := h.svc.Vote(context.Background(), Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: DecisionApprove,
+				Assurance: AssuranceDevice, DeviceTrust: tc.trust})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Counted != tc.counted {
+				t.Fatalf("counted=%v (%s), want %v", res.Counted, res.Reason, tc.counted)
+			}
+		})
+	}
+}

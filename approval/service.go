@@ -106,7 +106,7 @@ func (s *Service) newRequest(policy config.Policy, kind, action, client string, 
 		ID: crypto.NewRequestID(), Policy: policy.Name, EventKind: kind, Action: action,
 		Client: client, TorrentHash: t.Hash, TorrentName: t.Name, TorrentSize: t.Size,
 		Host: s.hosts[client], MatchCode: crypto.NewMatchCode(), Quorum: policy.Quorum, MinAssurance: policy.MinAssurance,
-		Approvers: approvers, DenyThreshold: policy.DenyThreshold,
+		Approvers: approvers, DenyThreshold: policy.DenyThreshold, MinTrust: policy.MinTrust,
 		OnApprove: policy.OnApprove, OnDeny: policy.OnDeny, OnExpiry: policy.OnExpiry,
 		State: StatePending, CreatedAt: now, ExpiresAt: now.Add(policy.TTL.D()),
 	}

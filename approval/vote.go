@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
@@ -23,6 +24,7 @@ type Ballot struct {
 	Assurance   string             // what the transport proves (homeserver, device); ignored when Signed
 	Signed      *crypto.SignedVote // a signed vote: its key, not the transport, says who voted
 	MatchCode   string             // the match code the voter typed, if any
+	DeviceTrust string             // for `device` assurance: the sending device's trust state
 	Item        int                // on a digest card: the item voted on (1-based); 0 = every open item
 	Source      string             // what carried it, for the audit log ("reaction $event")
 }
@@ -133,6 +135,10 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 	vote := &store.Vote{
 		RequestID: req.ID, Person: b.Voter, Decision: b.Decision, Assurance: b.Assurance,
 		Source: b.Source, CreatedAt: s.now(),
+	}
+	if b.Assurance == AssuranceDevice && !config.TrustAtLeast(b.DeviceTrust, req.MinTrust) {
+		// An encrypted reply from a device below the policy's trust proves no more than a reaction.
+		b.Assurance, vote.Assurance = AssuranceHomeserver, AssuranceHomeserver
 	}
 	vote.Person, vote.Reason = s.identify(ctx, b, req)
 	if vote.Reason == "" {

@@ -14,10 +14,6 @@ import (
 	"github.com/seedgate/seedgate/crypto"
 )
 
-// minDeviceTrust is the least trust a sending device needs for a reply to count as `device`
-// assurance: its owner has cross-signed it (trust on first use of the owner's master key).
-const minDeviceTrust = id.TrustStateCrossSignedTOFU
-
 // onMessage handles text in the approvals room: signed vote lines (assurance `signature`, from
 // anyone — the key says who) and "approve"/"deny" replies to a card (assurance `device` when the
 // message was encrypted by a cross-signed device, `homeserver` otherwise).
@@ -49,13 +45,16 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	if n, err := strconv.Atoi(rest); err == nil && n > 0 && n < 1000 {
 		item, code = n, "" // "approve 3" on a digest card: item 3
 	}
+	// An encrypted reply says which device sent it; the policy's min_trust decides whether that
+	// device's trust state is enough for `device` assurance. A reply in the clear proves what a
+	// reaction proves.
 	assurance := approval.AssuranceHomeserver
-	if evt.Mautrix.EventSource&event.SourceDecrypted != 0 && evt.Mautrix.TrustState >= minDeviceTrust {
+	if evt.Mautrix.EventSource&event.SourceDecrypted != 0 {
 		assurance = approval.AssuranceDevice
 	}
 	b.castAndAnswer(ctx, card, approval.Ballot{
 		CardEventID: card.String(), Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
-		MatchCode: code, Item: item, Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(),
+		MatchCode: code, Item: item, DeviceTrust: evt.Mautrix.TrustState.String(), Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(),
 	}, false)
 }
 

@@ -107,6 +107,7 @@ type Policy struct {
 	OnDeny         string   `yaml:"on_deny"`
 	OnExpiry       string   `yaml:"on_expiry"`
 	MinAssurance   string   `yaml:"min_assurance"`
+	MinTrust       string   `yaml:"min_trust"`
 }
 
 // API configures the HTTP API.

@@ -47,6 +47,7 @@ func (c *Config) applyDefaults() {
 		setDefault(&p.OnDeny, ActionRemove)
 		setDefault(&p.OnExpiry, ActionRemove)
 		setDefault(&p.MinAssurance, AssuranceHomeserver)
+		setDefault(&p.MinTrust, "cross-signed-tofu")
 		if p.Quorum == 0 {
 			p.Quorum = 1
 		}

@@ -40,6 +40,7 @@ var (
 	// RequestActions are the actions the HTTP API may ask approval for.
 	RequestActions = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped}
 	validAssurance = []string{AssuranceHomeserver, AssuranceDevice, AssuranceSignature}
+	validTrust     = []string{"cross-signed-untrusted", "cross-signed-tofu", "cross-signed-verified", "verified"}
 	validClients   = []string{"qbittorrent"}
 	validLogLevels = []string{"trace", "debug", "info", "warn", "error"}
 	validFormats   = []string{"json", "pretty"}
@@ -226,6 +227,9 @@ func (c *Config) Validate() error {
 		} else if p.TTL.D() > MaxSafeTTL && !p.AllowUnsafeTTL {
 			bad(path+".ttl", "%s is longer than %s; set allow_unsafe_ttl: true to allow it", p.TTL.D(), MaxSafeTTL)
 		}
+		if !slices.Contains(validTrust, p.MinTrust) {
+			bad(path+".min_trust", "%q is not one of %s", p.MinTrust, strings.Join(validTrust, ", "))
+		}
 		if !slices.Contains(validAssurance, p.MinAssurance) {
 			bad(path+".min_assurance", "%q is not one of %s", p.MinAssurance, strings.Join(validAssurance, ", "))
 		}
@@ -265,6 +269,13 @@ func (c *Config) ApproverByKeyID(keyID string) (Approver, crypto.DeviceKey, bool
 		}
 	}
 	return Approver{}, crypto.DeviceKey{}, false
+}
+
+// TrustAtLeast reports whether a sending device's trust state (mautrix's names, from
+// "unverified" to "verified") reaches a policy's min_trust.
+func TrustAtLeast(have, minimum string) bool {
+	h, m := id.ParseTrustState(have), id.ParseTrustState(minimum)
+	return h != id.TrustStateInvalid && m != id.TrustStateInvalid && h >= m
 }
 
 // ResolveApprovers turns a policy's approvers (approver and group names; empty = everyone)

@@ -32,6 +32,7 @@ type Request struct {
 	Requester     string // the API caller that asked, empty for torrent events
 	Reason        string // why the requester asked
 	DigestIndex   int    // position on a digest card (1-based), 0 for a card of its own
+	MinTrust      string // for `device` assurance: the least trust state of the voting device
 	OnApprove     string
 	OnDeny        string
 	OnExpiry      string
@@ -49,7 +50,7 @@ type Request struct {
 }
 
 const requestColumns = `id, policy, event_kind, action, client, torrent_hash, torrent_name, torrent_size,
-	host, match_code, quorum, min_assurance, approvers, deny_threshold, requester, reason, digest_index, on_approve, on_deny, on_expiry, state, decision, decided_by, outcome, error,
+	host, match_code, quorum, min_assurance, approvers, deny_threshold, requester, reason, digest_index, min_trust, on_approve, on_deny, on_expiry, state, decision, decided_by, outcome, error,
 	card_room, card_event, created_at, expires_at, decided_at, finished_at`
 
 func millis(t time.Time) int64 {
@@ -74,7 +75,7 @@ func scanRequest(row rowScanner) (*Request, error) {
 	var approvers string
 	err := row.Scan(&r.ID, &r.Policy, &r.EventKind, &r.Action, &r.Client, &r.TorrentHash, &r.TorrentName,
 		&r.TorrentSize, &r.Host, &r.MatchCode, &r.Quorum, &r.MinAssurance, &approvers, &r.DenyThreshold, &r.Requester,
-		&r.Reason, &r.DigestIndex, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
+		&r.Reason, &r.DigestIndex, &r.MinTrust, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
 		&r.Decision, &r.DecidedBy, &r.Outcome, &r.Error, &r.CardRoom, &r.CardEvent,
 		&created, &expires, &decided, &finished)
 	if err != nil {
@@ -88,14 +89,21 @@ func scanRequest(row rowScanner) (*Request, error) {
 	return &r, nil
 }
 
+func defaultTrust(t string) string {
+	if t == "" {
+		return "cross-signed-tofu"
+	}
+	return t
+}
+
 // InsertRequest stores a new request.
 func (s *Store) InsertRequest(ctx context.Context, r *Request) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO requests (`+requestColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
-		$27, $28, $29, $30, $31)`,
+		$27, $28, $29, $30, $31, $32)`,
 		r.ID, r.Policy, r.EventKind, r.Action, r.Client, r.TorrentHash, r.TorrentName, r.TorrentSize,
 		r.Host, r.MatchCode, r.Quorum, r.MinAssurance, strings.Join(r.Approvers, ","), max(r.DenyThreshold, 1), r.Requester,
-		r.Reason, r.DigestIndex, r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
+		r.Reason, r.DigestIndex, defaultTrust(r.MinTrust), r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
 		r.Outcome, r.Error, r.CardRoom, r.CardEvent,
 		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt))
 	if err != nil {

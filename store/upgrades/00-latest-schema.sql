@@ -35,6 +35,7 @@ CREATE TABLE requests (
 	requester    TEXT    NOT NULL DEFAULT '',
 	reason       TEXT    NOT NULL DEFAULT '',
 	digest_index INTEGER NOT NULL DEFAULT 0,
+	min_trust    TEXT    NOT NULL DEFAULT 'cross-signed-tofu',
 	on_approve   TEXT    NOT NULL,
 	on_deny      TEXT    NOT NULL,
 	on_expiry    TEXT    NOT NULL,
