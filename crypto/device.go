@@ -4,9 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -98,24 +96,7 @@ type deviceFile struct {
 // WriteDeviceFile writes a device's private keys to a new file with mode 0600.
 func WriteDeviceFile(path string, d *DevicePrivate) error {
 	raw, _ := json.Marshal(deviceFile{Version: 1, SignSeed: b64.EncodeToString(d.signPriv.Seed()), BoxPrivate: b64.EncodeToString(d.boxPriv[:])})
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("device key file %s already exists; not overwriting it", path)
-	} else if err != nil {
-		return fmt.Errorf("device key file: %w", err)
-	}
-	_, err = f.Write(append(raw, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
-		return fmt.Errorf("device key file %s: %w", path, err)
-	}
-	return nil
+	return writeNewKeyFile(path, append(raw, '\n'))
 }
 
 // LoadDeviceFile reads a device key file, refusing one that group or others may read.

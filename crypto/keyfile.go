@@ -36,14 +36,22 @@ func LoadOrCreateSecret(path string, n int) ([]byte, error) {
 // WriteSecret writes a secret to a new key file (0600, in a 0700 directory), refusing to
 // overwrite one. The file is synced before WriteSecret returns.
 func WriteSecret(path string, secret []byte) error {
+	return writeNewKeyFile(path, []byte(base64.StdEncoding.EncodeToString(secret)+"\n"))
+}
+
+// writeNewKeyFile creates a key file that did not exist, mode 0600, and syncs it; on any
+// failure it leaves no partial file behind.
+func writeNewKeyFile(path string, content []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("key file %s: %w", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("key file %s already exists; not overwriting it", path)
+	} else if err != nil {
 		return fmt.Errorf("key file %s: create: %w", path, err)
 	}
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(secret) + "\n")
+	_, err = f.Write(content)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -22,21 +22,13 @@ func TestDeviceAssurance(t *testing.T) {
 	}
 	t.Cleanup(s.Down)
 	alice := s.Clients["alice"]
-	tf, err := stack.MakeTorrent("", "needs-a-verified-device.bin", 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err = s.QB.Add(ctx, tf); err != nil {
-		t.Fatal(err)
-	}
-	card := waitCard(ctx, t, alice, tf.Hash)
+	tf, card := addHeld(ctx, t, s, alice, "needs-a-verified-device.bin")
 	held := func() {
 		t.Helper()
 		if state, _, _ := s.QB.State(ctx, tf.Hash); !stack.IsStopped(state) {
 			t.Fatalf("torrent moved: %s", state)
 		}
 	}
-	waitTorrentState(ctx, t, s.QB, tf.Hash, "held", func(state string, exists bool) bool { return exists && stack.IsStopped(state) })
 
 	if _, err = alice.React(ctx, card.RoomID, card.EventID, "✅"); err != nil {
 		t.Fatal(err)

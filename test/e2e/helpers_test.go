@@ -75,6 +75,22 @@ func waitThreadNotice(ctx context.Context, t *testing.T, a *stack.Approver, card
 	return msg
 }
 
+// addHeld adds a fresh torrent to qBittorrent and waits until the approver sees its card and
+// the client shows it stopped.
+func addHeld(ctx context.Context, t *testing.T, s *stack.Stack, a *stack.Approver, name string) (*stack.TorrentFile, *stack.ApproverMessage) {
+	t.Helper()
+	tf, err := stack.MakeTorrent("", name, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = s.QB.Add(ctx, tf); err != nil {
+		t.Fatal(err)
+	}
+	card := waitCard(ctx, t, a, tf.Hash)
+	waitTorrentState(ctx, t, s.QB, tf.Hash, "held", func(state string, exists bool) bool { return exists && stack.IsStopped(state) })
+	return tf, card
+}
+
 func waitTorrentState(ctx context.Context, t *testing.T, qb *stack.QBittorrent, hash, what string, want func(state string, exists bool) bool) {
 	t.Helper()
 	eventually(ctx, t, "torrent "+hash+" "+what, func() (bool, error) {

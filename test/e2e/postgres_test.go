@@ -25,15 +25,7 @@ func TestApprovalOnPostgres(t *testing.T) {
 	}
 	t.Cleanup(s.Down)
 	alice := s.Clients["alice"]
-	tf, err := stack.MakeTorrent("", "on-postgres.bin", 64<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err = s.QB.Add(ctx, tf); err != nil {
-		t.Fatal(err)
-	}
-	card := waitCard(ctx, t, alice, tf.Hash)
-	waitTorrentState(ctx, t, s.QB, tf.Hash, "held", func(state string, exists bool) bool { return exists && stack.IsStopped(state) })
+	tf, card := addHeld(ctx, t, s, alice, "on-postgres.bin")
 	s.Seedgate.Stop()
 	if err = s.Seedgate.Start(ctx); err != nil { // same bot device and keys, from PostgreSQL
 		t.Fatal(err)

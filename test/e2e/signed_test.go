@@ -69,17 +69,7 @@ func TestSignedApprovalEndToEnd(t *testing.T) {
 		return strings.TrimSpace(stdout.String()), nil
 	}
 	add := func(t *testing.T, name string) (*stack.TorrentFile, *stack.ApproverMessage) {
-		t.Helper()
-		tf, err := stack.MakeTorrent("", name, 128<<10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err = s.QB.Add(ctx, tf); err != nil {
-			t.Fatal(err)
-		}
-		card := waitCard(ctx, t, alice, tf.Hash)
-		waitTorrentState(ctx, t, s.QB, tf.Hash, "held", func(state string, exists bool) bool { return exists && stack.IsStopped(state) })
-		return tf, card
+		return addHeld(ctx, t, s, alice, name)
 	}
 	resumed := func(t *testing.T, tf *stack.TorrentFile) {
 		t.Helper()
