@@ -10,7 +10,7 @@ GOTAGS   := goolm
 .PHONY: build deps test fuzz demo lint clean
 
 # How long each fuzz target runs inside `make test`; raise it for a deeper search.
-FUZZTIME ?= 5s
+FUZZTIME ?= 10s
 
 build:
 	$(GO) build -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o bin/seedgate ./cmd/seedgate

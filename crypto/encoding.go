@@ -8,8 +8,10 @@ import (
 )
 
 // b64 is the text-safe encoding of every binary field on the wire: URL-safe base64 without
-// padding survives Signal, RCS, SMS fallbacks and copy-paste from Element unchanged.
-var b64 = base64.RawURLEncoding
+// padding survives Signal, RCS, SMS fallbacks and copy-paste from Element unchanged. Strict:
+// a last character with stray low bits is refused, so each value has exactly one spelling
+// (found by FuzzParseEnrollment).
+var b64 = base64.RawURLEncoding.Strict()
 
 // canonical is the one encoding that every signature and digest here covers: a domain string
 // that names the purpose and version, a NUL, then each field as a 4-byte big-endian length and

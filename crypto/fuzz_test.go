@@ -21,6 +21,9 @@ func FuzzParseVote(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if v.String() != strings.TrimSpace(s) {
+			t.Fatalf("accepted %q but it encodes back as %q", s, v.String())
+		}
 		_ = v.VerifySignature(dev.DeviceKey)
 		_ = v.CheckBinding(c.RequestID, c.Binding, c.ExpiresAt, time.Unix(1_800_000_000, 0))
 	})

@@ -34,6 +34,10 @@ const (
 
 var voteLine = regexp.MustCompile(`sg1\.vote\.[A-Za-z0-9_.\-]{1,500}`)
 
+// voteGrammar is the exact form of a vote line. It is checked before anything is decoded, so a
+// line has one spelling: no stray characters (Go's base64 skips newlines), no leading zeros.
+var voteGrammar = regexp.MustCompile(`^sg1\.vote\.[0-9a-z]{1,64}\.(approve|deny)\.[1-9][0-9]{0,18}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22,86}\.[0-9a-z]{16}\.[A-Za-z0-9_-]{86}$`)
+
 // FindVotes returns the vote lines in a message, so a reply can carry one among other words.
 func FindVotes(text string) []string {
 	return voteLine.FindAllString(text, 4)
@@ -48,10 +52,15 @@ func SignVote(dev *DevicePrivate, c *Challenge, decision string) (string, error)
 	if decision != "approve" && decision != "deny" {
 		return "", fmt.Errorf("vote: decision must be approve or deny, not %q", decision)
 	}
-	binding := c.Binding.Digest()
-	sig := ed25519.Sign(dev.signPriv, voteSignedBytes(c.RequestID, decision, binding, c.ExpiresAt.Unix(), c.Token))
-	return strings.Join([]string{"sg1", "vote", c.RequestID, decision, strconv.FormatInt(c.ExpiresAt.Unix(), 10),
-		b64.EncodeToString(binding), b64.EncodeToString(c.Token), dev.ID, b64.EncodeToString(sig)}, "."), nil
+	v := &SignedVote{RequestID: c.RequestID, Decision: decision, ExpiresAt: c.ExpiresAt, Binding: c.Binding.Digest(), Token: c.Token, KeyID: dev.ID}
+	v.Signature = ed25519.Sign(dev.signPriv, voteSignedBytes(v.RequestID, decision, v.Binding, v.ExpiresAt.Unix(), v.Token))
+	return v.String(), nil
+}
+
+// String is the vote's line; ParseVote(v.String()) gives v back, and each vote has one line.
+func (v *SignedVote) String() string {
+	return strings.Join([]string{"sg1", "vote", v.RequestID, v.Decision, strconv.FormatInt(v.ExpiresAt.Unix(), 10),
+		b64.EncodeToString(v.Binding), b64.EncodeToString(v.Token), v.KeyID, b64.EncodeToString(v.Signature)}, ".")
 }
 
 // ParseVote reads a vote line.
@@ -62,6 +71,9 @@ func ParseVote(line string) (*SignedVote, error) {
 	}
 	if !strings.HasPrefix(line, votePrefix) {
 		return nil, fmt.Errorf("signed vote: does not start with %s: %w", votePrefix, ErrMalformed)
+	}
+	if !voteGrammar.MatchString(line) {
+		return nil, fmt.Errorf("signed vote: not of the form sg1.vote.<request>.<approve|deny>.<expiry>.<binding>.<token>.<key id>.<signature>: %w", ErrMalformed)
 	}
 	parts := strings.Split(line, ".")
 	if len(parts) != 9 {
