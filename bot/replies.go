@@ -28,6 +28,10 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	card := repliedTo(content)
 	log := zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Logger()
 	ctx = log.WithContext(ctx)
+	if strings.HasPrefix(strings.TrimSpace(content.Body), commandPrefix) {
+		b.onCommand(ctx, evt, strings.TrimSpace(content.Body))
+		return
+	}
 	if lines := crypto.FindVotes(content.Body); len(lines) > 0 {
 		for _, line := range lines {
 			b.signedReply(ctx, evt, card, line)
