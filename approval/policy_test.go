@@ -197,3 +197,29 @@ func TestDeviceTrustAgainstPolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestWithdrawnVoteStopsCounting(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 2)
+	req := h.hold(t, "aa")
+	if _, err := h.svc.Vote(ctx, Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: DecisionApprove, Assurance: AssuranceHomeserver, Source: "reaction $r1"}); err != nil {
+		t.Fatal(err)
+	}
+	answers, _, err := h.svc.Withdraw(ctx, "@alice:hs", "$r1")
+	if err != nil || len(answers) != 1 {
+		t.Fatalf("withdraw: %v %v", answers, err)
+	}
+	if _, err := h.svc.Vote(ctx, Ballot{RequestID: req.ID, Voter: "@bob:hs", Decision: DecisionApprove, Assurance: AssuranceHomeserver, Source: "reaction $b1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.state(t, req.ID).State; got != StatePending {
+		t.Fatalf("withdrawn approval still counted: %s", got)
+	}
+	if answers, _, _ := h.svc.Withdraw(ctx, "@mallory:hs", "$r1"); len(answers) != 0 {
+		t.Fatal("a non-approver withdrew someone's vote")
+	}
+	h.vote(t, req, "@carol:hs", "approve")
+	if answers, _, _ := h.svc.Withdraw(ctx, "@bob:hs", "$b1"); len(answers) == 0 || !strings.Contains(answers[0], "already approved") {
+		t.Fatalf("withdrawal after the decision: %v", answers)
+	}
+}

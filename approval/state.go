@@ -18,6 +18,9 @@ const (
 const (
 	DecisionApprove = "approve"
 	DecisionDeny    = "deny"
+	// DecisionWithdraw is recorded when a voter takes a vote back (redacts it): their earlier
+	// vote stops counting, and Tally counts them neither way.
+	DecisionWithdraw = "withdraw"
 )
 
 // Assurance levels: how much a vote proves (see design.md). Policies name them in the config.

@@ -178,6 +178,7 @@ func (b *Bot) login(ctx context.Context) error {
 	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
 	syncer.OnEventType(event.EventReaction, b.onReaction)
 	syncer.OnEventType(event.EventMessage, b.onMessage)
+	syncer.OnEventType(event.EventRedaction, b.onRedaction)
 	return nil
 }
 

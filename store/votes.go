@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,28 @@ func (s *Store) ListVotes(ctx context.Context, requestID string) ([]*Vote, error
 		var at int64
 		if err = rows.Scan(&v.RequestID, &v.Person, &v.Decision, &v.Assurance, &v.Source, &v.Counted, &v.Reason, &at); err != nil {
 			return nil, fmt.Errorf("store: list votes on %s: %w", requestID, err)
+		}
+		v.CreatedAt = fromMillis(at)
+		out = append(out, &v)
+	}
+	return out, rows.Err()
+}
+
+// VotesFromEvent returns the votes a Matrix event carried (its id appears in their source).
+func (s *Store) VotesFromEvent(ctx context.Context, eventID string) ([]*Vote, error) {
+	escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(eventID)
+	rows, err := s.db.Query(ctx, `SELECT request_id, person, decision, assurance, source, counted, reason, created_at
+		FROM votes WHERE source LIKE $1 ESCAPE '\' ORDER BY seq`, "% "+escaped+"%")
+	if err != nil {
+		return nil, fmt.Errorf("store: votes from %s: %w", eventID, err)
+	}
+	defer rows.Close()
+	var out []*Vote
+	for rows.Next() {
+		var v Vote
+		var at int64
+		if err = rows.Scan(&v.RequestID, &v.Person, &v.Decision, &v.Assurance, &v.Source, &v.Counted, &v.Reason, &at); err != nil {
+			return nil, fmt.Errorf("store: votes from %s: %w", eventID, err)
 		}
 		v.CreatedAt = fromMillis(at)
 		out = append(out, &v)

@@ -115,6 +115,10 @@ async function handle(cmd) {
       }
       return { signed_by_owner: false, ready: await client.getCrypto().isCrossSigningReady() };
     }
+    case "redact": {
+      const res = await client.redactEvent(cmd.room_id, cmd.event_id);
+      return { event_id: res.event_id };
+    }
     case "quit":
       client.stopClient();
       process.exit(0);

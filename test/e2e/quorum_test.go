@@ -66,6 +66,26 @@ func TestTwoOfThreeWithVeto(t *testing.T) {
 		waitTorrentState(ctx, t, s.QB, tf.Hash, "resumed", func(state string, exists bool) bool { return exists && !stack.IsStopped(state) })
 	})
 
+	t.Run("a redacted approval is withdrawn", func(t *testing.T) {
+		tf, card := add(t, "withdrawn.bin")
+		reaction, err := alice.React(ctx, card.RoomID, card.EventID, "✅")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitThreadNotice(ctx, t, alice, card.EventID, "approve counted (1 of 2 approvals)")
+		if err = alice.Redact(ctx, card.RoomID, reaction); err != nil {
+			t.Fatal(err)
+		}
+		waitThreadNotice(ctx, t, alice, card.EventID, "alice withdrew their approve")
+		react(t, bob, card, "✅")
+		waitThreadNotice(ctx, t, bob, card.EventID, "approve counted (1 of 2 approvals)")
+		if state, _, _ := s.QB.State(ctx, tf.Hash); !stack.IsStopped(state) {
+			t.Fatalf("a withdrawn approval still counted: %s", state)
+		}
+		react(t, carol, card, "✅")
+		waitCardState(ctx, t, alice, card.EventID, "done")
+	})
+
 	t.Run("one deny vetoes", func(t *testing.T) {
 		tf, card := add(t, "vetoed.bin")
 		react(t, alice, card, "✅")

@@ -150,6 +150,12 @@ func (a *Approver) CrossSign(ctx context.Context) error {
 	return nil
 }
 
+// Redact redacts one of the approver's own events (takes a vote back).
+func (a *Approver) Redact(ctx context.Context, roomID, eventID string) error {
+	_, err := a.call(ctx, map[string]any{"cmd": "redact", "room_id": roomID, "event_id": eventID})
+	return err
+}
+
 // Stop ends the approver.
 func (a *Approver) Stop() {
 	_ = a.stdin.Close()
