@@ -118,14 +118,11 @@ func (s *Service) newRequest(policy config.Policy, kind, action, client string, 
 func (s *Service) open(ctx context.Context, req *store.Request, extra map[string]any) (*store.Request, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pending, err := s.store.ListRequests(ctx, StatePending)
-	if err != nil {
+	existing, err := s.store.FindOpenRequest(ctx, req.Client, req.TorrentHash, req.EventKind, req.Action)
+	if err == nil {
+		return existing, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
-	}
-	for _, r := range pending {
-		if r.Client == req.Client && r.TorrentHash == req.TorrentHash && r.EventKind == req.EventKind && r.Action == req.Action {
-			return r, nil
-		}
 	}
 	err = s.store.Txn(ctx, func(ctx context.Context) error {
 		if err := s.store.InsertRequest(ctx, req); err != nil {

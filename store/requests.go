@@ -216,6 +216,19 @@ func (s *Store) TransitionRequest(ctx context.Context, id string, t Transition) 
 	return n == 1, nil
 }
 
+// FindOpenRequest returns the pending request that asks the same thing about the same torrent,
+// or ErrNotFound.
+func (s *Store) FindOpenRequest(ctx context.Context, client, hash, eventKind, action string) (*Request, error) {
+	r, err := scanRequest(s.db.QueryRow(ctx, "SELECT "+requestColumns+` FROM requests
+		WHERE state='pending' AND client=$1 AND torrent_hash=$2 AND event_kind=$3 AND action=$4 LIMIT 1`, client, hash, eventKind, action))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: open request for %s/%s: %w", client, hash, ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: open request for %s/%s: %w", client, hash, err)
+	}
+	return r, nil
+}
+
 // ListRequestsByCard returns the requests a card shows (several for a digest card), in card order.
 func (s *Store) ListRequestsByCard(ctx context.Context, eventID string) ([]*Request, error) {
 	rows, err := s.db.Query(ctx, "SELECT "+requestColumns+" FROM requests WHERE card_event=$1 ORDER BY digest_index, id", eventID)

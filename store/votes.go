@@ -32,32 +32,20 @@ func (s *Store) InsertVote(ctx context.Context, v *Vote) error {
 
 // ListVotes returns every vote on a request in the order received.
 func (s *Store) ListVotes(ctx context.Context, requestID string) ([]*Vote, error) {
-	rows, err := s.db.Query(ctx, `SELECT request_id, person, decision, assurance, source, counted, reason, created_at
-		FROM votes WHERE request_id=$1 ORDER BY seq`, requestID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list votes on %s: %w", requestID, err)
-	}
-	defer rows.Close()
-	var out []*Vote
-	for rows.Next() {
-		var v Vote
-		var at int64
-		if err = rows.Scan(&v.RequestID, &v.Person, &v.Decision, &v.Assurance, &v.Source, &v.Counted, &v.Reason, &at); err != nil {
-			return nil, fmt.Errorf("store: list votes on %s: %w", requestID, err)
-		}
-		v.CreatedAt = fromMillis(at)
-		out = append(out, &v)
-	}
-	return out, rows.Err()
+	return s.queryVotes(ctx, "request_id=$1", requestID)
 }
 
 // VotesFromEvent returns the votes a Matrix event carried (its id appears in their source).
 func (s *Store) VotesFromEvent(ctx context.Context, eventID string) ([]*Vote, error) {
 	escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(eventID)
+	return s.queryVotes(ctx, `source LIKE $1 ESCAPE '\'`, "% "+escaped+"%")
+}
+
+func (s *Store) queryVotes(ctx context.Context, where string, arg string) ([]*Vote, error) {
 	rows, err := s.db.Query(ctx, `SELECT request_id, person, decision, assurance, source, counted, reason, created_at
-		FROM votes WHERE source LIKE $1 ESCAPE '\' ORDER BY seq`, "% "+escaped+"%")
+		FROM votes WHERE `+where+` ORDER BY seq`, arg)
 	if err != nil {
-		return nil, fmt.Errorf("store: votes from %s: %w", eventID, err)
+		return nil, fmt.Errorf("store: votes where %s: %w", where, err)
 	}
 	defer rows.Close()
 	var out []*Vote
@@ -65,7 +53,7 @@ func (s *Store) VotesFromEvent(ctx context.Context, eventID string) ([]*Vote, er
 		var v Vote
 		var at int64
 		if err = rows.Scan(&v.RequestID, &v.Person, &v.Decision, &v.Assurance, &v.Source, &v.Counted, &v.Reason, &at); err != nil {
-			return nil, fmt.Errorf("store: votes from %s: %w", eventID, err)
+			return nil, fmt.Errorf("store: read votes: %w", err)
 		}
 		v.CreatedAt = fromMillis(at)
 		out = append(out, &v)

@@ -1,4 +1,4 @@
--- v0 -> v3: Latest revision
+-- v0 -> v4: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -53,6 +53,7 @@ CREATE TABLE requests (
 );
 CREATE INDEX requests_state_idx ON requests (state);
 CREATE INDEX requests_card_idx ON requests (card_event);
+CREATE INDEX requests_torrent_idx ON requests (client, torrent_hash);
 
 CREATE TABLE votes (
 	seq        BIGINT  PRIMARY KEY,

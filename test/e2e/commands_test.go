@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -12,14 +11,7 @@ import (
 // TestCommands drives the `!sg` commands from the independent client: pending, status, an
 // approval by command, and an unknown command answered with the help.
 func TestCommands(t *testing.T) {
-	tools := stack.RequireTools(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: tempDir(t), Approvers: []string{"alice"}})
-	if err != nil {
-		t.Fatalf("stack: %v", err)
-	}
-	t.Cleanup(s.Down)
+	ctx, s := upStack(t, 3*time.Minute, stack.Options{Approvers: []string{"alice"}})
 	alice := s.Clients["alice"]
 	tf, card := addHeld(ctx, t, s, alice, "by-command.bin")
 	id := card.Request()["id"].(string)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -13,14 +12,8 @@ import (
 // encrypted "approve" reply from a device its owner has not cross-signed does not count, and the
 // same reply counts once the approver's client has set up cross-signing.
 func TestDeviceAssurance(t *testing.T) {
-	tools := stack.RequireTools(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: tempDir(t), Approvers: []string{"alice"}, MinAssurance: "device"})
-	if err != nil {
-		t.Fatalf("stack: %v", err)
-	}
-	t.Cleanup(s.Down)
+	ctx, s := upStack(t, 3*time.Minute, stack.Options{Approvers: []string{"alice"}, MinAssurance: "device"})
+	var err error
 	alice := s.Clients["alice"]
 	tf, card := addHeld(ctx, t, s, alice, "needs-a-verified-device.bin")
 	held := func() {

@@ -21,14 +21,7 @@ import (
 // TestDoctor runs `seedgate doctor` against a healthy stack, then injects one fault at a time
 // and checks that doctor names it with its fix and exits non-zero.
 func TestDoctor(t *testing.T) {
-	tools := stack.RequireTools(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: tempDir(t), Approvers: []string{"alice"}})
-	if err != nil {
-		t.Fatalf("stack: %v", err)
-	}
-	t.Cleanup(s.Down)
+	ctx, s := upStack(t, 3*time.Minute, stack.Options{Approvers: []string{"alice"}})
 	doctor := func(configPath string) (string, error) {
 		out, err := exec.CommandContext(ctx, s.Seedgate.Bin, "doctor", "-c", configPath).CombinedOutput()
 		return string(out), err

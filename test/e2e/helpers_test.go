@@ -15,6 +15,23 @@ import (
 	"github.com/seedgate/seedgate/test/stack"
 )
 
+// upStack brings up the real stack for a test, bounded in time, and tears it down after.
+func upStack(t *testing.T, timeout time.Duration, opts stack.Options) (context.Context, *stack.Stack) {
+	t.Helper()
+	tools := stack.RequireTools(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	if opts.Dir == "" {
+		opts.Dir = tempDir(t)
+	}
+	s, err := stack.Up(ctx, tools, opts)
+	if err != nil {
+		t.Fatalf("stack: %v", err)
+	}
+	t.Cleanup(s.Down)
+	return ctx, s
+}
+
 // eventually polls cond until it holds or ctx ends. It is for state that can only be read by
 // asking (a torrent client's API), never for waiting on an event that can be awaited.
 func eventually(ctx context.Context, t *testing.T, what string, cond func() (bool, error)) {

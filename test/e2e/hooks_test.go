@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -17,14 +16,8 @@ import (
 // `seedgate hook`, with seedgate's polling slowed to ten minutes: a torrent that is held at once
 // was seen through the hook. Forged, stale and replayed hook calls are refused and counted.
 func TestQBittorrentHookHolds(t *testing.T) {
-	tools := stack.RequireTools(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: tempDir(t), Approvers: []string{"alice"}, Hooks: true, Metrics: true, PollInterval: "10m"})
-	if err != nil {
-		t.Fatalf("stack: %v", err)
-	}
-	t.Cleanup(s.Down)
+	ctx, s := upStack(t, 3*time.Minute, stack.Options{Approvers: []string{"alice"}, Hooks: true, Metrics: true, PollInterval: "10m"})
+	var err error
 	// The first poll (the baseline) must be done before a torrent arrives, or it would see it.
 	if _, _, err = s.Seedgate.Proc().WaitLine(ctx, 0, func(l string) bool { return strings.Contains(l, `"Connected to torrent client"`) }); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -13,14 +12,7 @@ import (
 // approval leaves the torrent held, a second person's approval resumes it; on another torrent an
 // approval followed by one person's denial removes it.
 func TestTwoOfThreeWithVeto(t *testing.T) {
-	tools := stack.RequireTools(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: tempDir(t), Approvers: []string{"alice", "bob", "carol"}, Quorum: 2})
-	if err != nil {
-		t.Fatalf("stack: %v", err)
-	}
-	t.Cleanup(s.Down)
+	ctx, s := upStack(t, 4*time.Minute, stack.Options{Approvers: []string{"alice", "bob", "carol"}, Quorum: 2})
 	alice, bob, carol := s.Clients["alice"], s.Clients["bob"], s.Clients["carol"]
 
 	add := func(t *testing.T, name string) (*stack.TorrentFile, *stack.ApproverMessage) {
