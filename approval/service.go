@@ -256,16 +256,6 @@ func (s *Service) expire(ctx context.Context, req *store.Request) {
 	s.changes.notify()
 }
 
-// Get returns a request and its votes.
-func (s *Service) Get(ctx context.Context, id string) (*store.Request, []*store.Vote, error) {
-	req, err := s.store.GetRequest(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	votes, err := s.store.ListVotes(ctx, id)
-	return req, votes, err
-}
-
 // ErrUnknownRequest is returned for a vote on a request seedgate does not know.
 var ErrUnknownRequest = errors.New("unknown request")
 

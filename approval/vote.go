@@ -17,8 +17,8 @@ import (
 
 // Ballot is one vote as it arrived, before it is judged.
 type Ballot struct {
-	RequestID   string // the request voted on, or ...
-	CardEventID string // ... the card the vote answers (both may be given; they must agree)
+	RequestID   string // the request voted on (VoteCard fills it in for votes given on a card)
+	CardEventID string // the card the vote answers, if any; it must show RequestID
 	Voter       string // the transport's identity of the voter (a Matrix user id, a phone number)
 	Decision    string
 	Assurance   string             // what the transport proves (homeserver, device); ignored when Signed
@@ -115,13 +115,7 @@ func (s *Service) VoteCard(ctx context.Context, b Ballot) ([]*Result, error) {
 
 // findRequest returns the request a ballot is about.
 func (s *Service) findRequest(ctx context.Context, b Ballot) (*store.Request, error) {
-	var req *store.Request
-	var err error
-	if b.RequestID != "" {
-		req, err = s.store.GetRequest(ctx, b.RequestID)
-	} else {
-		req, err = s.store.GetRequestByCard(ctx, b.CardEventID)
-	}
+	req, err := s.store.GetRequest(ctx, b.RequestID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUnknownRequest
 	}

@@ -35,7 +35,6 @@ type Bot struct {
 	client   *mautrix.Client
 	crypto   *cryptohelper.CryptoHelper
 	roomID   id.RoomID
-	started  time.Time
 	members  map[id.UserID]bool // approvers and observers: everyone the room invites
 	mentions *mentionLimiter
 }
@@ -69,7 +68,6 @@ func (b *Bot) RoomID() id.RoomID { return b.roomID }
 func (b *Bot) Start(ctx context.Context) error {
 	log := zerolog.Ctx(ctx).With().Str("component", "bot").Logger()
 	ctx = log.WithContext(ctx)
-	b.started = time.Now()
 	if err := b.checkHomeserver(ctx); err != nil {
 		return err
 	}

@@ -117,11 +117,6 @@ func (s *Store) GetRequest(ctx context.Context, id string) (*Request, error) {
 	return s.getRequestWhere(ctx, "id=$1", id)
 }
 
-// GetRequestByCard returns the request whose card is the given Matrix event, or ErrNotFound.
-func (s *Store) GetRequestByCard(ctx context.Context, eventID string) (*Request, error) {
-	return s.getRequestWhere(ctx, "card_event=$1", eventID)
-}
-
 func (s *Store) getRequestWhere(ctx context.Context, where string, arg string) (*Request, error) {
 	r, err := scanRequest(s.db.QueryRow(ctx, "SELECT "+requestColumns+" FROM requests WHERE "+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -146,7 +146,7 @@ func startHTTP(ctx context.Context, name, listen string, handler http.Handler) (
 // exportStoreGauges publishes request counts, read from the database at each scrape.
 func exportStoreGauges(ctx context.Context, st *store.Store) {
 	metrics.SetGaugeFunc("seedgate_requests", "Requests by state.", []string{"state"}, func() map[string]float64 {
-		byState, _, err := st.CountRequests(ctx)
+		byState, err := st.CountRequests(ctx)
 		out := map[string]float64{}
 		if err == nil {
 			for state, n := range byState {
@@ -156,7 +156,7 @@ func exportStoreGauges(ctx context.Context, st *store.Store) {
 		return out
 	})
 	metrics.SetGaugeFunc("seedgate_outbox_depth", "Pending requests whose card is not delivered yet.", nil, func() map[string]float64 {
-		_, uncarded, err := st.CountRequests(ctx)
+		uncarded, err := st.CountUncarded(ctx)
 		if err != nil {
 			return nil
 		}

@@ -17,18 +17,10 @@ func TestTwoOfThreeWithVeto(t *testing.T) {
 
 	add := func(t *testing.T, name string) (*stack.TorrentFile, *stack.ApproverMessage) {
 		t.Helper()
-		tf, err := stack.MakeTorrent("", name, 64<<10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err = s.QB.Add(ctx, tf); err != nil {
-			t.Fatal(err)
-		}
-		card := waitCard(ctx, t, alice, tf.Hash)
+		tf, card := addHeld(ctx, t, s, alice, name)
 		for _, other := range []*stack.Approver{bob, carol} {
 			waitCard(ctx, t, other, tf.Hash) // every approver's client can decrypt it
 		}
-		waitTorrentState(ctx, t, s.QB, tf.Hash, "held", func(state string, exists bool) bool { return exists && stack.IsStopped(state) })
 		return tf, card
 	}
 	react := func(t *testing.T, who *stack.Approver, card *stack.ApproverMessage, key string) {

@@ -107,6 +107,3 @@ func (d *Dendrite) Stop() {
 		d.proc.Stop()
 	}
 }
-
-// Proc is the homeserver process, for tests that stop and start it.
-func (d *Dendrite) Proc() *Proc { return d.proc }

@@ -152,12 +152,6 @@ func (p *Proc) Stop() {
 	}
 }
 
-// Kill ends the process group at once with SIGKILL, as a crash would.
-func (p *Proc) Kill() {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.done
-}
-
 // WaitHTTP polls url until it answers with any status below 500, or ctx ends.
 func WaitHTTP(ctx context.Context, url string, p *Proc) error {
 	for {
