@@ -60,6 +60,13 @@ func (c *Counter) Add(v float64, labelValues ...string) {
 // Inc adds one.
 func (c *Counter) Inc(labelValues ...string) { c.Add(1, labelValues...) }
 
+// Value reads the series with these label values (tests await counts with it).
+func (c *Counter) Value(labelValues ...string) float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.values[strings.Join(labelValues, "\x00")]
+}
+
 // NewHistogram registers a histogram with the given upper bounds.
 func NewHistogram(name, help string, buckets ...float64) *Histogram {
 	h := &Histogram{name: name, help: help, buckets: buckets, counts: make([]uint64, len(buckets))}

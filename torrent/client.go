@@ -66,6 +66,10 @@ type Client interface {
 	Stop(ctx context.Context, hash string) error
 	Start(ctx context.Context, hash string) error
 	Remove(ctx context.Context, hash string, withData bool) error
+	// SetCategory sets a torrent's category ("" clears it); ErrUnsupported where the client has none.
+	SetCategory(ctx context.Context, hash, category string) error
+	// SetTags replaces a torrent's tags (labels); ErrUnsupported where the client has none.
+	SetTags(ctx context.Context, hash string, tags []string) error
 	AddFile(ctx context.Context, name string, metainfo []byte, opts AddOptions) error
 	AddMagnet(ctx context.Context, magnet string, opts AddOptions) error
 }
@@ -77,4 +81,11 @@ var (
 	ErrAuth = errors.New("login refused")
 	// ErrBanned is returned when the client has banned this address after failed logins.
 	ErrBanned = errors.New("address banned by the client after failed logins")
+	// ErrUnsupported is returned for an action the client has no notion of.
+	ErrUnsupported = errors.New("not supported by this client")
 )
+
+// RemoteError is an error the client's API reported in its own words.
+type RemoteError struct{ Message string }
+
+func (e *RemoteError) Error() string { return "the client answered: " + e.Message }

@@ -25,7 +25,9 @@ type Event struct {
 }
 
 // diffEvents lists the events that turn prev into cur, in the order they happened.
-// prev is nil for a torrent not seen before.
+// prev is nil for a torrent not seen before. Checking is a passage, not a state of its own:
+// the watcher keeps the state a torrent had before checking (see settle), so stopped ->
+// checking -> seeding is a resume, and a recheck that ends where it began says nothing.
 func diffEvents(prev *Torrent, cur Torrent) []EventKind {
 	if prev == nil {
 		return []EventKind{EventAdded}
@@ -37,13 +39,13 @@ func diffEvents(prev *Torrent, cur Torrent) []EventKind {
 	if prev.Progress < 1 && cur.Progress >= 1 {
 		kinds = append(kinds, EventCompleted)
 	}
-	if cur.State != prev.State {
+	if cur.State != prev.State && cur.State != StateChecking {
 		switch {
 		case cur.State == StateErrored:
 			kinds = append(kinds, EventErrored)
-		case cur.State == StateStopped:
+		case cur.State == StateStopped && prev.State != StateChecking:
 			kinds = append(kinds, EventStopped)
-		case prev.State == StateStopped && cur.State != StateChecking:
+		case prev.State == StateStopped:
 			kinds = append(kinds, EventResumed)
 		}
 		if cur.State == StateSeeding {
@@ -51,4 +53,15 @@ func diffEvents(prev *Torrent, cur Torrent) []EventKind {
 		}
 	}
 	return kinds
+}
+
+// settle returns cur as the watcher should remember it: while a torrent it already knew is
+// checking, it keeps the state and progress from before (a check counts progress up from zero,
+// which is not a download completing again). Only a torrent first seen checking is remembered
+// as checking, and its first real state is then not an event (it was added that way).
+func settle(prev *Torrent, cur Torrent) Torrent {
+	if cur.State == StateChecking && prev != nil {
+		cur.State, cur.Progress = prev.State, prev.Progress
+	}
+	return cur
 }

@@ -26,7 +26,9 @@ func TestDiffEvents(t *testing.T) {
 		{"stopped", ptr(with(StateSeeding, 1)), with(StateStopped, 1), []EventKind{EventStopped}},
 		{"resumed seeding", ptr(with(StateStopped, 1)), with(StateSeeding, 1), []EventKind{EventResumed, EventSeedingStarted}},
 		{"resumed downloading", ptr(with(StateStopped, 0.2)), with(StateDownloading, 0.2), []EventKind{EventResumed}},
-		{"resume goes through checking first", ptr(with(StateStopped, 0.2)), with(StateChecking, 0.2), nil},
+		{"checking says nothing", ptr(with(StateStopped, 0.2)), with(StateChecking, 0.2), nil},
+		{"first seen checking, then stopped", ptr(with(StateChecking, 0)), with(StateStopped, 1), []EventKind{EventCompleted}},
+		{"first seen checking, then seeding", ptr(with(StateChecking, 1)), with(StateSeeding, 1), []EventKind{EventSeedingStarted}},
 		{"errored", ptr(with(StateDownloading, 0.2)), with(StateErrored, 0.2), []EventKind{EventErrored}},
 		{"metadata received", ptr(with(StateMetadata, 0)), with(StateDownloading, 0), []EventKind{EventMetadataReceived}},
 	}
@@ -36,6 +38,38 @@ func TestDiffEvents(t *testing.T) {
 				t.Fatalf("events %v, want %v", got, tc.wantKinds)
 			}
 		})
+	}
+}
+
+// TestCheckingIsAPassage runs sequences through settle and diffEvents as the watcher does.
+func TestCheckingIsAPassage(t *testing.T) {
+	run := func(states ...State) []EventKind {
+		var prev *Torrent
+		var kinds []EventKind
+		for _, s := range states {
+			progress := 1.0
+			if s == StateChecking {
+				progress = 0.3 // a check counts up from zero
+			}
+			cur := settle(prev, Torrent{Hash: "h", Size: 1, Progress: progress, State: s})
+			kinds = append(kinds, diffEvents(prev, cur)...)
+			prev = &cur
+		}
+		return kinds
+	}
+	for name, tc := range map[string]struct {
+		states []State
+		want   []EventKind
+	}{
+		"resume through checking":  {[]State{StateStopped, StateChecking, StateSeeding}, []EventKind{EventAdded, EventResumed, EventSeedingStarted}},
+		"recheck while stopped":    {[]State{StateStopped, StateChecking, StateStopped}, []EventKind{EventAdded}},
+		"recheck while seeding":    {[]State{StateSeeding, StateChecking, StateSeeding}, []EventKind{EventAdded}},
+		"added checking, stopped":  {[]State{StateChecking, StateStopped}, []EventKind{EventAdded, EventCompleted}}, // its data was there
+		"stop during a long check": {[]State{StateSeeding, StateChecking, StateStopped}, []EventKind{EventAdded, EventStopped}},
+	} {
+		if got := run(tc.states...); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,6 +149,11 @@ func (q *QBittorrent) newRequest(ctx context.Context, method, path string, body 
 
 // call performs one API call, logging in again once if the session has expired.
 func (q *QBittorrent) call(ctx context.Context, method, path string, form url.Values) ([]byte, error) {
+	return q.callAccepting(ctx, method, path, form, http.StatusOK)
+}
+
+// callAccepting is call for an endpoint where another status than 200 is also an answer.
+func (q *QBittorrent) callAccepting(ctx context.Context, method, path string, form url.Values, accept ...int) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		var body io.Reader
 		if form != nil {
@@ -173,7 +179,7 @@ func (q *QBittorrent) call(ctx context.Context, method, path string, form url.Va
 		if status == http.StatusNotFound {
 			return nil, fmt.Errorf("qbittorrent %s: %s: %w", q.name, path, ErrNoSuchTorrent)
 		}
-		if status != http.StatusOK {
+		if !slices.Contains(accept, status) {
 			return nil, fmt.Errorf("qbittorrent %s: %s: unexpected HTTP %d", q.name, path, status)
 		}
 		return raw, nil
@@ -318,25 +324,35 @@ func (q *QBittorrent) dialect() (stop, start, stoppedParam string) {
 	return "torrents/pause", "torrents/resume", "paused"
 }
 
+// action performs one torrent action. qBittorrent answers 200 for a hash it does not have,
+// which would report an action that never happened, so the torrent is looked up first.
+func (q *QBittorrent) action(ctx context.Context, path, hash string, form url.Values) error {
+	if _, err := q.Get(ctx, hash); err != nil {
+		return err
+	}
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("hashes", hash)
+	_, err := q.call(ctx, http.MethodPost, path, form)
+	return err
+}
+
 // Stop pauses (4.x) or stops (5.x) a torrent.
 func (q *QBittorrent) Stop(ctx context.Context, hash string) error {
 	stop, _, _ := q.dialect()
-	_, err := q.call(ctx, http.MethodPost, stop, url.Values{"hashes": {hash}})
-	return err
+	return q.action(ctx, stop, hash, nil)
 }
 
 // Start resumes (4.x) or starts (5.x) a torrent.
 func (q *QBittorrent) Start(ctx context.Context, hash string) error {
 	_, start, _ := q.dialect()
-	_, err := q.call(ctx, http.MethodPost, start, url.Values{"hashes": {hash}})
-	return err
+	return q.action(ctx, start, hash, nil)
 }
 
 // Remove deletes a torrent, and its data when withData is set.
 func (q *QBittorrent) Remove(ctx context.Context, hash string, withData bool) error {
-	_, err := q.call(ctx, http.MethodPost, "torrents/delete",
-		url.Values{"hashes": {hash}, "deleteFiles": {strconv.FormatBool(withData)}})
-	return err
+	return q.action(ctx, "torrents/delete", hash, url.Values{"deleteFiles": {strconv.FormatBool(withData)}})
 }
 
 // AddMagnet adds a magnet link.
@@ -388,4 +404,33 @@ func (q *QBittorrent) add(ctx context.Context, writeSource func(*multipart.Write
 		return fmt.Errorf("qbittorrent %s: add: refused (already present?)", q.name)
 	}
 	return nil
+}
+
+// SetCategory sets a torrent's category, creating it first: qBittorrent refuses a category it
+// does not know (409), and answers 409 too when asked to create one it has.
+func (q *QBittorrent) SetCategory(ctx context.Context, hash, category string) error {
+	if _, err := q.Get(ctx, hash); err != nil {
+		return err
+	}
+	if category != "" {
+		if _, err := q.callAccepting(ctx, http.MethodPost, "torrents/createCategory", url.Values{"category": {category}},
+			http.StatusOK, http.StatusConflict); err != nil {
+			return err
+		}
+	}
+	_, err := q.call(ctx, http.MethodPost, "torrents/setCategory", url.Values{"hashes": {hash}, "category": {category}})
+	return err
+}
+
+// SetTags replaces a torrent's tags: 4.x has no setTags, so it removes them all and adds the
+// new ones.
+func (q *QBittorrent) SetTags(ctx context.Context, hash string, tags []string) error {
+	if err := q.action(ctx, "torrents/removeTags", hash, nil); err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	_, err := q.call(ctx, http.MethodPost, "torrents/addTags", url.Values{"hashes": {hash}, "tags": {strings.Join(tags, ",")}})
+	return err
 }

@@ -129,9 +129,12 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 	var removed []string
 	var events []Event
 	seen := map[string]bool{}
+	settled := make([]Torrent, 0, len(changes.Torrents))
 	for _, cur := range changes.Torrents {
 		seen[cur.Hash] = true
 		prev := w.known[cur.Hash]
+		cur = settle(prev, cur)
+		settled = append(settled, cur)
 		if prev != nil && *prev == cur {
 			continue
 		}
@@ -168,7 +171,7 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 	if err := w.Store.SaveTorrentStates(ctx, w.Client.Name(), upserts, removed); err != nil {
 		return err
 	}
-	for _, cur := range changes.Torrents {
+	for _, cur := range settled {
 		t := cur
 		w.known[cur.Hash] = &t
 	}

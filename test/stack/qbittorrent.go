@@ -19,6 +19,9 @@ type QBittorrent struct {
 	Username    string
 	Password    string
 	DownloadDir string
+	dir         string
+	webPort     int
+	program     string
 	proc        *Proc
 }
 
@@ -37,7 +40,7 @@ func StartQBittorrent(ctx context.Context, tools *Tools, dir string) (*QBittorre
 	_, _ = rand.Read(pw)
 	q := &QBittorrent{
 		URL: "http://127.0.0.1:" + strconv.Itoa(webPort), Username: "admin", Password: hex.EncodeToString(pw),
-		DownloadDir: filepath.Join(dir, "downloads"),
+		DownloadDir: filepath.Join(dir, "downloads"), dir: dir, webPort: webPort, program: tools.QBittorrent,
 	}
 	confDir := filepath.Join(dir, "qBittorrent", "config")
 	if err = os.MkdirAll(confDir, 0o700); err != nil {
@@ -87,16 +90,25 @@ WebUI\Password_PBKDF2="@ByteArray(%s:%s)"
 	if err = os.WriteFile(filepath.Join(confDir, "qBittorrent.conf"), []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
-	q.proc, err = StartProc("qbittorrent", filepath.Join(dir, "qbittorrent.out"), nil, nil, tools.QBittorrent,
-		"--profile="+dir, "--webui-port="+strconv.Itoa(webPort))
-	if err != nil {
-		return nil, err
-	}
-	if err = WaitHTTP(ctx, q.URL+"/api/v2/app/webapiVersion", q.proc); err != nil {
-		q.Stop()
+	if err = q.Start(ctx); err != nil {
 		return nil, err
 	}
 	return q, nil
+}
+
+// Start starts (or restarts) qBittorrent on its profile.
+func (q *QBittorrent) Start(ctx context.Context) error {
+	var err error
+	q.proc, err = StartProc("qbittorrent", filepath.Join(q.dir, "qbittorrent.out"), nil, nil, q.program,
+		"--profile="+q.dir, "--webui-port="+strconv.Itoa(q.webPort))
+	if err != nil {
+		return err
+	}
+	if err = WaitHTTP(ctx, q.URL+"/api/v2/app/webapiVersion", q.proc); err != nil {
+		q.Stop()
+		return err
+	}
+	return nil
 }
 
 // Stop stops qBittorrent.
