@@ -15,6 +15,7 @@ import (
 // restarting it midway.
 func TestQBittorrentAdapter(t *testing.T) {
 	tools := stack.RequireTools(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	qb, err := stack.StartQBittorrent(ctx, tools, filepath.Join(t.TempDir(), "qb"))

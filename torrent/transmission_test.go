@@ -15,6 +15,7 @@ import (
 // restarting it midway (its ids are renumbered; the adapter addresses torrents by hash).
 func TestTransmissionAdapter(t *testing.T) {
 	program := stack.RequireProgram(t, "transmission-daemon")
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	tr, err := stack.StartTransmission(ctx, program, filepath.Join(t.TempDir(), "tr"), nil)

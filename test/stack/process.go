@@ -179,3 +179,22 @@ func tail(lines []string, n int) []string {
 	}
 	return lines
 }
+
+// WaitTCP waits until addr accepts a TCP connection, or ctx ends.
+func WaitTCP(ctx context.Context, addr string, p *Proc) error {
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		if p != nil && p.Exited() {
+			return fmt.Errorf("%s exited before listening on %s:\n%s", p.Name, addr, strings.Join(tail(p.Lines(), 20), "\n"))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", addr, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
