@@ -318,3 +318,22 @@ func awaitPolls(ctx context.Context, t *testing.T, client string, n int) {
 		}
 	}
 }
+
+// TestInfoHashMatchesTheTorrentFile checks the adapter's info-hash against the generator's.
+func TestInfoHashMatchesTheTorrentFile(t *testing.T) {
+	for _, announce := range []string{"", "http://127.0.0.1:9/announce"} {
+		tf, err := stack.MakeTorrentAnnounce("", "x.bin", 40000, announce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := torrent.InfoHash(tf.Metainfo)
+		if err != nil || got != tf.Hash {
+			t.Fatalf("announce %q: InfoHash = %s, %v; want %s", announce, got, err, tf.Hash)
+		}
+	}
+	for _, bad := range []string{"", "x", "d4:infoi1e", "d4:info", "l4:infoe", "d3:abce"} {
+		if _, err := torrent.InfoHash([]byte(bad)); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}

@@ -24,6 +24,11 @@ const pieceLength = 16 << 10
 // MakeTorrent creates size random bytes, writes them to dataDir/name when dataDir is not
 // empty, and returns a trackerless .torrent for them.
 func MakeTorrent(dataDir, name string, size int) (*TorrentFile, error) {
+	return MakeTorrentAnnounce(dataDir, name, size, "")
+}
+
+// MakeTorrentAnnounce is MakeTorrent with a tracker URL (rTorrent refuses trackerless torrents).
+func MakeTorrentAnnounce(dataDir, name string, size int, announce string) (*TorrentFile, error) {
 	data := make([]byte, size)
 	_, _ = rand.Read(data)
 	if dataDir != "" {
@@ -43,7 +48,11 @@ func MakeTorrent(dataDir, name string, size int) (*TorrentFile, error) {
 	}
 	hash := sha1.Sum(infoBuf.Bytes())
 	var meta bytes.Buffer
-	meta.WriteString("d4:info")
+	meta.WriteString("d")
+	if announce != "" {
+		fmt.Fprintf(&meta, "8:announce%d:%s", len(announce), announce)
+	}
+	meta.WriteString("4:info")
 	meta.Write(infoBuf.Bytes())
 	meta.WriteString("e")
 	return &TorrentFile{Name: name, Hash: hex.EncodeToString(hash[:]), Metainfo: meta.Bytes(), Size: int64(size)}, nil
