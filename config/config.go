@@ -77,6 +77,8 @@ type TorrentClient struct {
 	Username     string   `yaml:"username"`
 	Password     Secret   `yaml:"password"`
 	PasswordFile string   `yaml:"password_file"`
+	APIKey       Secret   `yaml:"api_key"`
+	APIKeyFile   string   `yaml:"api_key_file"`
 	PollInterval Duration `yaml:"poll_interval"`
 	Host         string   `yaml:"host"`
 }

@@ -51,18 +51,22 @@ func Parse(raw []byte) (*Config, error) {
 
 func (c *Config) loadSecretFiles() error {
 	var errs []error
-	for i := range c.TorrentClients {
-		tc := &c.TorrentClients[i]
-		if tc.PasswordFile == "" {
-			continue
+	readFirstLine := func(path, key string, into *Secret) {
+		if path == "" {
+			return
 		}
-		data, err := os.ReadFile(tc.PasswordFile)
+		data, err := os.ReadFile(path)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("torrent_clients[%d].password_file: %w", i, err))
-			continue
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			return
 		}
 		first, _, _ := strings.Cut(string(data), "\n")
-		tc.Password = Secret(strings.TrimRight(first, "\r"))
+		*into = Secret(strings.TrimRight(first, "\r"))
+	}
+	for i := range c.TorrentClients {
+		tc := &c.TorrentClients[i]
+		readFirstLine(tc.PasswordFile, fmt.Sprintf("torrent_clients[%d].password_file", i), &tc.Password)
+		readFirstLine(tc.APIKeyFile, fmt.Sprintf("torrent_clients[%d].api_key_file", i), &tc.APIKey)
 	}
 	if c.Database.URIFile != "" {
 		data, err := os.ReadFile(c.Database.URIFile)

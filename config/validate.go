@@ -41,12 +41,28 @@ var (
 	RequestActions = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped}
 	validAssurance = []string{AssuranceHomeserver, AssuranceDevice, AssuranceSignature}
 	validTrust     = []string{"cross-signed-untrusted", "cross-signed-tofu", "cross-signed-verified", "verified"}
-	validClients   = []string{"qbittorrent"}
+	validClients   = []string{"qbittorrent", "transmission", "rtorrent", "deluge"}
 	validLogLevels = []string{"trace", "debug", "info", "warn", "error"}
 	validFormats   = []string{"json", "pretty"}
 )
 
 // Validate checks the whole configuration and returns every problem, each naming its key.
+// checkRTorrentURL accepts rTorrent's addresses: scgi:///path/to/socket, scgi://host:port, or
+// http(s)://host/RPC2 behind a web server.
+func checkRTorrentURL(path, value string, bad func(path, format string, args ...any)) {
+	u, err := url.Parse(value)
+	switch {
+	case value == "":
+		bad(path, "required")
+	case err != nil:
+		bad(path, "%q is not a URL", value)
+	case u.Scheme == "scgi" && (u.Host != "" || strings.HasPrefix(u.Path, "/")):
+	case (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+	default:
+		bad(path, "%q is not scgi:///path/to/socket, scgi://host:port or http(s)://host/RPC2", value)
+	}
+}
+
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(path, format string, args ...any) {
@@ -137,9 +153,19 @@ func (c *Config) Validate() error {
 		if !slices.Contains(validClients, tc.Type) {
 			bad(path+".type", "%q is not one of %s", tc.Type, strings.Join(validClients, ", "))
 		}
-		checkURL(path+".url", tc.URL)
-		if tc.Password == "" {
-			bad(path+".password", "missing secret: set password or password_file")
+		switch {
+		case tc.Type == "rtorrent":
+			checkRTorrentURL(path+".url", tc.URL, bad)
+		default:
+			checkURL(path+".url", tc.URL)
+		}
+		switch {
+		case tc.APIKey != "" && tc.Type != "qbittorrent":
+			bad(path+".api_key", "only qBittorrent (5.2 and newer) takes an API key")
+		case tc.APIKey != "" && !strings.HasPrefix(tc.APIKey.Value(), "qbt_"):
+			bad(path+".api_key", "a qBittorrent API key starts with qbt_")
+		case tc.APIKey == "" && tc.Password == "" && tc.Type != "rtorrent":
+			bad(path+".password", "missing secret: set password or password_file (or api_key for qBittorrent 5.2+)")
 		}
 		if tc.PollInterval.D() < 100e6 {
 			bad(path+".poll_interval", "%s is too short (at least 100ms)", tc.PollInterval.D())

@@ -194,11 +194,10 @@ func checkClients(ctx context.Context, cfg *config.Config) []Result {
 	var out []Result
 	for i, tc := range cfg.TorrentClients {
 		name := "torrent client " + tc.Name
-		if tc.Type != "qbittorrent" {
-			out = append(out, skipped(name, "type "+tc.Type+" not checked"))
-			continue
-		}
-		client, err := torrent.NewQBittorrent(tc.Name, tc.URL, tc.Username, tc.Password.Value())
+		client, err := torrent.New(torrent.Settings{
+			Type: tc.Type, Name: tc.Name, URL: tc.URL, Username: tc.Username,
+			Password: tc.Password.Value(), APIKey: tc.APIKey.Value(),
+		})
 		if err != nil {
 			out = append(out, fail(name, err.Error(), fmt.Sprintf("check torrent_clients[%d].url", i)))
 			continue
@@ -208,7 +207,7 @@ func checkClients(ctx context.Context, cfg *config.Config) []Result {
 		cancel()
 		switch {
 		case errors.Is(err, torrent.ErrAuth):
-			out = append(out, fail(name, "login refused", fmt.Sprintf("check torrent_clients[%d].username and password", i)))
+			out = append(out, fail(name, "login refused", fmt.Sprintf("check torrent_clients[%d].username and password (or api_key)", i)))
 		case errors.Is(err, torrent.ErrBanned):
 			out = append(out, fail(name, "this address is banned after failed logins", "wait an hour or restart the client, then fix the password"))
 		case err != nil:

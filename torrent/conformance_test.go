@@ -77,6 +77,18 @@ func (l *eventLog) waitFor(ctx context.Context, t *testing.T, hash string, kind 
 	}
 }
 
+// waitCount waits until hash has had n events of kind.
+func (l *eventLog) waitCount(ctx context.Context, t *testing.T, hash string, kind torrent.EventKind, n int) {
+	t.Helper()
+	for count(l.kinds(hash), kind) < n {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("fewer than %d %s events for %s; saw %v", n, kind, hash, l.kinds(hash))
+		case <-l.wake:
+		}
+	}
+}
+
 // runConformance drives one real client through every action, reading each result back
 // through the client's API, while a watcher turns the client's changes into events.
 func runConformance(t *testing.T, ctx context.Context, a adapterUnderTest) {
@@ -147,11 +159,12 @@ func runConformance(t *testing.T, ctx context.Context, a adapterUnderTest) {
 	}
 	waitTorrent(ctx, t, c, tf.Hash, "stopped", func(tr *torrent.Torrent) bool { return tr.State == torrent.StateStopped })
 	events.waitFor(ctx, t, tf.Hash, torrent.EventStopped)
+	resumedBefore := count(events.kinds(tf.Hash), torrent.EventResumed)
 	if err = c.Start(ctx, tf.Hash); err != nil {
 		t.Fatal(err)
 	}
 	waitTorrent(ctx, t, c, tf.Hash, "resumed", func(tr *torrent.Torrent) bool { return tr.State == torrent.StateSeeding })
-	events.waitFor(ctx, t, tf.Hash, torrent.EventResumed)
+	events.waitCount(ctx, t, tf.Hash, torrent.EventResumed, resumedBefore+1)
 
 	checkLabels(ctx, t, c, a, tf.Hash)
 
@@ -182,25 +195,13 @@ func runConformance(t *testing.T, ctx context.Context, a adapterUnderTest) {
 		t.Fatal(err)
 	}
 	waitTorrent(ctx, t, c, tf.Hash, "re-added, seeding", func(tr *torrent.Torrent) bool { return tr.State == torrent.StateSeeding })
-	for count(events.kinds(tf.Hash), torrent.EventAdded) < 2 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("adding it again made no event: %v", events.kinds(tf.Hash))
-		case <-events.wake:
-		}
-	}
+	events.waitCount(ctx, t, tf.Hash, torrent.EventAdded, 2)
 	if err = c.Remove(ctx, tf.Hash, true); err != nil {
 		t.Fatal(err)
 	}
 	waitGone(ctx, t, c, tf.Hash)
 	waitNoFile(ctx, t, filepath.Join(a.dataDir, "conformance.bin"))
-	for count(events.kinds(tf.Hash), torrent.EventRemoved) < 2 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the second removal made no event: %v", events.kinds(tf.Hash))
-		case <-events.wake:
-		}
-	}
+	events.waitCount(ctx, t, tf.Hash, torrent.EventRemoved, 2)
 	awaitPolls(ctx, t, c.Name(), 1)
 
 	kinds := events.kinds(tf.Hash)

@@ -25,6 +25,7 @@ type QBittorrent struct {
 	base     *url.URL
 	username string
 	password string
+	apiKey   string // qBittorrent 5.2+: "qbt_...", sent as a bearer token instead of logging in
 	http     *http.Client
 
 	mu       sync.Mutex
@@ -83,10 +84,12 @@ func (v apiVersion) atLeast(major, minor int) bool {
 	return v.major > major || (v.major == major && v.minor >= minor)
 }
 
-// Connect logs in and reads the WebAPI version.
+// Connect logs in (unless it has an API key) and reads the WebAPI version.
 func (q *QBittorrent) Connect(ctx context.Context) error {
-	if err := q.login(ctx); err != nil {
-		return err
+	if q.apiKey == "" {
+		if err := q.login(ctx); err != nil {
+			return err
+		}
 	}
 	raw, err := q.call(ctx, http.MethodGet, "app/webapiVersion", nil)
 	if err != nil {
@@ -144,6 +147,9 @@ func (q *QBittorrent) newRequest(ctx context.Context, method, path string, body 
 	// qBittorrent's CSRF protection compares these with its own address.
 	req.Header.Set("Referer", q.base.String())
 	req.Header.Set("Origin", q.base.String())
+	if q.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+q.apiKey)
+	}
 	return req, nil
 }
 
@@ -170,7 +176,10 @@ func (q *QBittorrent) callAccepting(ctx context.Context, method, path string, fo
 		if err != nil {
 			return nil, fmt.Errorf("qbittorrent %s: %s: %w", q.name, path, err)
 		}
-		if status == http.StatusForbidden && attempt == 0 {
+		if (status == http.StatusForbidden || status == http.StatusUnauthorized) && q.apiKey != "" {
+			return nil, fmt.Errorf("qbittorrent %s: %s: %w (the API key was refused)", q.name, path, ErrAuth)
+		}
+		if (status == http.StatusForbidden || status == http.StatusUnauthorized) && attempt == 0 {
 			if err = q.login(ctx); err != nil {
 				return nil, err
 			}

@@ -165,11 +165,10 @@ func exportStoreGauges(ctx context.Context, st *store.Store) {
 }
 
 func newClient(tc config.TorrentClient) (torrent.Client, error) {
-	switch tc.Type {
-	case "qbittorrent":
-		return torrent.NewQBittorrent(tc.Name, tc.URL, tc.Username, tc.Password.Value())
-	}
-	return nil, fmt.Errorf("type %q is not supported", tc.Type)
+	return torrent.New(torrent.Settings{
+		Type: tc.Type, Name: tc.Name, URL: tc.URL, Username: tc.Username,
+		Password: tc.Password.Value(), APIKey: tc.APIKey.Value(),
+	})
 }
 
 func explainClientError(i int, err error) error {
