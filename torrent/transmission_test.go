@@ -37,3 +37,21 @@ func TestTransmissionAdapter(t *testing.T) {
 		restart: func(ctx context.Context) error { tr.Stop(); return tr.Start(ctx) },
 	})
 }
+
+// TestTransmission4 runs the conformance script against a fake of Transmission 4.0's
+// documented RPC (Debian has only 3.00), restarting it midway: new session id, new ids.
+func TestTransmission4(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fake := stack.StartFakeTransmission4("seedgate", "s3cret")
+	t.Cleanup(fake.Close)
+	runConformance(t, ctx, adapterUnderTest{
+		newClient: func() torrent.Client {
+			c, _ := torrent.NewTransmission("transmission4", fake.URL, fake.Username, fake.Password)
+			return c
+		},
+		dataDir: t.TempDir(), makeTorrent: stack.MakeTorrent, incremental: true, tags: true,
+		restart: func(context.Context) error { fake.Restart(); return nil },
+	})
+}

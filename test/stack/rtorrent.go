@@ -94,4 +94,3 @@ func (r *RTorrent) Stop() {
 		r.proc.Stop()
 	}
 }
-
