@@ -387,8 +387,10 @@ func (d *Deluge) Poll(ctx context.Context) (*Changes, error) {
 // cheap fingerprint (a few hundred bytes whatever the number of torrents) of what the events
 // should have reported.
 func (d *Deluge) stateCounts(ctx context.Context) (string, int, error) {
+	// Hide the tracker list, which grows with the number of trackers; only "state" is read.
+	// (Naming a category that is absent, like "label" without the Label plugin, is an error.)
 	var tree map[string][][]any
-	n, err := d.core(ctx, "core.get_filter_tree", []any{true, []string{"tracker_host", "label", "owner"}}, &tree)
+	n, err := d.core(ctx, "core.get_filter_tree", []any{true, []string{"tracker_host"}}, &tree)
 	if err != nil {
 		return "", 0, err
 	}

@@ -19,7 +19,7 @@ func TestDelugeAdapter(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := stack.StartDeluge(ctx, daemon, web, filepath.Join(t.TempDir(), "deluge"), "Label")
+	d, err := stack.StartDeluge(ctx, daemon, web, filepath.Join(t.TempDir(), "deluge"), stack.DelugeOptions{Plugins: []string{"Label"}})
 	if err != nil {
 		t.Fatal(err)
 	}

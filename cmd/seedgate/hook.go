@@ -18,9 +18,11 @@ import (
 
 const hookUsage = `seedgate hook — the program a torrent client's own hook runs; tells seedgate to look now
 
-  seedgate hook --url URL --secret-file FILE --client NAME --event EVENT [--hash H] [--name N]
+  seedgate hook --url URL --secret-file FILE --client NAME --event EVENT [--hash H] [--name N] [HASH [NAME ...]]
 
-Without --hash/--name it reads Transmission's TR_TORRENT_HASH/TR_TORRENT_NAME. It signs the call
+The hash and name come from --hash/--name, else from the first two arguments after the flags
+(Deluge's Execute plugin passes id, name, location), else from Transmission's TR_TORRENT_HASH and
+TR_TORRENT_NAME. It signs the call
 (HMAC-SHA256 over timestamp, nonce and body) with the shared secret and exits non-zero, saying
 why, when seedgate refuses it. See docs/hooks.md for each client's line.
 `
@@ -40,6 +42,12 @@ func runHook(args []string, stderr io.Writer) int {
 	flags.StringVar(&call.Name, "name", os.Getenv("TR_TORRENT_NAME"), "torrent name")
 	if err := flags.Parse(args); err != nil {
 		return 2
+	}
+	if rest := flags.Args(); len(rest) > 0 && !flagSet(flags, "hash") {
+		call.Hash = rest[0]
+		if len(rest) > 1 && !flagSet(flags, "name") {
+			call.Name = rest[1]
+		}
 	}
 	if call.Client == "" || call.Event == "" || *secretFile == "" {
 		fmt.Fprintln(stderr, "seedgate hook: --client, --event and --secret-file are required")
@@ -73,4 +81,11 @@ func runHook(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(flags *flag.FlagSet, name string) bool {
+	set := false
+	flags.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -29,9 +29,16 @@ type Deluge struct {
 	web         *Proc
 }
 
-// StartDeluge starts deluged and deluge-web with fresh configuration in dir. plugins are
-// enabled in the daemon (e.g. "Label", "Execute").
-func StartDeluge(ctx context.Context, daemonProg, webProg, dir string, plugins ...string) (*Deluge, error) {
+// DelugeOptions configures the daemon: plugins to enable (e.g. "Label", "Execute") and the
+// Execute plugin's commands, event ("added", "complete", "removed") to program.
+type DelugeOptions struct {
+	Plugins []string
+	Execute map[string]string
+}
+
+// StartDeluge starts deluged and deluge-web with fresh configuration in dir.
+func StartDeluge(ctx context.Context, daemonProg, webProg, dir string, opts DelugeOptions) (*Deluge, error) {
+	plugins := opts.Plugins
 	ports := make([]int, 3)
 	for i := range ports {
 		p, err := FreePort()
@@ -66,6 +73,15 @@ func StartDeluge(ctx context.Context, daemonProg, webProg, dir string, plugins .
 	}
 	if err := writeDelugeConfig(filepath.Join(d.ConfDir, "core.conf"), 1, core); err != nil {
 		return nil, err
+	}
+	if len(opts.Execute) > 0 {
+		var commands [][]string
+		for event, program := range opts.Execute {
+			commands = append(commands, []string{"seedgate-" + event, event, program})
+		}
+		if err := writeDelugeConfig(filepath.Join(d.ConfDir, "execute.conf"), 1, map[string]any{"commands": commands}); err != nil {
+			return nil, err
+		}
 	}
 	salt := hex.EncodeToString(secret[6:])
 	sum := sha1.Sum([]byte(salt + d.Password))

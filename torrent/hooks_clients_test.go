@@ -1,0 +1,210 @@
+package torrent_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/store"
+	"github.com/seedgate/seedgate/test/stack"
+	"github.com/seedgate/seedgate/torrent"
+)
+
+var (
+	hookBinaryOnce sync.Once
+	hookBinary     string
+	hookBinaryErr  error
+)
+
+// seedgateBinary builds cmd/seedgate once for the hook tests.
+func seedgateBinary(t *testing.T) string {
+	t.Helper()
+	hookBinaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sg-hookbin-")
+		if err != nil {
+			hookBinaryErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		hookBinary, hookBinaryErr = stack.BuildSeedgate(ctx, dir)
+	})
+	if hookBinaryErr != nil {
+		t.Fatal(hookBinaryErr)
+	}
+	return hookBinary
+}
+
+// hookTarget is seedgate's hook endpoint in front of one watcher that polls only every ten
+// minutes, so an event that arrives in seconds arrived through the client's hook. It listens
+// before the client starts (the client's configuration names it); attach adds the watcher.
+type hookTarget struct {
+	URL        string
+	SecretFile string
+	accepted   atomic.Int64
+	events     *eventLog
+	dir        string
+	receiver   *torrent.HookReceiver
+	mu         sync.Mutex
+}
+
+func startHookTargetLater(t *testing.T) *hookTarget {
+	t.Helper()
+	h := &hookTarget{dir: t.TempDir(), events: newEventLog()}
+	h.SecretFile = filepath.Join(h.dir, "hook.secret")
+	secret, err := crypto.LoadOrCreateSecret(h.SecretFile, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.receiver = &torrent.HookReceiver{
+		Verifier: crypto.NewHookVerifier(secret, time.Minute),
+		Watchers: map[string]*torrent.Watcher{},
+		Log:      zerolog.Nop(),
+	}
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		rec := httptest.NewRecorder()
+		h.receiver.ServeHTTP(rec, r)
+		if rec.Code == http.StatusAccepted {
+			h.accepted.Add(1)
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	}))
+	t.Cleanup(server.Close)
+	h.URL = server.URL + "/v1/hooks"
+	return h
+}
+
+// attach starts the watcher of client behind the endpoint and waits for its first sync.
+func (h *hookTarget) attach(t *testing.T, ctx context.Context, client torrent.Client) {
+	t.Helper()
+	st, err := store.OpenSQLite(ctx, filepath.Join(h.dir, "watch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	watcher := torrent.NewWatcher(client, st, 10*time.Minute, h.events.handle)
+	h.mu.Lock()
+	h.receiver.Watchers[client.Name()] = watcher
+	h.mu.Unlock()
+	watchCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = watcher.Run(watchCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+	waitBaseline(ctx, t, st, client.Name())
+}
+
+// wrapper writes a shell script that runs `seedgate hook` with fixed flags and the caller's
+// arguments, for clients that run a program without arguments of its own (Transmission,
+// Deluge's Execute plugin).
+func (h *hookTarget) wrapper(t *testing.T, bin, client, event string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "seedgate-hook-"+event+".sh")
+	script := fmt.Sprintf("#!/bin/sh\nexec %q hook --url %q --secret-file %q --client %q --event %q \"$@\"\n", bin, h.URL, h.SecretFile, client, event)
+	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// expectHookedEvent adds a torrent through the adapter and waits for the watcher's event,
+// which (with a ten-minute poll interval) can only come from the client's hook.
+func (h *hookTarget) expectHookedEvent(t *testing.T, ctx context.Context, c torrent.Client, dataDir string,
+	makeTorrent func(string, string, int) (*stack.TorrentFile, error), stopped bool, kind torrent.EventKind) {
+	t.Helper()
+	tf, err := makeTorrent(dataDir, "hooked.bin", 128<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err = c.AddFile(ctx, "hooked.torrent", tf.Metainfo, torrent.AddOptions{Stopped: stopped, SavePath: dataDir}); err != nil {
+		t.Fatal(err)
+	}
+	h.events.waitFor(ctx, t, tf.Hash, kind)
+	if h.accepted.Load() == 0 {
+		t.Fatal("the event came without an accepted hook call")
+	}
+	t.Logf("%s event %v after the add, through %d hook call(s)", kind, time.Since(start).Round(time.Millisecond), h.accepted.Load())
+}
+
+// TestTransmissionDoneScript: Transmission 3.00's done script (its only hook; 4.x adds
+// script-torrent-added) runs `seedgate hook` with TR_TORRENT_HASH in its environment.
+func TestTransmissionDoneScript(t *testing.T) {
+	t.Parallel()
+	program := stack.RequireProgram(t, "transmission-daemon")
+	bin := seedgateBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	target := startHookTargetLater(t)
+	script := target.wrapper(t, bin, "transmission-hooked", "done")
+	tr, err := stack.StartTransmission(ctx, program, filepath.Join(t.TempDir(), "tr"), map[string]any{
+		"script-torrent-done-enabled": true, "script-torrent-done-filename": script,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.Stop)
+	c, _ := torrent.NewTransmission("transmission-hooked", tr.URL, tr.Username, tr.Password)
+	target.attach(t, ctx, c)
+	target.expectHookedEvent(t, ctx, c, tr.DownloadDir, stack.MakeTorrent, false, torrent.EventAdded)
+}
+
+// TestRTorrentEventHook: rTorrent's event.download.inserted_new runs `seedgate hook` with the
+// hash and name as arguments.
+func TestRTorrentEventHook(t *testing.T) {
+	t.Parallel()
+	program := stack.RequireProgram(t, "rtorrent")
+	bin := seedgateBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	socket := "scgi://" + filepath.Join(dir, "rt", "rpc.sock")
+	c, _ := torrent.NewRTorrent("rtorrent-hooked", socket, "", "")
+	target := startHookTargetLater(t)
+	rt, err := stack.StartRTorrent(ctx, program, filepath.Join(dir, "rt"),
+		fmt.Sprintf(`method.set_key = event.download.inserted_new, seedgate, "execute.nothrow.bg = %s, hook, --url, %s, --secret-file, %s, --client, rtorrent-hooked, --event, inserted_new, --hash, (d.hash), --name, (d.name)"`,
+			bin, target.URL, target.SecretFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Stop)
+	target.attach(t, ctx, c)
+	makeTorrent := func(dir, name string, size int) (*stack.TorrentFile, error) {
+		return stack.MakeTorrentAnnounce(dir, name, size, "http://127.0.0.1:9/announce")
+	}
+	target.expectHookedEvent(t, ctx, c, rt.DownloadDir, makeTorrent, true, torrent.EventAdded)
+}
+
+// TestDelugeExecuteHook: Deluge's Execute plugin runs a wrapper around `seedgate hook` with
+// the torrent's id, name and location as arguments.
+func TestDelugeExecuteHook(t *testing.T) {
+	t.Parallel()
+	daemon := stack.RequireProgram(t, "deluged")
+	web := stack.RequireProgram(t, "deluge-web")
+	bin := seedgateBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	target := startHookTargetLater(t)
+	script := target.wrapper(t, bin, "deluge-hooked", "added")
+	d, err := stack.StartDeluge(ctx, daemon, web, filepath.Join(t.TempDir(), "deluge"),
+		stack.DelugeOptions{Plugins: []string{"Execute"}, Execute: map[string]string{"added": script}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	c, _ := torrent.NewDeluge("deluge-hooked", d.URL, d.Password)
+	target.attach(t, ctx, c)
+	target.expectHookedEvent(t, ctx, c, d.DownloadDir, stack.MakeTorrent, true, torrent.EventAdded)
+}
