@@ -130,6 +130,15 @@ type Hooks struct {
 	Listen     string   `yaml:"listen"`
 	SecretFile string   `yaml:"secret_file"`
 	Window     Duration `yaml:"window"`
+	TLS        HookTLS  `yaml:"tls"`
+}
+
+// HookTLS serves the hook endpoint over TLS, and with ClientCAFile requires each caller to
+// present a certificate that CA signed (mutual TLS).
+type HookTLS struct {
+	CertFile     string `yaml:"cert_file"`
+	KeyFile      string `yaml:"key_file"`
+	ClientCAFile string `yaml:"client_ca_file"`
 }
 
 // Metrics configures the Prometheus and health listener.

@@ -172,6 +172,10 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if t := c.Hooks.TLS; (t.CertFile != "") != (t.KeyFile != "") || (t.ClientCAFile != "" && t.CertFile == "") {
+		bad("hooks.tls", "cert_file and key_file go together, and client_ca_file needs them")
+	}
+
 	for name, members := range c.Groups {
 		if names[name] {
 			bad("groups."+name, "a group may not share its name with an approver")

@@ -40,7 +40,15 @@ func runHook(args []string, stderr io.Writer) int {
 	flags.StringVar(&call.Event, "event", "", "what happened: added, finished, erased...")
 	flags.StringVar(&call.Hash, "hash", os.Getenv("TR_TORRENT_HASH"), "info-hash")
 	flags.StringVar(&call.Name, "name", os.Getenv("TR_TORRENT_NAME"), "torrent name")
+	caFile := flags.String("ca-file", "", "PEM CA that signed the endpoint's certificate (https URLs)")
+	certFile := flags.String("cert-file", "", "PEM client certificate, when the endpoint requires mutual TLS")
+	keyFile := flags.String("key-file", "", "PEM key of --cert-file")
 	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	tlsConf, err := hookClientTLS(*caFile, *certFile, *keyFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "seedgate hook: %v\n", err)
 		return 2
 	}
 	if rest := flags.Args(); len(rest) > 0 && !flagSet(flags, "hash") {
@@ -58,6 +66,7 @@ func runHook(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seedgate hook: %v\n", err)
 		return 1
 	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf}}
 	call.Hash = strings.ToLower(call.Hash)
 	body, _ := json.Marshal(call)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -69,7 +78,7 @@ func runHook(args []string, stderr io.Writer) int {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(crypto.HookHeader, crypto.SignHook(secret, time.Now(), body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "seedgate hook: %v\n", err)
 		return 1

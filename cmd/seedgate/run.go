@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,7 +113,11 @@ func run(ctx context.Context, configPath string) int {
 		}
 		receiver := &torrent.HookReceiver{Verifier: crypto.NewHookVerifier(secret, cfg.Hooks.Window.D()), Watchers: watchers,
 			Log: log.With().Str("component", "hooks").Logger()}
-		srv, err := startHTTP(ctx, "hooks", cfg.Hooks.Listen, receiver)
+		tlsConf, err := hookServerTLS(cfg.Hooks.TLS)
+		if err != nil {
+			return fail("Loading the hook listener's TLS files failed", err)
+		}
+		srv, err := startHTTPS(ctx, "hooks", cfg.Hooks.Listen, receiver, tlsConf)
 		if err != nil {
 			return fail("Starting the hook listener failed (hooks.listen)", err)
 		}
@@ -126,13 +133,23 @@ func run(ctx context.Context, configPath string) int {
 
 // startHTTP serves a listener with timeouts that bound slow clients.
 func startHTTP(ctx context.Context, name, listen string, handler http.Handler) (*http.Server, error) {
+	return startHTTPS(ctx, name, listen, handler, nil)
+}
+
+// startHTTPS is startHTTP over TLS when tlsConf is not nil.
+func startHTTPS(ctx context.Context, name, listen string, handler http.Handler, tlsConf *tls.Config) (*http.Server, error) {
 	listener, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, err
 	}
+	if tlsConf != nil {
+		listener = tls.NewListener(listener, tlsConf)
+	}
+	serverLog := zerolog.Ctx(ctx).With().Str("listener", name).Logger()
 	srv := &http.Server{
 		Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10,
+		ErrorLog: stdlog.New(httpErrorWriter{serverLog}, "", 0),
 	}
 	go func() {
 		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -141,6 +158,15 @@ func startHTTP(ctx context.Context, name, listen string, handler http.Handler) (
 	}()
 	zerolog.Ctx(ctx).Info().Str("listener", name).Str("address", listener.Addr().String()).Msg("HTTP listener started")
 	return srv, nil
+}
+
+// httpErrorWriter turns net/http's own error lines (TLS handshake failures, bad requests)
+// into warnings on the listener's logger.
+type httpErrorWriter struct{ log zerolog.Logger }
+
+func (w httpErrorWriter) Write(p []byte) (int, error) {
+	w.log.Warn().Str("detail", strings.TrimSpace(string(p))).Msg("HTTP listener refused a connection")
+	return len(p), nil
 }
 
 // exportStoreGauges publishes request counts, read from the database at each scrape.
