@@ -137,9 +137,27 @@ func (d *Deluge) StopDaemon() {
 
 // addHost tells the Web UI about the daemon, through its own API.
 func (d *Deluge) addHost(ctx context.Context, user, password string) error {
+	call := d.webCaller(ctx)
+	if err := call("auth.login", d.Password); err != nil {
+		return err
+	}
+	return call("web.add_host", "127.0.0.1", d.DaemonPort, user, password)
+}
+
+// ConnectPeer tells the daemon about a peer of one torrent (core.connect_peer).
+func (d *Deluge) ConnectPeer(ctx context.Context, hash, host string, port int) error {
+	call := d.webCaller(ctx)
+	if err := call("auth.login", d.Password); err != nil {
+		return err
+	}
+	return call("core.connect_peer", hash, host, port)
+}
+
+// webCaller returns a function that makes Web UI calls in one session.
+func (d *Deluge) webCaller(ctx context.Context) func(method string, params ...any) error {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
-	call := func(method string, params ...any) error {
+	return func(method string, params ...any) error {
 		body, _ := json.Marshal(map[string]any{"method": method, "params": params, "id": 1})
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL+"/json", bytes.NewReader(body))
 		if err != nil {
@@ -159,10 +177,6 @@ func (d *Deluge) addHost(ctx context.Context, user, password string) error {
 		}
 		return nil
 	}
-	if err := call("auth.login", d.Password); err != nil {
-		return err
-	}
-	return call("web.add_host", "127.0.0.1", d.DaemonPort, user, password)
 }
 
 // Stop stops both processes.

@@ -110,3 +110,23 @@ func (q *QBittorrent) State(ctx context.Context, hash string) (string, bool, err
 func IsStopped(state string) bool {
 	return strings.HasPrefix(state, "paused") || strings.HasPrefix(state, "stopped")
 }
+
+// AddPeers tells qBittorrent about a peer of one torrent (torrents/addPeers).
+func (q *QBittorrent) AddPeers(ctx context.Context, hash, addr string) error {
+	c, err := q.httpClient(ctx)
+	if err != nil {
+		return err
+	}
+	form := url.Values{"hashes": {hash}, "peers": {addr}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, q.URL+"/api/v2/torrents/addPeers", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("qbittorrent addPeers: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
