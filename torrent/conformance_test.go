@@ -35,14 +35,18 @@ type adapterUnderTest struct {
 
 // eventLog collects a watcher's events.
 type eventLog struct {
-	mu     sync.Mutex
-	events []torrent.Event
-	wake   chan struct{}
+	mu      sync.Mutex
+	events  []torrent.Event
+	wake    chan struct{}
+	onEvent torrent.Handler // also called for each event, when set
 }
 
 func newEventLog() *eventLog { return &eventLog{wake: make(chan struct{}, 1)} }
 
-func (l *eventLog) handle(_ context.Context, evt torrent.Event) {
+func (l *eventLog) handle(ctx context.Context, evt torrent.Event) {
+	if l.onEvent != nil {
+		l.onEvent(ctx, evt)
+	}
 	l.mu.Lock()
 	l.events = append(l.events, evt)
 	l.mu.Unlock()
@@ -66,7 +70,7 @@ func (l *eventLog) kinds(hash string) []torrent.EventKind {
 }
 
 // waitFor waits until hash has had an event of kind.
-func (l *eventLog) waitFor(ctx context.Context, t *testing.T, hash string, kind torrent.EventKind) {
+func (l *eventLog) waitFor(ctx context.Context, t testing.TB, hash string, kind torrent.EventKind) {
 	t.Helper()
 	for !slices.Contains(l.kinds(hash), kind) {
 		select {
@@ -246,7 +250,7 @@ func count[T comparable](list []T, v T) int {
 }
 
 // waitTorrent polls Get until ok holds.
-func waitTorrent(ctx context.Context, t *testing.T, c torrent.Client, hash, what string, ok func(*torrent.Torrent) bool) *torrent.Torrent {
+func waitTorrent(ctx context.Context, t testing.TB, c torrent.Client, hash, what string, ok func(*torrent.Torrent) bool) *torrent.Torrent {
 	t.Helper()
 	for {
 		tr, err := c.Get(ctx, hash)
@@ -291,7 +295,7 @@ func waitNoFile(ctx context.Context, t *testing.T, path string) {
 }
 
 // waitBaseline waits for the watcher's silent first sync.
-func waitBaseline(ctx context.Context, t *testing.T, st *store.Store, client string) {
+func waitBaseline(ctx context.Context, t testing.TB, st *store.Store, client string) {
 	t.Helper()
 	for {
 		v, err := st.GetKV(ctx, "watcher/"+client+"/baseline")

@@ -27,7 +27,7 @@ var (
 )
 
 // seedgateBinary builds cmd/seedgate once for the hook tests.
-func seedgateBinary(t *testing.T) string {
+func seedgateBinary(t testing.TB) string {
 	t.Helper()
 	hookBinaryOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sg-hookbin-")
@@ -55,10 +55,11 @@ type hookTarget struct {
 	events     *eventLog
 	dir        string
 	receiver   *torrent.HookReceiver
+	interval   time.Duration // the watcher's poll interval; ten minutes unless set
 	mu         sync.Mutex
 }
 
-func startHookTargetLater(t *testing.T) *hookTarget {
+func startHookTargetLater(t testing.TB) *hookTarget {
 	t.Helper()
 	h := &hookTarget{dir: t.TempDir(), events: newEventLog()}
 	h.SecretFile = filepath.Join(h.dir, "hook.secret")
@@ -88,14 +89,18 @@ func startHookTargetLater(t *testing.T) *hookTarget {
 }
 
 // attach starts the watcher of client behind the endpoint and waits for its first sync.
-func (h *hookTarget) attach(t *testing.T, ctx context.Context, client torrent.Client) {
+func (h *hookTarget) attach(t testing.TB, ctx context.Context, client torrent.Client) {
 	t.Helper()
 	st, err := store.OpenSQLite(ctx, filepath.Join(h.dir, "watch.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	watcher := torrent.NewWatcher(client, st, 10*time.Minute, h.events.handle)
+	interval := h.interval
+	if interval == 0 {
+		interval = 10 * time.Minute
+	}
+	watcher := torrent.NewWatcher(client, st, interval, h.events.handle)
 	h.mu.Lock()
 	h.receiver.Watchers[client.Name()] = watcher
 	h.mu.Unlock()
@@ -109,7 +114,7 @@ func (h *hookTarget) attach(t *testing.T, ctx context.Context, client torrent.Cl
 // wrapper writes a shell script that runs `seedgate hook` with fixed flags and the caller's
 // arguments, for clients that run a program without arguments of its own (Transmission,
 // Deluge's Execute plugin).
-func (h *hookTarget) wrapper(t *testing.T, bin, client, event string) string {
+func (h *hookTarget) wrapper(t testing.TB, bin, client, event string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "seedgate-hook-"+event+".sh")
 	script := fmt.Sprintf("#!/bin/sh\nexec %q hook --url %q --secret-file %q --client %q --event %q \"$@\"\n", bin, h.URL, h.SecretFile, client, event)

@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // The tests read qBittorrent's state with these plain Web API calls rather than with seedgate's
@@ -127,6 +128,61 @@ func (q *QBittorrent) AddPeers(ctx context.Context, hash, addr string) error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("qbittorrent addPeers: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// CPUTime is qBittorrent's CPU time so far.
+func (q *QBittorrent) CPUTime() (time.Duration, error) { return q.proc.CPUTime() }
+
+// QBSession is a logged-in Web API session for raw calls.
+type QBSession struct {
+	q *QBittorrent
+	c *http.Client
+}
+
+// Session logs in once for a series of raw calls.
+func (q *QBittorrent) Session(ctx context.Context) (*QBSession, error) {
+	c, err := q.httpClient(ctx)
+	return &QBSession{q: q, c: c}, err
+}
+
+// Get performs GET /api/v2/<path> and returns the body.
+func (s *QBSession) Get(ctx context.Context, path string) ([]byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.q.URL+"/api/v2/"+path, nil)
+	resp, err := s.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("qbittorrent %s: HTTP %d", path, resp.StatusCode)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// AddStoppedBatch adds many .torrent files, stopped, in one request.
+func (s *QBSession) AddStoppedBatch(ctx context.Context, files []*TorrentFile) error {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, tf := range files {
+		part, err := w.CreateFormFile("torrents", tf.Hash+".torrent")
+		if err != nil {
+			return err
+		}
+		_, _ = part.Write(tf.Metainfo)
+	}
+	_ = w.WriteField("paused", "true")
+	_ = w.Close()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.q.URL+"/api/v2/torrents/add", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := s.c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("qbittorrent add batch: HTTP %d", resp.StatusCode)
 	}
 	return nil
 }
