@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/seedgate/seedgate/store"
 )
@@ -73,5 +74,18 @@ func TestWatcherEventsOnceAcrossRestarts(t *testing.T) {
 	must(w2.apply(ctx, &Changes{Full: true, Torrents: []Torrent{tor("new", StateSeeding, 1), tor("other", StateDownloading, 0)}}, false))
 	if len(rec2.events) != 0 {
 		t.Fatalf("a repeated full sync produced events: %v", rec2.events)
+	}
+}
+
+// TestWatcherBacksOffASlowClient: the pause after a poll is the configured interval, or ten
+// times what the poll took when that is longer.
+func TestWatcherBacksOffASlowClient(t *testing.T) {
+	w := &Watcher{Interval: time.Second}
+	for took, want := range map[time.Duration]time.Duration{
+		time.Millisecond: time.Second, 100 * time.Millisecond: time.Second, 900 * time.Millisecond: 9 * time.Second,
+	} {
+		if got := w.pause(took); got != want {
+			t.Errorf("after a %v poll: pause %v, want %v", took, got, want)
+		}
 	}
 }
