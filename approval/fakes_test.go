@@ -54,6 +54,10 @@ func (f *fakeClient) Remove(_ context.Context, h string, data bool) error {
 	}
 	return f.record("remove " + h)
 }
+func (f *fakeClient) SetCategory(_ context.Context, h, c string) error {
+	return f.record("category " + h + " " + c)
+}
+func (f *fakeClient) SetTags(context.Context, string, []string) error                   { return torrent.ErrUnsupported }
 func (f *fakeClient) AddFile(context.Context, string, []byte, torrent.AddOptions) error { return nil }
 func (f *fakeClient) AddMagnet(context.Context, string, torrent.AddOptions) error       { return nil }
 

@@ -42,6 +42,9 @@ type Changes struct {
 	Torrents []Torrent // new or changed torrents, complete records
 	Removed  []string  // hashes removed since the previous poll
 	Bytes    int       // how much the poll read from the client, for the poll-cost metric
+	// Waited is how long the poll waited in a long poll for something to happen (Deluge's
+	// event queue): time the client was idle, which the watcher's back-off must not count.
+	Waited time.Duration
 }
 
 // AddOptions says how to add a torrent.

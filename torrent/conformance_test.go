@@ -14,6 +14,7 @@ import (
 	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/test/stack"
 	"github.com/seedgate/seedgate/torrent"
+	"github.com/seedgate/seedgate/torrent/metainfo"
 )
 
 // adapterUnderTest describes one real client for the conformance run.
@@ -331,13 +332,13 @@ func TestInfoHashMatchesTheTorrentFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := torrent.InfoHash(tf.Metainfo)
+		got, err := metainfo.InfoHash(tf.Metainfo)
 		if err != nil || got != tf.Hash {
 			t.Fatalf("announce %q: InfoHash = %s, %v; want %s", announce, got, err, tf.Hash)
 		}
 	}
 	for _, bad := range []string{"", "x", "d4:infoi1e", "d4:info", "l4:infoe", "d3:abce"} {
-		if _, err := torrent.InfoHash([]byte(bad)); err == nil {
+		if _, err := metainfo.InfoHash([]byte(bad)); err == nil {
 			t.Errorf("%q: accepted", bad)
 		}
 	}

@@ -311,7 +311,9 @@ func (d *Deluge) Poll(ctx context.Context) (*Changes, error) {
 		return changes, nil
 	}
 	var events [][]json.RawMessage
+	waitStart := time.Now()
 	n, err := d.rpc(ctx, "web.get_events", nil, &events)
+	waited := time.Since(waitStart)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +323,7 @@ func (d *Deluge) Poll(ctx context.Context) (*Changes, error) {
 	}
 	n += m
 	d.mu.Lock()
-	drifted := len(events) == 0 && d.counts != "" && counts != d.counts
+	drifted := d.counts != "" && !eventsExplain(events, d.counts, counts)
 	d.counts = counts
 	d.mu.Unlock()
 
@@ -337,10 +339,11 @@ func (d *Deluge) Poll(ctx context.Context) (*Changes, error) {
 		changes, err := d.Poll(ctx)
 		if changes != nil {
 			changes.Bytes += n
+			changes.Waited += waited
 		}
 		return changes, err
 	}
-	changes := &Changes{Bytes: n}
+	changes := &Changes{Bytes: n, Waited: waited}
 	touched, removed := map[string]bool{}, map[string]bool{}
 	for _, evt := range events {
 		var name string
@@ -381,6 +384,36 @@ func (d *Deluge) Poll(ctx context.Context) (*Changes, error) {
 		}
 	}
 	return changes, nil
+}
+
+// eventsExplain reports whether a batch of events can account for the change between two
+// state counts: a different total needs an add or a remove event, other changes some event.
+// When they cannot, events were lost.
+func eventsExplain(events [][]json.RawMessage, before, after string) bool {
+	if before == after {
+		return true
+	}
+	addedOrRemoved := false
+	for _, evt := range events {
+		var name string
+		if len(evt) > 0 && json.Unmarshal(evt[0], &name) == nil && (name == "TorrentAddedEvent" || name == "TorrentRemovedEvent") {
+			addedOrRemoved = true
+		}
+	}
+	if total(before) != total(after) {
+		return addedOrRemoved
+	}
+	return len(events) > 0
+}
+
+// total reads the "All=n" entry of a state count.
+func total(counts string) string {
+	for _, part := range strings.Split(counts, ",") {
+		if strings.HasPrefix(part, "All=") {
+			return part
+		}
+	}
+	return ""
 }
 
 // stateCounts returns how many torrents are in each state, as one comparable string. It is a

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/seedgate/seedgate/torrent/metainfo"
 )
 
 // RTorrent speaks rTorrent's XML-RPC over SCGI (scgi:///path/to/socket or
@@ -371,8 +373,8 @@ func (r *RTorrent) SetTags(ctx context.Context, hash string, tags []string) erro
 
 // AddFile loads a .torrent from memory. rTorrent loads asynchronously, so this waits until
 // the hash appears.
-func (r *RTorrent) AddFile(ctx context.Context, name string, metainfo []byte, opts AddOptions) error {
-	hash, err := InfoHash(metainfo)
+func (r *RTorrent) AddFile(ctx context.Context, name string, meta []byte, opts AddOptions) error {
+	hash, err := metainfo.InfoHash(meta)
 	if err != nil {
 		return fmt.Errorf("rtorrent %s: add %s: %w", r.name, name, err)
 	}
@@ -385,7 +387,7 @@ func (r *RTorrent) AddFile(ctx context.Context, name string, metainfo []byte, op
 	if opts.Stopped {
 		method = "load.raw"
 	}
-	params := append([]any{"", metainfo}, r.loadCommands(opts)...)
+	params := append([]any{"", meta}, r.loadCommands(opts)...)
 	if _, _, err = r.call(ctx, method, params...); err != nil {
 		return err
 	}

@@ -22,8 +22,9 @@ type Watcher struct {
 	Interval time.Duration
 	Handle   Handler
 
-	known map[string]*Torrent
-	poke  chan struct{}
+	known    map[string]*Torrent
+	poke     chan struct{}
+	lastTook time.Duration // how long the previous poll took, for the back-off
 }
 
 // NewWatcher returns a watcher of one client.
@@ -80,6 +81,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		pollStart := time.Now()
 		changes, err := w.Client.Poll(ctx)
 		pollTook := time.Since(pollStart)
+		if changes != nil {
+			pollTook -= changes.Waited
+		}
 		metrics.WatcherPolls.Inc(w.Client.Name())
 		if err != nil {
 			if ctx.Err() != nil {
@@ -116,9 +120,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 // still make the watcher look at once.
 const pollShare = 10
 
-// pause is how long to wait after a poll that took took.
+// pause is how long to wait after a poll that took took. It backs off only when this poll and
+// the one before were both slow: one slow poll (a reconnect, a timeout) says nothing about the
+// client's load.
 func (w *Watcher) pause(took time.Duration) time.Duration {
-	return max(w.Interval, pollShare*took)
+	slow := min(took, w.lastTook)
+	w.lastTook = took
+	return max(w.Interval, pollShare*slow)
 }
 
 // wait sleeps for d, or until a hook pokes the watcher.

@@ -78,14 +78,19 @@ func TestWatcherEventsOnceAcrossRestarts(t *testing.T) {
 }
 
 // TestWatcherBacksOffASlowClient: the pause after a poll is the configured interval, or ten
-// times what the poll took when that is longer.
+// times what the last two polls took when both were slow.
 func TestWatcherBacksOffASlowClient(t *testing.T) {
 	w := &Watcher{Interval: time.Second}
-	for took, want := range map[time.Duration]time.Duration{
-		time.Millisecond: time.Second, 100 * time.Millisecond: time.Second, 900 * time.Millisecond: 9 * time.Second,
+	for i, step := range []struct{ took, want time.Duration }{
+		{time.Millisecond, time.Second},
+		{10 * time.Second, time.Second}, // one slow poll: a timeout, a reconnect
+		{time.Millisecond, time.Second},
+		{900 * time.Millisecond, time.Second},
+		{900 * time.Millisecond, 9 * time.Second}, // slow twice: the client is busy
+		{2 * time.Second, 9 * time.Second},
 	} {
-		if got := w.pause(took); got != want {
-			t.Errorf("after a %v poll: pause %v, want %v", took, got, want)
+		if got := w.pause(step.took); got != step.want {
+			t.Errorf("step %d, a %v poll: pause %v, want %v", i, step.took, got, step.want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package torrent
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -72,6 +73,33 @@ func TestRTorrentStates(t *testing.T) {
 		got := rtorrentTorrent(tc.row)
 		if got.State != tc.want || got.Hash != "abcd" || got.Category != "tv shows" {
 			t.Errorf("%s: %+v, want state %s", name, got, tc.want)
+		}
+	}
+}
+
+func TestDelugeLostEvents(t *testing.T) {
+	ev := func(names ...string) [][]json.RawMessage {
+		var out [][]json.RawMessage
+		for _, n := range names {
+			out = append(out, []json.RawMessage{json.RawMessage(`"` + n + `"`), json.RawMessage(`["abc"]`)})
+		}
+		return out
+	}
+	one, none, paused := "All=1,Paused=0,Seeding=1", "All=0,Paused=0,Seeding=0", "All=1,Paused=1,Seeding=0"
+	for name, tc := range map[string]struct {
+		events        [][]json.RawMessage
+		before, after string
+		explained     bool
+	}{
+		"no change":                   {nil, one, one, true},
+		"removed with its event":      {ev("TorrentRemovedEvent"), one, none, true},
+		"removed, only a state event": {ev("TorrentStateChangedEvent"), one, none, false},
+		"removed without events":      {nil, one, none, false},
+		"paused with its event":       {ev("TorrentStateChangedEvent"), one, paused, true},
+		"paused without events":       {nil, one, paused, false},
+	} {
+		if got := eventsExplain(tc.events, tc.before, tc.after); got != tc.explained {
+			t.Errorf("%s: explained = %v, want %v", name, got, tc.explained)
 		}
 	}
 }

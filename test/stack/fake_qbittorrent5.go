@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/seedgate/seedgate/torrent"
+	"github.com/seedgate/seedgate/torrent/metainfo"
 )
 
 // FakeQBittorrent5 serves the parts of qBittorrent 5.1's Web API (WebAPI 2.11.x) that
@@ -193,7 +193,7 @@ func (f *FakeQBittorrent5) add(w http.ResponseWriter, r *http.Request) {
 	}
 	defer file.Close()
 	meta, _ := io.ReadAll(file)
-	hash, err := torrent.InfoHash(meta)
+	hash, err := metainfo.InfoHash(meta)
 	if err != nil {
 		w.WriteHeader(http.StatusUnsupportedMediaType)
 		return

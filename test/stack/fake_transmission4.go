@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seedgate/seedgate/torrent"
+	"github.com/seedgate/seedgate/torrent/metainfo"
 )
 
 // FakeTransmission4 serves the parts of Transmission 4.0's RPC (rpc-version 17, the protocol
@@ -196,7 +196,7 @@ func (f *FakeTransmission4) add(args map[string]any) (map[string]any, string) {
 	if err != nil {
 		return map[string]any{}, "invalid or corrupt torrent file"
 	}
-	hash, err := torrent.InfoHash(meta)
+	hash, err := metainfo.InfoHash(meta)
 	if err != nil {
 		return map[string]any{}, "invalid or corrupt torrent file"
 	}

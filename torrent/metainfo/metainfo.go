@@ -1,4 +1,5 @@
-package torrent
+// Package metainfo reads what seedgate needs from .torrent files, with no other dependency.
+package metainfo
 
 import (
 	"crypto/sha1"
