@@ -21,4 +21,8 @@ var (
 		"Torrent events seen, by client and kind.", "client", "kind")
 	HookRejected = NewCounter("seedgate_hook_rejected_total",
 		"Hook calls refused, by reason.", "reason")
+	OutboxDeadLetters = NewCounter("seedgate_outbox_dead_letters_total",
+		"Courier messages given up on, by route and reason.", "route", "reason")
+	OutboxResent = NewCounter("seedgate_outbox_resent_after_crash_total",
+		"Courier messages sent again because a crash left their first send unconfirmed.", "route")
 )

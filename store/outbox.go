@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Outbox message states. pending and retry are due at next_attempt; sending is claimed by a
+// worker (after a crash it is due again: the send may have happened, and the worker counts
+// it); sent means the courier took it; delivered and failed come from receipts; dead is
+// failed for good, with the reason in last_error.
+const (
+	OutboxPending   = "pending"
+	OutboxSending   = "sending"
+	OutboxRetry     = "retry"
+	OutboxSent      = "sent"
+	OutboxDelivered = "delivered"
+	OutboxFailed    = "failed"
+	OutboxDead      = "dead"
+)
+
+// OutboxMessage is one message to one recipient over one route.
+type OutboxMessage struct {
+	ID             string
+	Route          string
+	Recipient      string
+	RequestID      string
+	Body           string
+	IdempotencyKey string
+	State          string
+	Attempts       int
+	NextAttempt    time.Time
+	LastError      string
+	TransportID    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+const outboxColumns = `id, route, recipient, request_id, body, idempotency_key, state, attempts, next_attempt,
+	last_error, transport_id, created_at, updated_at`
+
+func scanOutbox(row interface{ Scan(...any) error }) (*OutboxMessage, error) {
+	var m OutboxMessage
+	var next, created, updated int64
+	if err := row.Scan(&m.ID, &m.Route, &m.Recipient, &m.RequestID, &m.Body, &m.IdempotencyKey, &m.State, &m.Attempts,
+		&next, &m.LastError, &m.TransportID, &created, &updated); err != nil {
+		return nil, err
+	}
+	m.NextAttempt, m.CreatedAt, m.UpdatedAt = time.UnixMilli(next), time.UnixMilli(created), time.UnixMilli(updated)
+	return &m, nil
+}
+
+// EnqueueOutbox writes a message before anything is sent. It reports false, and writes
+// nothing, when a message with the same idempotency key exists.
+func (s *Store) EnqueueOutbox(ctx context.Context, m *OutboxMessage) (bool, error) {
+	now := millis(time.Now())
+	res, err := s.db.Exec(ctx, `INSERT INTO outbox (`+outboxColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, '', '', $9, $9)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
+		m.ID, m.Route, m.Recipient, m.RequestID, m.Body, m.IdempotencyKey, OutboxPending, millis(m.NextAttempt), now)
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue outbox message for %s: %w", m.Route, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ClaimDueOutbox marks up to limit due messages as sending and returns them. Each claim is a
+// compare-and-set, so two workers never send one message.
+func (s *Store) ClaimDueOutbox(ctx context.Context, now time.Time, limit int) ([]*OutboxMessage, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+outboxColumns+` FROM outbox
+		WHERE state IN ($1, $2) AND next_attempt <= $3 ORDER BY next_attempt, created_at LIMIT $4`,
+		OutboxPending, OutboxRetry, millis(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list due outbox messages: %w", err)
+	}
+	var due []*OutboxMessage
+	for rows.Next() {
+		m, err := scanOutbox(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: read outbox message: %w", err)
+		}
+		due = append(due, m)
+	}
+	rows.Close()
+	var claimed []*OutboxMessage
+	for _, m := range due {
+		res, err := s.db.Exec(ctx, `UPDATE outbox SET state=$1, attempts=attempts+1, updated_at=$2 WHERE id=$3 AND state=$4`,
+			OutboxSending, millis(now), m.ID, m.State)
+		if err != nil {
+			return claimed, fmt.Errorf("store: claim outbox message %s: %w", m.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			m.State, m.Attempts = OutboxSending, m.Attempts+1
+			claimed = append(claimed, m)
+		}
+	}
+	return claimed, nil
+}
+
+// ReleaseSending makes messages left in sending by a crash due again, and returns how many:
+// each may have reached the courier already.
+func (s *Store) ReleaseSending(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.db.Exec(ctx, `UPDATE outbox SET state=$1, next_attempt=$2, updated_at=$2 WHERE state=$3`,
+		OutboxRetry, millis(now), OutboxSending)
+	if err != nil {
+		return 0, fmt.Errorf("store: release outbox messages left sending: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// OutboxUpdate is the result of a send attempt or a receipt.
+type OutboxUpdate struct {
+	State       string
+	NextAttempt time.Time // for OutboxRetry
+	LastError   string
+	TransportID string
+}
+
+// UpdateOutbox records what happened to a message.
+func (s *Store) UpdateOutbox(ctx context.Context, id string, u OutboxUpdate) error {
+	_, err := s.db.Exec(ctx, `UPDATE outbox SET state=$1, next_attempt=$2, last_error=$3,
+		transport_id=CASE WHEN $4 = '' THEN transport_id ELSE $4 END, updated_at=$5 WHERE id=$6`,
+		u.State, millis(u.NextAttempt), u.LastError, u.TransportID, millis(time.Now()), id)
+	if err != nil {
+		return fmt.Errorf("store: update outbox message %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetOutbox returns one message.
+func (s *Store) GetOutbox(ctx context.Context, id string) (*OutboxMessage, error) {
+	m, err := scanOutbox(s.db.QueryRow(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id=$1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("store: get outbox message %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// FindOutboxByTransportID returns the message a courier knows as transportID (a reply's
+// quote), or ErrNotFound.
+func (s *Store) FindOutboxByTransportID(ctx context.Context, route, transportID string) (*OutboxMessage, error) {
+	if transportID == "" {
+		return nil, ErrNotFound
+	}
+	m, err := scanOutbox(s.db.QueryRow(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE route=$1 AND transport_id=$2`, route, transportID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("store: find outbox message %s/%s: %w", route, transportID, err)
+	}
+	return m, nil
+}
+
+// CountOutbox counts messages by state.
+func (s *Store) CountOutbox(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.Query(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count outbox: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err = rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("store: count outbox: %w", err)
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
+}

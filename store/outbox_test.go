@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestOutboxLifecycle: enqueue is idempotent, a claim is exclusive, a crash mid-send leaves
+// the message due again, receipts update it, replies find it by the courier's id.
+func TestOutboxLifecycle(t *testing.T) { eachBackend(t, testOutbox) }
+
+func testOutbox(t *testing.T, st *Store, reopen func() *Store) {
+	ctx := context.Background()
+	now := time.Now()
+	msg := &OutboxMessage{ID: "m1", Route: "signal", Recipient: "+15550001", RequestID: "r1", Body: "sg1.box.x",
+		IdempotencyKey: "r1/alice/signal", NextAttempt: now}
+	if ok, err := st.EnqueueOutbox(ctx, msg); err != nil || !ok {
+		t.Fatalf("enqueue: %v %v", ok, err)
+	}
+	dup := *msg
+	dup.ID = "m2"
+	if ok, err := st.EnqueueOutbox(ctx, &dup); err != nil || ok {
+		t.Fatalf("a second enqueue with the same key must be a no-op: %v %v", ok, err)
+	}
+	claimed, err := st.ClaimDueOutbox(ctx, now, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].Attempts != 1 || claimed[0].State != OutboxSending {
+		t.Fatalf("claim: %+v %v", claimed, err)
+	}
+	if again, _ := st.ClaimDueOutbox(ctx, now, 10); len(again) != 0 {
+		t.Fatalf("a claimed message was claimed twice: %+v", again)
+	}
+
+	// A crash now: the reopened store releases it, and the next claim counts a second attempt.
+	st = reopen()
+	if n, err := st.ReleaseSending(ctx, now); err != nil || n != 1 {
+		t.Fatalf("release after a crash: %d %v", n, err)
+	}
+	claimed, _ = st.ClaimDueOutbox(ctx, now, 10)
+	if len(claimed) != 1 || claimed[0].Attempts != 2 {
+		t.Fatalf("claim after the crash: %+v", claimed)
+	}
+	if err = st.UpdateOutbox(ctx, "m1", OutboxUpdate{State: OutboxSent, TransportID: "1700000000123", NextAttempt: now}); err != nil {
+		t.Fatal(err)
+	}
+	found, err := st.FindOutboxByTransportID(ctx, "signal", "1700000000123")
+	if err != nil || found.ID != "m1" || found.RequestID != "r1" {
+		t.Fatalf("find by transport id: %+v %v", found, err)
+	}
+	if _, err = st.FindOutboxByTransportID(ctx, "rcs", "1700000000123"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another route's id: %v", err)
+	}
+	// A receipt keeps the transport id.
+	if err = st.UpdateOutbox(ctx, "m1", OutboxUpdate{State: OutboxDelivered, NextAttempt: now}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.GetOutbox(ctx, "m1")
+	if got.State != OutboxDelivered || got.TransportID != "1700000000123" {
+		t.Fatalf("after the receipt: %+v", got)
+	}
+	later := &OutboxMessage{ID: "m3", Route: "signal", Recipient: "+15550002", RequestID: "r1", Body: "b",
+		IdempotencyKey: "r1/bob/signal", NextAttempt: now.Add(time.Hour)}
+	if _, err = st.EnqueueOutbox(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.ClaimDueOutbox(ctx, now, 10); len(due) != 0 {
+		t.Fatalf("a message due in an hour was claimed now: %+v", due)
+	}
+	counts, err := st.CountOutbox(ctx)
+	if err != nil || counts[OutboxDelivered] != 1 || counts[OutboxPending] != 1 {
+		t.Fatalf("counts: %v %v", counts, err)
+	}
+}
