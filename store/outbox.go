@@ -159,6 +159,17 @@ func (s *Store) FindOutboxByTransportID(ctx context.Context, route, transportID 
 	return m, nil
 }
 
+// FindOutboxByKey returns the message with this idempotency key, or ErrNotFound.
+func (s *Store) FindOutboxByKey(ctx context.Context, key string) (*OutboxMessage, error) {
+	m, err := scanOutbox(s.db.QueryRow(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE idempotency_key=$1`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("store: find outbox message by key: %w", err)
+	}
+	return m, nil
+}
+
 // CountOutbox counts messages by state.
 func (s *Store) CountOutbox(ctx context.Context) (map[string]int, error) {
 	rows, err := s.db.Query(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)

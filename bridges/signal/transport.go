@@ -1,0 +1,72 @@
+package signal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/seedgate/seedgate/bridges"
+	"github.com/seedgate/seedgate/store"
+)
+
+// Transport is the outbox's Signal route.
+type Transport struct{ Client *Client }
+
+var _ bridges.Transport = (*Transport)(nil)
+
+// Route names the route in the outbox and the config.
+func (t *Transport) Route() string { return "signal" }
+
+// Send sends one outbox message and classifies what went wrong: an unregistered number is
+// permanent (fall back to another route), a changed identity is held until a person
+// re-trusts it, rate limits honour the server's retry-after, the rest is retried.
+func (t *Transport) Send(ctx context.Context, m *store.OutboxMessage) (string, error) {
+	result, err := t.Client.Send(ctx, m.Recipient, m.Body, nil)
+	var rpcErr *RPCError
+	if errors.As(err, &rpcErr) {
+		switch rpcErr.Code {
+		case CodeUntrusted:
+			return "", &bridges.SendError{Reason: "untrusted", Held: true, Err: err}
+		case CodeRateLimit:
+			return "", &bridges.SendError{Reason: "rate_limited", RetryAfter: retryAfter(result), Err: err}
+		case CodeUserError, CodeCaptchaNeeded:
+			return "", &bridges.SendError{Reason: "rejected", Permanent: true, Err: err}
+		default:
+			return "", &bridges.SendError{Reason: "signal_error", Err: err}
+		}
+	}
+	if err != nil {
+		return "", &bridges.SendError{Reason: "network", Err: err}
+	}
+	for _, r := range result.Results {
+		switch r.Type {
+		case "SUCCESS":
+		case "UNREGISTERED_FAILURE":
+			return "", &bridges.SendError{Reason: "unregistered", Permanent: true, Err: fmt.Errorf("%s is not on Signal", m.Recipient)}
+		case "IDENTITY_FAILURE":
+			return "", &bridges.SendError{Reason: "untrusted", Held: true, Err: fmt.Errorf("%s's safety number changed; re-trust it", m.Recipient)}
+		case "RATE_LIMIT_FAILURE":
+			return "", &bridges.SendError{Reason: "rate_limited", RetryAfter: retryAfter(result), Err: errors.New("Signal rate-limited the send")}
+		default:
+			return "", &bridges.SendError{Reason: "network", Err: fmt.Errorf("send to %s: %s", m.Recipient, r.Type)}
+		}
+	}
+	if result.Timestamp == 0 {
+		return "", &bridges.SendError{Reason: "signal_error", Err: errors.New("send answered without a timestamp")}
+	}
+	return strconv.FormatInt(result.Timestamp, 10), nil
+}
+
+func retryAfter(result *SendResult) time.Duration {
+	if result == nil {
+		return 0
+	}
+	for _, r := range result.Results {
+		if r.RetryAfterSeconds != nil {
+			return time.Duration(*r.RetryAfterSeconds) * time.Second
+		}
+	}
+	return 0
+}
