@@ -1,0 +1,60 @@
+package rbm
+
+import (
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+)
+
+func signedPush(t *testing.T, token string, event map[string]any) ([]byte, string) {
+	t.Helper()
+	data, _ := json.Marshal(event)
+	var push Push
+	push.Message.Data = base64.StdEncoding.EncodeToString(data)
+	push.Message.MessageID = "pubsub-1"
+	body, _ := json.Marshal(push)
+	mac := hmac.New(sha512.New, []byte(token))
+	mac.Write(data)
+	return body, base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func TestRBMWebhook(t *testing.T) {
+	v := &Verifier{ClientToken: "client-token"}
+	if secret, err := v.Handshake([]byte(`{"clientToken":"client-token","secret":"s3"}`)); err != nil || secret != "s3" {
+		t.Fatalf("handshake: %q %v", secret, err)
+	}
+	if _, err := v.Handshake([]byte(`{"clientToken":"other","secret":"s3"}`)); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("handshake with another token: %v", err)
+	}
+	now := time.Now()
+	body, sig := signedPush(t, "client-token", map[string]any{"senderPhoneNumber": "+15550001", "messageId": "m1",
+		"suggestionResponse": map[string]any{"postbackData": "sg1.vote.x", "text": "Approve", "type": "REPLY"}})
+	evt, err := v.Verify(body, sig, now)
+	if err != nil || evt.SuggestionResponse == nil || evt.SuggestionResponse.PostbackData != "sg1.vote.x" {
+		t.Fatalf("a signed push: %+v %v", evt, err)
+	}
+	if _, err = v.Verify(body, sig, now.Add(time.Hour)); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("the same push again (Google's retry, or a replay): %v", err)
+	}
+	forgedBody, forgedSig := signedPush(t, "guessed-token", map[string]any{"senderPhoneNumber": "+15550001", "messageId": "m2", "text": "approve"})
+	if _, err = v.Verify(forgedBody, forgedSig, now); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("a push signed with another token: %v", err)
+	}
+	if _, err = v.Verify(forgedBody, sig, now); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("a body under another push's signature: %v", err)
+	}
+	for _, bad := range []string{"", "{}", `{"message":{"data":"%%%"}}`, "[1,2]"} {
+		if _, err = v.Verify([]byte(bad), sig, now); err == nil {
+			t.Errorf("malformed push %q accepted", bad)
+		}
+	}
+	// After the retry window, an id may be forgotten.
+	v.Remember = time.Minute
+	if _, err = v.Verify(body, sig, now.Add(2*time.Minute)); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
