@@ -117,18 +117,8 @@ func runConformance(t *testing.T, ctx context.Context, a adapterUnderTest) {
 		t.Fatal("an idle poll must not list everything again")
 	}
 
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "watch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
 	events := newEventLog()
-	watcher := torrent.NewWatcher(c, st, 100*time.Millisecond, events.handle)
-	watchCtx, stopWatching := context.WithCancel(ctx)
-	watchDone := make(chan struct{})
-	go func() { defer close(watchDone); _ = watcher.Run(watchCtx) }()
-	t.Cleanup(func() { stopWatching(); <-watchDone })
-	waitBaseline(ctx, t, st, c.Name())
+	startWatcher(t, ctx, c, filepath.Join(t.TempDir(), "watch.db"), 100*time.Millisecond, events.handle)
 
 	unknown := "0000000000000000000000000000000000000000"
 	if _, err = c.Get(ctx, unknown); !errors.Is(err, torrent.ErrNoSuchTorrent) {
@@ -293,6 +283,24 @@ func waitNoFile(ctx context.Context, t *testing.T, path string) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// startWatcher runs a watcher of c over a fresh store at dbPath until the test ends, and
+// waits for its silent first sync.
+func startWatcher(t testing.TB, ctx context.Context, c torrent.Client, dbPath string, interval time.Duration, handle torrent.Handler) *torrent.Watcher {
+	t.Helper()
+	st, err := store.OpenSQLite(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	watcher := torrent.NewWatcher(c, st, interval, handle)
+	watchCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = watcher.Run(watchCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+	waitBaseline(ctx, t, st, c.Name())
+	return watcher
 }
 
 // waitBaseline waits for the watcher's silent first sync.

@@ -15,7 +15,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/seedgate/seedgate/crypto"
-	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/test/stack"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -91,24 +90,15 @@ func startHookTargetLater(t testing.TB) *hookTarget {
 // attach starts the watcher of client behind the endpoint and waits for its first sync.
 func (h *hookTarget) attach(t testing.TB, ctx context.Context, client torrent.Client) {
 	t.Helper()
-	st, err := store.OpenSQLite(ctx, filepath.Join(h.dir, "watch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
 	interval := h.interval
 	if interval == 0 {
 		interval = 10 * time.Minute
 	}
-	watcher := torrent.NewWatcher(client, st, interval, h.events.handle)
+	// The receiver must know the watcher before the first hook call, which can come as soon as
+	// the watcher runs; a torrent is added only after attach returns.
 	h.mu.Lock()
-	h.receiver.Watchers[client.Name()] = watcher
-	h.mu.Unlock()
-	watchCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = watcher.Run(watchCtx) }()
-	t.Cleanup(func() { stop(); <-done })
-	waitBaseline(ctx, t, st, client.Name())
+	defer h.mu.Unlock()
+	h.receiver.Watchers[client.Name()] = startWatcher(t, ctx, client, filepath.Join(h.dir, "watch.db"), interval, h.events.handle)
 }
 
 // wrapper writes a shell script that runs `seedgate hook` with fixed flags and the caller's

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/test/stack"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -71,18 +70,8 @@ func TestRealDownloadInALocalSwarm(t *testing.T) {
 			if err = c.Connect(ctx); err != nil {
 				t.Fatal(err)
 			}
-			st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "watch.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = st.Close() })
 			events := newEventLog()
-			watcher := torrent.NewWatcher(c, st, 100*time.Millisecond, events.handle)
-			watchCtx, stop := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { defer close(done); _ = watcher.Run(watchCtx) }()
-			t.Cleanup(func() { stop(); <-done })
-			waitBaseline(ctx, t, st, c.Name())
+			startWatcher(t, ctx, c, filepath.Join(t.TempDir(), "watch.db"), 100*time.Millisecond, events.handle)
 
 			started := time.Now()
 			if sc.asMagnet {

@@ -63,13 +63,17 @@ func (q *QBittorrent) Add(ctx context.Context, tf *TorrentFile) error {
 
 // SetPreferences changes qBittorrent's preferences (app/setPreferences).
 func (q *QBittorrent) SetPreferences(ctx context.Context, prefs map[string]any) error {
+	raw, _ := json.Marshal(prefs)
+	return q.postForm(ctx, "app/setPreferences", url.Values{"json": {string(raw)}})
+}
+
+// postForm logs in and posts one form to /api/v2/<path>, expecting 200.
+func (q *QBittorrent) postForm(ctx context.Context, path string, form url.Values) error {
 	c, err := q.httpClient(ctx)
 	if err != nil {
 		return err
 	}
-	raw, _ := json.Marshal(prefs)
-	form := url.Values{"json": {string(raw)}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, q.URL+"/api/v2/app/setPreferences", strings.NewReader(form.Encode()))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, q.URL+"/api/v2/"+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.Do(req)
 	if err != nil {
@@ -77,7 +81,7 @@ func (q *QBittorrent) SetPreferences(ctx context.Context, prefs map[string]any) 
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("qbittorrent setPreferences: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("qbittorrent %s: HTTP %d", path, resp.StatusCode)
 	}
 	return nil
 }
@@ -114,22 +118,7 @@ func IsStopped(state string) bool {
 
 // AddPeers tells qBittorrent about a peer of one torrent (torrents/addPeers).
 func (q *QBittorrent) AddPeers(ctx context.Context, hash, addr string) error {
-	c, err := q.httpClient(ctx)
-	if err != nil {
-		return err
-	}
-	form := url.Values{"hashes": {hash}, "peers": {addr}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, q.URL+"/api/v2/torrents/addPeers", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("qbittorrent addPeers: HTTP %d", resp.StatusCode)
-	}
-	return nil
+	return q.postForm(ctx, "torrents/addPeers", url.Values{"hashes": {hash}, "peers": {addr}})
 }
 
 // CPUTime is qBittorrent's CPU time so far.
