@@ -50,6 +50,9 @@ type Outbox struct {
 	HeldDelay time.Duration
 	// Tick is how often the outbox looks for due messages when nothing pokes it.
 	Tick time.Duration
+	// Wanted, if set, is asked before each send; a message no longer wanted (its request was
+	// decided) is dropped with a reason instead of sent.
+	Wanted func(ctx context.Context, m *store.OutboxMessage) (bool, error)
 
 	poke chan struct{}
 }
@@ -137,6 +140,13 @@ func (o *Outbox) attempt(ctx context.Context, log zerolog.Logger, m *store.Outbo
 	if transport == nil {
 		o.finish(ctx, mlog, m, store.OutboxUpdate{State: store.OutboxDead, LastError: "no_route: the route is no longer configured"})
 		return
+	}
+	if o.Wanted != nil {
+		if wanted, err := o.Wanted(ctx, m); err == nil && !wanted {
+			mlog.Info().Msg("Message dropped: its request is no longer open")
+			o.finish(ctx, mlog, m, store.OutboxUpdate{State: store.OutboxDead, LastError: "cancelled: the request is no longer open"})
+			return
+		}
 	}
 	metrics.DeliveryAttempts.Inc(m.Route)
 	id, err := transport.Send(ctx, m)

@@ -15,6 +15,7 @@ type Config struct {
 	API            API                 `yaml:"api"`
 	Metrics        Metrics             `yaml:"metrics"`
 	Hooks          Hooks               `yaml:"hooks"`
+	Bridges        Bridges             `yaml:"bridges"`
 	Logging        Logging             `yaml:"logging"`
 }
 
@@ -66,7 +67,51 @@ type Approver struct {
 	Name       string   `yaml:"name"`
 	MatrixIDs  []string `yaml:"matrix_ids"`
 	DeviceKeys []string `yaml:"device_keys"`
-	Phones     []string `yaml:"phones"`
+	// Routes are where to reach the person away from Matrix, in order of preference.
+	Routes []Route `yaml:"routes"`
+}
+
+// Route is one way to reach a person through a courier.
+type Route struct {
+	Via string `yaml:"via"` // signal, twilio or rbm
+	To  string `yaml:"to"`  // the person's phone number, +E164
+}
+
+// Bridges configures the couriers to people away from Matrix.
+type Bridges struct {
+	// ReceiptTimeout is how long a route has to report delivery before the next is tried.
+	ReceiptTimeout Duration `yaml:"receipt_timeout"`
+	// WebhookListen serves Twilio's and RBM's webhooks; PublicURL is where they reach it.
+	WebhookListen string       `yaml:"webhook_listen"`
+	PublicURL     string       `yaml:"public_url"`
+	Signal        SignalBridge `yaml:"signal"`
+	Twilio        TwilioBridge `yaml:"twilio"`
+	RBM           RBMBridge    `yaml:"rbm"`
+}
+
+// SignalBridge is a signal-cli JSON-RPC daemon: http://host:port or unix:///path/to/socket.
+type SignalBridge struct {
+	URL     string `yaml:"url"`
+	Account string `yaml:"account"`
+}
+
+// TwilioBridge is a Twilio account sending RCS through a Messaging Service.
+type TwilioBridge struct {
+	APIURL              string `yaml:"api_url"`
+	AccountSID          string `yaml:"account_sid"`
+	AuthToken           string `yaml:"auth_token"`
+	AuthTokenFile       string `yaml:"auth_token_file"`
+	MessagingServiceSID string `yaml:"messaging_service_sid"`
+}
+
+// RBMBridge is a Google RCS Business Messaging agent.
+type RBMBridge struct {
+	APIURL             string   `yaml:"api_url"`
+	AgentID            string   `yaml:"agent_id"`
+	ServiceAccountFile string   `yaml:"service_account_file"`
+	ClientToken        string   `yaml:"client_token"`
+	ClientTokenFile    string   `yaml:"client_token_file"`
+	TTL                Duration `yaml:"ttl"`
 }
 
 // TorrentClient is one torrent client to watch.

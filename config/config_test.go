@@ -50,6 +50,13 @@ func TestConfigMistakesNameTheirKey(t *testing.T) {
 		{"quorum too high", "policies:\n  - {name: p, events: [added], quorum: 3}", "policies[0].quorum: 3 must be between 1 and the number of approvers (2)"},
 		{"bad action", "policies:\n  - {name: p, events: [added], on_deny: explode}", `policies[0].on_deny: "explode" is not one of`},
 		{"bad url", "homeserver: {address: \"ftp://x\", domain: d}", `homeserver.address: "ftp://x" is not an http(s) URL`},
+		{"route to an unconfigured bridge", "approvers:\n  - {name: a, matrix_ids: [\"@a:d\"], routes: [{via: signal, to: \"+15550100\"}]}", "approvers[0].routes[0].via: signal is not configured under bridges.signal"},
+		{"unknown route", "approvers:\n  - {name: a, matrix_ids: [\"@a:d\"], routes: [{via: sms, to: \"+15550100\"}]}", `approvers[0].routes[0].via: "sms" is not one of signal, twilio, rbm`},
+		{"route number not E.164", "bridges: {signal: {url: \"http://127.0.0.1:8081\"}}\napprovers:\n  - {name: a, matrix_ids: [\"@a:d\"], routes: [{via: signal, to: \"0555 0100\"}]}", `approvers[0].routes[0].to: "0555 0100" is not a +E164 phone number`},
+		{"signal url", "bridges: {signal: {url: \"tcp://127.0.0.1:7583\"}}", `bridges.signal.url: "tcp://127.0.0.1:7583" is neither`},
+		{"twilio without webhooks", "bridges: {twilio: {account_sid: AC00000000000000000000000000000000, auth_token: t, messaging_service_sid: MG00000000000000000000000000000000}}", "bridges.webhook_listen: required for Twilio and RBM"},
+		{"twilio sid", "bridges: {twilio: {account_sid: AC1, auth_token: t, messaging_service_sid: MG00000000000000000000000000000000}}", "bridges.twilio.account_sid: must be the 34-character account SID"},
+		{"rbm token twice", "bridges: {rbm: {agent_id: a, service_account_file: f, client_token: x, client_token_file: y}}", "bridges.rbm: set exactly one of client_token and client_token_file"},
 		{"missing password file", "torrent_clients:\n  - {name: box, type: qbittorrent, url: \"http://x\", password_file: /nonexistent/pw}", "torrent_clients[0].password_file:"},
 	}
 	for _, tc := range cases {
@@ -86,14 +93,35 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 }
 
-// replaceSection swaps the top-level section that change starts with.
+// replaceSection swaps in each top-level section of change, appending those base lacks.
 func replaceSection(base, change string) string {
+	for _, section := range topLevelSections(change) {
+		base = replaceOneSection(base, section)
+	}
+	return base
+}
+
+// topLevelSections splits YAML text at its unindented keys.
+func topLevelSections(text string) []string {
+	var sections []string
+	for _, line := range strings.Split(text, "\n") {
+		if len(sections) == 0 || (line != "" && !strings.HasPrefix(line, " ")) {
+			sections = append(sections, line)
+			continue
+		}
+		sections[len(sections)-1] += "\n" + line
+	}
+	return sections
+}
+
+// replaceOneSection puts change in place of base's section with the same key, or appends it.
+func replaceOneSection(base, change string) string {
 	key, _, _ := strings.Cut(change, ":")
 	var out []string
-	skipping := false
+	skipping, found := false, false
 	for _, line := range strings.Split(base, "\n") {
 		if strings.HasPrefix(line, key+":") {
-			skipping = true
+			skipping, found = true, true
 			out = append(out, change)
 			continue
 		}
@@ -102,6 +130,9 @@ func replaceSection(base, change string) string {
 		}
 		skipping = false
 		out = append(out, line)
+	}
+	if !found {
+		out = append(out, change)
 	}
 	return strings.Join(out, "\n")
 }

@@ -29,6 +29,7 @@ func (c *Config) applyDefaults() {
 	if c.Hooks.Window == 0 {
 		c.Hooks.Window = Duration(time.Minute)
 	}
+	c.Bridges.applyDefaults()
 	setDefault(&c.Logging.Level, "info")
 	setDefault(&c.Logging.Format, "json")
 	host, _ := os.Hostname()

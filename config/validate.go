@@ -46,7 +46,9 @@ var (
 	validFormats   = []string{"json", "pretty"}
 )
 
-// Validate checks the whole configuration and returns every problem, each naming its key.
+// e164 is a phone number in international format.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
 // checkRTorrentURL accepts rTorrent's addresses: scgi:///path/to/socket, scgi://host:port, or
 // http(s)://host/RPC2 behind a web server.
 func checkRTorrentURL(path, value string, bad func(path, format string, args ...any)) {
@@ -63,6 +65,7 @@ func checkRTorrentURL(path, value string, bad func(path, format string, args ...
 	}
 }
 
+// Validate checks the whole configuration and returns every problem, each naming its key.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(path, format string, args ...any) {
@@ -172,6 +175,7 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	c.validateBridges(bad, checkURL)
 	if t := c.Hooks.TLS; (t.CertFile != "") != (t.KeyFile != "") || (t.ClientCAFile != "" && t.CertFile == "") {
 		bad("hooks.tls", "cert_file and key_file go together, and client_ca_file needs them")
 	}

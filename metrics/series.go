@@ -23,6 +23,12 @@ var (
 		"Hook calls refused, by reason.", "reason")
 	OutboxDeadLetters = NewCounter("seedgate_outbox_dead_letters_total",
 		"Courier messages given up on, by route and reason.", "route", "reason")
+	DeliveryFallbacks = NewCounter("seedgate_delivery_fallbacks_total",
+		"Cards passed on to a person's next route, by the route given up and why.", "route", "reason")
+	DeliveryReceipts = NewCounter("seedgate_delivery_receipts_total",
+		"Delivery reports from couriers, by route and status.", "route", "status")
+	CourierInbound = NewCounter("seedgate_courier_inbound_total",
+		"Messages and callbacks from couriers, by route and what became of them.", "route", "outcome")
 	OutboxResent = NewCounter("seedgate_outbox_resent_after_crash_total",
 		"Courier messages sent again because a crash left their first send unconfirmed.", "route")
 )

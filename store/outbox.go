@@ -188,3 +188,34 @@ func (s *Store) CountOutbox(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// ListOutboxByRequest returns every message for one request, oldest first.
+func (s *Store) ListOutboxByRequest(ctx context.Context, requestID string) ([]*OutboxMessage, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE request_id=$1 ORDER BY created_at, id`, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list outbox of request %s: %w", requestID, err)
+	}
+	defer rows.Close()
+	var out []*OutboxMessage
+	for rows.Next() {
+		m, err := scanOutbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list outbox of request %s: %w", requestID, err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// CancelOutbox dead-letters the messages of a request that have not been handed to a courier
+// yet, with reason, and returns how many: a decided request's card need not travel on.
+func (s *Store) CancelOutbox(ctx context.Context, requestID, reason string) (int, error) {
+	now := millis(time.Now())
+	res, err := s.db.Exec(ctx, `UPDATE outbox SET state=$1, last_error=$2, updated_at=$3
+		WHERE request_id=$4 AND state IN ($5, $6)`, OutboxDead, reason, now, requestID, OutboxPending, OutboxRetry)
+	if err != nil {
+		return 0, fmt.Errorf("store: cancel outbox of request %s: %w", requestID, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

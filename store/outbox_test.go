@@ -71,4 +71,18 @@ func testOutbox(t *testing.T, st *Store, reopen func() *Store) {
 	if err != nil || counts[OutboxDelivered] != 1 || counts[OutboxPending] != 1 {
 		t.Fatalf("counts: %v %v", counts, err)
 	}
+	listed, err := st.ListOutboxByRequest(ctx, "r1")
+	if err != nil || len(listed) != 2 || listed[0].ID != "m1" || listed[1].ID != "m3" {
+		t.Fatalf("list by request: %+v %v", listed, err)
+	}
+	// Cancelling touches only what no courier has taken: m3 (pending), not m1 (delivered).
+	if n, err := st.CancelOutbox(ctx, "r1", "cancelled: request decided"); err != nil || n != 1 {
+		t.Fatalf("cancel: %d %v", n, err)
+	}
+	if got, _ = st.GetOutbox(ctx, "m3"); got.State != OutboxDead || got.LastError != "cancelled: request decided" {
+		t.Fatalf("cancelled message: %+v", got)
+	}
+	if got, _ = st.GetOutbox(ctx, "m1"); got.State != OutboxDelivered {
+		t.Fatalf("cancel touched a delivered message: %+v", got)
+	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/bot"
+	"github.com/seedgate/seedgate/bridges"
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/metrics"
@@ -68,7 +69,15 @@ func run(ctx context.Context, configPath string) int {
 	}
 	svc := approval.NewService(cfg, st, clients, gateway)
 	b := bot.New(cfg, reg, st, svc)
-	svc.SetNotifier(b)
+	couriers, err := newCouriers(ctx, cfg, st, svc)
+	if err != nil {
+		return fail("Bridge check failed (bridges)", err)
+	}
+	if couriers != nil {
+		svc.SetNotifier(bridges.WithBroker(b, couriers.broker))
+	} else {
+		svc.SetNotifier(b)
+	}
 	if err = b.Start(ctx); err != nil {
 		return fail("Matrix start-up failed", err)
 	}
@@ -83,6 +92,11 @@ func run(ctx context.Context, configPath string) int {
 				zerolog.Ctx(ctx).Error().Err(err).Str("part", name).Msg("Part stopped")
 			}
 		}()
+	}
+	if couriers != nil {
+		for name, part := range couriers.parts {
+			runPart(name, part)
+		}
 	}
 	if cfg.API.Listen != "" {
 		api, err := startHTTP(ctx, "api", cfg.API.Listen, svc.APIHandler(log.With().Str("component", "api").Logger()))

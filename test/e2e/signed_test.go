@@ -40,8 +40,15 @@ func TestSignedApprovalEndToEnd(t *testing.T) {
 		t.Fatalf("keygen printed no enrolment line:\n%s", out)
 	}
 
+	signalCLI, err := stack.StartFakeSignalCLI("+15550100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(signalCLI.Close)
+	const aliceSignal = "+15550101"
 	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, MinAssurance: "signature",
-		DeviceKeys: map[string][]string{"alice": {enrollment}}, API: true})
+		DeviceKeys: map[string][]string{"alice": {enrollment}}, API: true,
+		SignalURL: signalCLI.URL, Signal: map[string]string{"alice": aliceSignal}})
 	if err != nil {
 		t.Fatalf("stack: %v", err)
 	}
@@ -144,4 +151,59 @@ func TestSignedApprovalEndToEnd(t *testing.T) {
 			t.Fatalf("second POST of a fresh signature on a decided request: %v\n%s", err, answer)
 		}
 	})
+
+	t.Run("over Signal: sealed out, unsigned refused, signed counts", func(t *testing.T) {
+		viaSignal, signalCard := add(t, "signed-over-signal.bin")
+		var blob string
+		for _, b := range signalCard.Content["org.seedgate.sealed"].(map[string]any) {
+			blob = b.(string)
+		}
+		sent := waitSignalSent(ctx, t, signalCLI, func(m stack.FakeSignalSent) bool {
+			return m.Recipient == aliceSignal && strings.Contains(m.Message, blob)
+		})
+		if strings.Contains(sent.Message, "signed-over-signal") || strings.Contains(sent.Message, viaSignal.Hash) {
+			t.Fatalf("the courier saw the torrent: %q", sent.Message)
+		}
+		reply := func(text string, stamp int64) {
+			signalCLI.Deliver(map[string]any{"sourceNumber": aliceSignal, "sourceUuid": "uuid-alice", "timestamp": stamp,
+				"dataMessage": map[string]any{"timestamp": stamp, "message": text, "quote": map[string]any{"id": sent.Timestamp, "authorNumber": "+15550100"}}})
+		}
+		reply("approve", sent.Timestamp+1)
+		waitSignalSent(ctx, t, signalCLI, func(m stack.FakeSignalSent) bool {
+			return m.Recipient == aliceSignal && strings.Contains(m.Message, "must be signed")
+		})
+		if state, _, _ := s.QB.State(ctx, viaSignal.Hash); !stack.IsStopped(state) {
+			t.Fatalf("an unsigned Signal reply moved the torrent: %s", state)
+		}
+		line, err := device(sent.Message, "approve")
+		if err != nil {
+			t.Fatalf("device approve: %v\n%s", err, line)
+		}
+		reply(line, sent.Timestamp+2)
+		waitSignalSent(ctx, t, signalCLI, func(m stack.FakeSignalSent) bool {
+			return m.Recipient == aliceSignal && strings.HasPrefix(m.Message, "Counted: approve")
+		})
+		resumed(t, viaSignal)
+		reply(line, sent.Timestamp+3)
+		waitSignalSent(ctx, t, signalCLI, func(m stack.FakeSignalSent) bool {
+			return m.Recipient == aliceSignal && strings.HasPrefix(m.Message, "Not counted: request already done")
+		})
+	})
+}
+
+// waitSignalSent waits until the fake signal-cli has sent a message that match accepts.
+func waitSignalSent(ctx context.Context, t *testing.T, f *stack.FakeSignalCLI, match func(stack.FakeSignalSent) bool) stack.FakeSignalSent {
+	t.Helper()
+	for {
+		for _, m := range f.Sent() {
+			if match(m) {
+				return m
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no matching Signal message; sent so far: %+v", f.Sent())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -26,6 +26,8 @@ type Options struct {
 	Metrics      bool                // serve metrics and health on a free port
 	Hooks        bool                // serve the hook endpoint; qBittorrent's "on added" hook runs `seedgate hook`
 	PollInterval string              // the watcher's poll interval; default 250ms
+	SignalURL    string              // a signal-cli daemon (bridges.signal.url)
+	Signal       map[string]string   // Signal numbers per approver localpart
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
@@ -95,8 +97,12 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	}
 	var approvers []map[string]any
 	for _, name := range opts.Approvers {
-		approvers = append(approvers, map[string]any{"name": name, "matrix_ids": []string{"@" + name + ":localhost"},
-			"device_keys": append([]string{}, opts.DeviceKeys[name]...)})
+		approver := map[string]any{"name": name, "matrix_ids": []string{"@" + name + ":localhost"},
+			"device_keys": append([]string{}, opts.DeviceKeys[name]...)}
+		if number := opts.Signal[name]; number != "" {
+			approver["routes"] = []map[string]string{{"via": "signal", "to": number}}
+		}
+		approvers = append(approvers, approver)
 	}
 	observers := []string{}
 	for _, name := range opts.Others {
@@ -129,6 +135,9 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		}
 		cfg["api"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(apiPort)}
 		s.APIURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	}
+	if opts.SignalURL != "" {
+		cfg["bridges"] = map[string]any{"signal": map[string]any{"url": opts.SignalURL}}
 	}
 	if opts.Hooks {
 		port, err := FreePort()

@@ -1,0 +1,31 @@
+package bridges
+
+import (
+	"context"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/store"
+)
+
+// brokerNotifier posts cards with the inner notifier (the Matrix bot) and hands them to the
+// broker too; a courier's trouble never stops the card.
+type brokerNotifier struct {
+	approval.Notifier
+	broker *Broker
+}
+
+// WithBroker returns a notifier that also dispatches every new card through b.
+func WithBroker(inner approval.Notifier, b *Broker) approval.Notifier {
+	return &brokerNotifier{Notifier: inner, broker: b}
+}
+
+// PostCard posts the card, then writes it to the outbox for the people reached by couriers.
+func (n *brokerNotifier) PostCard(ctx context.Context, reqs []*store.Request) (string, string, error) {
+	room, event, err := n.Notifier.PostCard(ctx, reqs)
+	if derr := n.broker.Dispatch(ctx, reqs); derr != nil {
+		zerolog.Ctx(ctx).Error().Err(derr).Msg("Handing a card to the couriers failed")
+	}
+	return room, event, err
+}

@@ -1,0 +1,104 @@
+package signal
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/seedgate/seedgate/bridges"
+	"github.com/seedgate/seedgate/metrics"
+	"github.com/seedgate/seedgate/store"
+)
+
+// Inbound reads the daemon's event stream: delivery receipts mark outbox messages delivered,
+// and messages from approvers go to bridges.Replies, whose answer is sent back quoting them.
+type Inbound struct {
+	Client  *Client
+	Store   *store.Store
+	Replies *bridges.Replies
+}
+
+// Run reads events until ctx ends, reconnecting with back-off when the stream breaks.
+func (in *Inbound) Run(ctx context.Context) error {
+	log := zerolog.Ctx(ctx).With().Str("component", "signal").Logger()
+	backoff := time.Second
+	for {
+		started := time.Now()
+		err := in.Client.Receive(ctx, func(e Envelope) { in.handle(log.WithContext(ctx), e) })
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
+		}
+		log.Warn().Err(err).Dur("retry_in", backoff).Msg("Signal event stream ended")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+func (in *Inbound) handle(ctx context.Context, e Envelope) {
+	if e.ReceiptMessage != nil {
+		in.receipt(ctx, e.ReceiptMessage)
+		return
+	}
+	if e.SyncMessage != nil || e.DataMessage == nil || e.SourceNumber == "" {
+		return // our own other device, typing, calls: never a vote
+	}
+	dm := e.DataMessage
+	msg := bridges.Incoming{Route: "signal", From: e.SourceNumber}
+	switch {
+	case dm.Reaction != nil && dm.Reaction.IsRemove:
+		return
+	case dm.Reaction != nil:
+		msg.Text = dm.Reaction.Emoji // a reaction is never signed: it is answered as unsigned
+		msg.RequestID = in.requestOf(ctx, dm.Reaction.TargetSentTimestamp)
+	case dm.Message != nil:
+		msg.Text = *dm.Message
+		if dm.Quote != nil {
+			msg.RequestID = in.requestOf(ctx, dm.Quote.ID)
+		}
+	default:
+		return
+	}
+	answer, ok := in.Replies.Handle(ctx, msg)
+	if !ok {
+		return
+	}
+	quote := &Quote{Timestamp: dm.Timestamp, Author: e.SourceNumber}
+	if _, err := in.Client.Send(ctx, e.SourceNumber, answer, quote); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Answering over Signal failed")
+	}
+}
+
+// receipt marks the messages a delivery receipt names as delivered.
+func (in *Inbound) receipt(ctx context.Context, r *ReceiptMessage) {
+	if !r.IsDelivery && !r.IsRead {
+		return
+	}
+	for _, stamp := range r.Timestamps {
+		m, err := in.Store.FindOutboxByTransportID(ctx, "signal", strconv.FormatInt(stamp, 10))
+		if err != nil || m.State != store.OutboxSent {
+			continue
+		}
+		metrics.DeliveryReceipts.Inc("signal", "delivered")
+		if err = in.Store.UpdateOutbox(ctx, m.ID, store.OutboxUpdate{State: store.OutboxDelivered}); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("Recording a Signal receipt failed")
+		}
+	}
+}
+
+// requestOf returns the request of the message sent at stamp, or "".
+func (in *Inbound) requestOf(ctx context.Context, stamp int64) string {
+	m, err := in.Store.FindOutboxByTransportID(ctx, "signal", strconv.FormatInt(stamp, 10))
+	if err != nil {
+		return ""
+	}
+	return m.RequestID
+}
