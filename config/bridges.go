@@ -42,8 +42,8 @@ func (b *Bridges) applyDefaults() {
 	}
 	setDefault(&b.Twilio.APIURL, "https://api.twilio.com")
 	setDefault(&b.RBM.APIURL, "https://rcsbusinessmessaging.googleapis.com")
-	if b.RBM.TTL == 0 {
-		b.RBM.TTL = Duration(MaxSafeTTL)
+	if b.MessageTTL == 0 {
+		b.MessageTTL = Duration(MaxSafeTTL)
 	}
 }
 

@@ -81,6 +81,8 @@ type Route struct {
 type Bridges struct {
 	// ReceiptTimeout is how long a route has to report delivery before the next is tried.
 	ReceiptTimeout Duration `yaml:"receipt_timeout"`
+	// MessageTTL is how long a courier may hold a card for an offline phone.
+	MessageTTL Duration `yaml:"message_ttl"`
 	// WebhookListen serves Twilio's and RBM's webhooks; PublicURL is where they reach it.
 	WebhookListen string       `yaml:"webhook_listen"`
 	PublicURL     string       `yaml:"public_url"`
@@ -106,12 +108,11 @@ type TwilioBridge struct {
 
 // RBMBridge is a Google RCS Business Messaging agent.
 type RBMBridge struct {
-	APIURL             string   `yaml:"api_url"`
-	AgentID            string   `yaml:"agent_id"`
-	ServiceAccountFile string   `yaml:"service_account_file"`
-	ClientToken        string   `yaml:"client_token"`
-	ClientTokenFile    string   `yaml:"client_token_file"`
-	TTL                Duration `yaml:"ttl"`
+	APIURL             string `yaml:"api_url"`
+	AgentID            string `yaml:"agent_id"`
+	ServiceAccountFile string `yaml:"service_account_file"`
+	ClientToken        string `yaml:"client_token"`
+	ClientTokenFile    string `yaml:"client_token_file"`
 }
 
 // TorrentClient is one torrent client to watch.

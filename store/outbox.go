@@ -124,9 +124,13 @@ type OutboxUpdate struct {
 
 // UpdateOutbox records what happened to a message.
 func (s *Store) UpdateOutbox(ctx context.Context, id string, u OutboxUpdate) error {
-	_, err := s.db.Exec(ctx, `UPDATE outbox SET state=$1, next_attempt=$2, last_error=$3,
-		transport_id=CASE WHEN $4 = '' THEN transport_id ELSE $4 END, updated_at=$5 WHERE id=$6`,
-		u.State, millis(u.NextAttempt), u.LastError, u.TransportID, millis(time.Now()), id)
+	// A courier may report delivery before its send call has returned: "sent" then must not
+	// overwrite the report, only add the courier's id.
+	_, err := s.db.Exec(ctx, `UPDATE outbox SET
+		state=CASE WHEN $1 = $7 AND state IN ($8, $9) THEN state ELSE $1 END,
+		last_error=CASE WHEN $1 = $7 AND state IN ($8, $9) THEN last_error ELSE $3 END,
+		next_attempt=$2, transport_id=CASE WHEN $4 = '' THEN transport_id ELSE $4 END, updated_at=$5 WHERE id=$6`,
+		u.State, millis(u.NextAttempt), u.LastError, u.TransportID, millis(time.Now()), id, OutboxSent, OutboxDelivered, OutboxFailed)
 	if err != nil {
 		return fmt.Errorf("store: update outbox message %s: %w", id, err)
 	}

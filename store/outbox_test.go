@@ -44,6 +44,14 @@ func testOutbox(t *testing.T, st *Store, reopen func() *Store) {
 	if err = st.UpdateOutbox(ctx, "m1", OutboxUpdate{State: OutboxSent, TransportID: "1700000000123", NextAttempt: now}); err != nil {
 		t.Fatal(err)
 	}
+	// A delivery report that overtook the send's answer is kept when "sent" is recorded.
+	early := &OutboxMessage{ID: "m4", Route: "twilio", Recipient: "+15550003", RequestID: "r9", Body: "b", IdempotencyKey: "r9/x", NextAttempt: now}
+	_, _ = st.EnqueueOutbox(ctx, early)
+	_ = st.UpdateOutbox(ctx, "m4", OutboxUpdate{State: OutboxFailed, LastError: "undelivered: 30008"})
+	_ = st.UpdateOutbox(ctx, "m4", OutboxUpdate{State: OutboxSent, TransportID: "SM4"})
+	if got, _ := st.GetOutbox(ctx, "m4"); got.State != OutboxFailed || got.TransportID != "SM4" || got.LastError != "undelivered: 30008" {
+		t.Fatalf("an early report was overwritten: %+v", got)
+	}
 	found, err := st.FindOutboxByTransportID(ctx, "signal", "1700000000123")
 	if err != nil || found.ID != "m1" || found.RequestID != "r1" {
 		t.Fatalf("find by transport id: %+v %v", found, err)
@@ -68,7 +76,7 @@ func testOutbox(t *testing.T, st *Store, reopen func() *Store) {
 		t.Fatalf("a message due in an hour was claimed now: %+v", due)
 	}
 	counts, err := st.CountOutbox(ctx)
-	if err != nil || counts[OutboxDelivered] != 1 || counts[OutboxPending] != 1 {
+	if err != nil || counts[OutboxDelivered] != 1 || counts[OutboxPending] != 1 || counts[OutboxFailed] != 1 {
 		t.Fatalf("counts: %v %v", counts, err)
 	}
 	listed, err := st.ListOutboxByRequest(ctx, "r1")
@@ -84,5 +92,32 @@ func testOutbox(t *testing.T, st *Store, reopen func() *Store) {
 	}
 	if got, _ = st.GetOutbox(ctx, "m1"); got.State != OutboxDelivered {
 		t.Fatalf("cancel touched a delivered message: %+v", got)
+	}
+}
+
+// TestInboundDeduplication: a courier's id is taken once per route, survives a reopen, and
+// is forgotten after the window.
+func TestInboundDeduplication(t *testing.T) { eachBackend(t, testInboundSeen) }
+
+func testInboundSeen(t *testing.T, st *Store, reopen func() *Store) {
+	ctx := context.Background()
+	now := time.Now()
+	for _, c := range []struct {
+		route, id string
+		at        time.Time
+		want      bool
+	}{
+		{"twilio", "SM1", now, true},
+		{"twilio", "SM1", now, false},
+		{"rbm", "SM1", now, true},
+		{"twilio", "SM1", now.Add(8 * 24 * time.Hour), true}, // past the window: forgotten
+	} {
+		if c.route == "rbm" {
+			st = reopen()
+		}
+		got, err := st.FirstSighting(ctx, c.route, c.id, c.at, 7*24*time.Hour)
+		if err != nil || got != c.want {
+			t.Fatalf("%s %s at %v: first=%v (%v), want %v", c.route, c.id, c.at, got, err, c.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
--- v0 -> v5: Latest revision
+-- v0 -> v6: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -110,3 +110,13 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due_idx ON outbox (state, next_attempt);
 CREATE INDEX outbox_transport_idx ON outbox (route, transport_id);
+
+-- What couriers have already delivered to us (webhook retries, replays): one row per route and
+-- id, kept past the courier's retry window. A second arrival of the same id is refused.
+CREATE TABLE inbound_seen (
+	route   TEXT   NOT NULL,
+	id      TEXT   NOT NULL,
+	seen_at BIGINT NOT NULL,
+	PRIMARY KEY (route, id)
+);
+CREATE INDEX inbound_seen_age_idx ON inbound_seen (seen_at);
