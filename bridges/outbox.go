@@ -21,6 +21,12 @@ type Transport interface {
 	Send(ctx context.Context, m *store.OutboxMessage) (transportID string, err error)
 }
 
+// IDsInAdvance is a transport that names a message before sending it (RBM's messageId). The
+// outbox records that name first, so a receipt that overtakes the send's answer finds it.
+type IDsInAdvance interface {
+	TransportID(m *store.OutboxMessage) string
+}
+
 // SendError says how a failed send should be treated.
 type SendError struct {
 	// Reason is a short constant word for logs and metrics: unregistered, untrusted,
@@ -145,6 +151,13 @@ func (o *Outbox) attempt(ctx context.Context, log zerolog.Logger, m *store.Outbo
 		if wanted, err := o.Wanted(ctx, m); err == nil && !wanted {
 			mlog.Info().Msg("Message dropped: its request is no longer open")
 			o.finish(ctx, mlog, m, store.OutboxUpdate{State: store.OutboxDead, LastError: "cancelled: the request is no longer open"})
+			return
+		}
+	}
+	if named, ok := transport.(IDsInAdvance); ok {
+		if err := o.Store.SetTransportID(ctx, m.ID, named.TransportID(m)); err != nil {
+			mlog.Error().Err(err).Msg("Recording the courier's message id failed")
+			o.finish(ctx, mlog, m, store.OutboxUpdate{State: store.OutboxRetry, LastError: "store: " + err.Error(), NextAttempt: time.Now().Add(o.backoff(m.Attempts))})
 			return
 		}
 	}

@@ -137,6 +137,14 @@ func (s *Store) UpdateOutbox(ctx context.Context, id string, u OutboxUpdate) err
 	return nil
 }
 
+// SetTransportID records the courier's id of a message before it is sent.
+func (s *Store) SetTransportID(ctx context.Context, id, transportID string) error {
+	if _, err := s.db.Exec(ctx, `UPDATE outbox SET transport_id=$1 WHERE id=$2`, transportID, id); err != nil {
+		return fmt.Errorf("store: set transport id of %s: %w", id, err)
+	}
+	return nil
+}
+
 // GetOutbox returns one message.
 func (s *Store) GetOutbox(ctx context.Context, id string) (*OutboxMessage, error) {
 	m, err := scanOutbox(s.db.QueryRow(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id=$1`, id))

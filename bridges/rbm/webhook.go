@@ -1,6 +1,7 @@
-// Package rbm will carry cards over RCS through Google's RCS Business Messaging. This file
-// authenticates its webhook: the verification handshake, X-Goog-Signature on every push, and
-// duplicate pushes (Google retries a push for up to seven days until it gets a 200).
+// Package rbm carries cards over RCS through Google's RCS Business Messaging: agent messages
+// with Approve/Deny chips and a TTL, sent with a service account's OAuth token, and a webhook
+// for replies and receipts. This file authenticates the webhook: the verification handshake
+// and X-Goog-Signature on every push.
 package rbm
 
 import (
@@ -11,8 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 )
 
 // Push is the Pub/Sub-style envelope of a webhook call.
@@ -41,21 +40,12 @@ type Event struct {
 	} `json:"suggestionResponse,omitempty"`
 }
 
-var (
-	// ErrBadSignature is returned for a push whose X-Goog-Signature does not match.
-	ErrBadSignature = errors.New("X-Goog-Signature does not match")
-	// ErrDuplicate is returned for a push already accepted (a retry or a replay).
-	ErrDuplicate = errors.New("push already processed")
-)
+// ErrBadSignature is returned for a push whose X-Goog-Signature does not match.
+var ErrBadSignature = errors.New("X-Goog-Signature does not match")
 
-// Verifier authenticates pushes with the agent's client token and remembers what it accepted.
+// Verifier authenticates pushes with the agent's client token.
 type Verifier struct {
 	ClientToken string
-	// Remember is how long accepted ids are kept: longer than Google's seven days of retries.
-	Remember time.Duration
-
-	mu   sync.Mutex
-	seen map[string]time.Time
 }
 
 // Handshake answers Google's webhook verification: the secret when the client token matches.
@@ -74,50 +64,30 @@ func (v *Verifier) Handshake(body []byte) (string, error) {
 }
 
 // Verify checks a push's signature (base64 HMAC-SHA512 of the decoded data, keyed with the
-// client token), refuses one already accepted, and returns its event.
-func (v *Verifier) Verify(body []byte, signature string, now time.Time) (*Event, error) {
+// client token) and returns its event and the id to deduplicate it by: Google retries a push
+// until it gets a 200, for up to seven days.
+func (v *Verifier) Verify(body []byte, signature string) (*Event, string, error) {
 	var push Push
 	if err := json.Unmarshal(body, &push); err != nil || push.Message.Data == "" {
-		return nil, fmt.Errorf("rbm: malformed push")
+		return nil, "", fmt.Errorf("rbm: malformed push")
 	}
 	data, err := base64.StdEncoding.DecodeString(push.Message.Data)
 	if err != nil {
-		return nil, fmt.Errorf("rbm: malformed push data: %w", err)
+		return nil, "", fmt.Errorf("rbm: malformed push data: %w", err)
 	}
 	mac := hmac.New(sha512.New, []byte(v.ClientToken))
 	mac.Write(data)
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	if subtle.ConstantTimeCompare([]byte(want), []byte(signature)) != 1 {
-		return nil, ErrBadSignature
+		return nil, "", ErrBadSignature
 	}
 	var evt Event
 	if err = json.Unmarshal(data, &evt); err != nil {
-		return nil, fmt.Errorf("rbm: malformed event: %w", err)
+		return nil, "", fmt.Errorf("rbm: malformed event: %w", err)
 	}
 	id := evt.MessageID + "/" + evt.EventID
 	if id == "/" {
 		id = push.Message.MessageID
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.seen == nil {
-		v.seen = map[string]time.Time{}
-	}
-	for seenID, at := range v.seen {
-		if now.Sub(at) > v.remember() {
-			delete(v.seen, seenID)
-		}
-	}
-	if _, dup := v.seen[id]; dup {
-		return nil, ErrDuplicate
-	}
-	v.seen[id] = now
-	return &evt, nil
-}
-
-func (v *Verifier) remember() time.Duration {
-	if v.Remember > 0 {
-		return v.Remember
-	}
-	return 8 * 24 * time.Hour
+	return &evt, id, nil
 }

@@ -1,7 +1,10 @@
 package stack
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -9,11 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/seedgate/seedgate/bridges/twilio"
 )
 
 // FakeTwilio is Twilio's Programmable Messaging API as its documentation and twilio-go
@@ -186,7 +188,7 @@ func (f *FakeTwilio) postSigned(target string, params url.Values, token string) 
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", twilio.Signature(token, target, params))
+	req.Header.Set("X-Twilio-Signature", twilioSignature(token, target, params))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, "", err
@@ -211,4 +213,23 @@ func (f *FakeTwilio) Deliver(params url.Values) (int, string, error) {
 // DeliverForged posts params with a signature made with the wrong token.
 func (f *FakeTwilio) DeliverForged(params url.Values) (int, string, error) {
 	return f.postSigned(f.InboundURL, params, "not-the-token")
+}
+
+// twilioSignature signs as Twilio does: base64 HMAC-SHA1, keyed with the auth token, of the
+// URL followed by every parameter's name and value, sorted by name. The fake has its own copy
+// so that seedgate's validator is checked against something it did not write.
+func twilioSignature(token, target string, params url.Values) string {
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	mac := hmac.New(sha1.New, []byte(token))
+	mac.Write([]byte(target))
+	for _, name := range names {
+		for _, value := range params[name] {
+			mac.Write([]byte(name + value))
+		}
+	}
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
