@@ -36,7 +36,7 @@ type Broker struct {
 // NewBroker returns a broker over outbox, and makes the outbox drop what was meant for a
 // request that is no longer open.
 func NewBroker(cfg *config.Config, st *store.Store, outbox *Outbox) *Broker {
-	b := &Broker{Config: cfg, Store: st, Outbox: outbox, Tick: 5 * time.Second}
+	b := &Broker{Config: cfg, Store: st, Outbox: outbox, Tick: time.Second}
 	outbox.Wanted = b.wanted
 	return b
 }

@@ -40,6 +40,7 @@ func (b *Bridges) applyDefaults() {
 	if b.ReceiptTimeout == 0 {
 		b.ReceiptTimeout = Duration(2 * time.Minute)
 	}
+	b.PublicURL = strings.TrimRight(b.PublicURL, "/")
 	setDefault(&b.Twilio.APIURL, "https://api.twilio.com")
 	setDefault(&b.RBM.APIURL, "https://rcsbusinessmessaging.googleapis.com")
 	if b.MessageTTL == 0 {

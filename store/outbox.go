@@ -231,3 +231,33 @@ func (s *Store) CancelOutbox(ctx context.Context, requestID, reason string) (int
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// ListOutboxUndelivered returns up to limit messages not (yet) confirmed delivered, newest first.
+func (s *Store) ListOutboxUndelivered(ctx context.Context, limit int) ([]*OutboxMessage, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE state <> $1 ORDER BY created_at DESC, id LIMIT $2`,
+		OutboxDelivered, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list undelivered outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []*OutboxMessage
+	for rows.Next() {
+		m, err := scanOutbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list undelivered outbox: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// RetryNow makes waiting messages due at once: one by id, or every one when id is "". A
+// running outbox picks them up on its next tick. It returns how many it touched.
+func (s *Store) RetryNow(ctx context.Context, id string, now time.Time) (int, error) {
+	res, err := s.db.Exec(ctx, `UPDATE outbox SET next_attempt=$1 WHERE state=$2 AND ($3 = '' OR id=$3)`, millis(now), OutboxRetry, id)
+	if err != nil {
+		return 0, fmt.Errorf("store: retry outbox now: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

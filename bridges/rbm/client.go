@@ -34,7 +34,9 @@ type APIError struct {
 	Status  string `json:"status"`
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("rbm: HTTP %d %s: %s", e.Code, e.Status, e.Message) }
+func (e *APIError) Error() string {
+	return fmt.Sprintf("rbm: HTTP %d %s: %s", e.Code, e.Status, e.Message)
+}
 
 // Suggestion is a reply chip: its text is shown (at most 25 characters), its postback data
 // comes back when it is tapped.

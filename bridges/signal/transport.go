@@ -28,7 +28,7 @@ func (t *Transport) Send(ctx context.Context, m *store.OutboxMessage) (string, e
 	if errors.As(err, &rpcErr) {
 		switch rpcErr.Code {
 		case CodeUntrusted:
-			return "", &bridges.SendError{Reason: "untrusted", Held: true, Err: err}
+			return "", t.held(ctx, m.Recipient)
 		case CodeRateLimit:
 			return "", &bridges.SendError{Reason: "rate_limited", RetryAfter: retryAfter(result), Err: err}
 		case CodeUserError, CodeCaptchaNeeded:
@@ -46,7 +46,7 @@ func (t *Transport) Send(ctx context.Context, m *store.OutboxMessage) (string, e
 		case "UNREGISTERED_FAILURE":
 			return "", &bridges.SendError{Reason: "unregistered", Permanent: true, Err: fmt.Errorf("%s is not on Signal", m.Recipient)}
 		case "IDENTITY_FAILURE":
-			return "", &bridges.SendError{Reason: "untrusted", Held: true, Err: fmt.Errorf("%s's safety number changed; re-trust it", m.Recipient)}
+			return "", t.held(ctx, m.Recipient)
 		case "RATE_LIMIT_FAILURE":
 			return "", &bridges.SendError{Reason: "rate_limited", RetryAfter: retryAfter(result), Err: errors.New("Signal rate-limited the send")}
 		default:
@@ -57,6 +57,22 @@ func (t *Transport) Send(ctx context.Context, m *store.OutboxMessage) (string, e
 		return "", &bridges.SendError{Reason: "signal_error", Err: errors.New("send answered without a timestamp")}
 	}
 	return strconv.FormatInt(result.Timestamp, 10), nil
+}
+
+// held is the error for a recipient whose safety number changed: the message waits until a
+// person has checked the new number with its owner and trusted it. The error says the trust
+// level and the new safety number, and what to run.
+func (t *Transport) held(ctx context.Context, number string) error {
+	detail := "trust level unknown"
+	if ids, err := t.Client.ListIdentities(ctx, number); err == nil {
+		for _, id := range ids {
+			if id.TrustLevel == "UNTRUSTED" || detail == "trust level unknown" {
+				detail = "trust level " + id.TrustLevel + ", safety number " + id.SafetyNumber
+			}
+		}
+	}
+	return &bridges.SendError{Reason: "untrusted", Held: true, Err: fmt.Errorf("%s's Signal safety number changed (%s): "+
+		"compare it with them, then run `signal-cli trust -v SAFETY_NUMBER %s` and `seedgate outbox retry`", number, detail, number)}
 }
 
 func retryAfter(result *SendResult) time.Duration {

@@ -32,6 +32,7 @@ Usage:
   seedgate device keygen|open|approve|deny ...   the approver's device tool (see 'seedgate device')
   seedgate doctor [-c CONFIG]           check every configured part, with a fix for each fault
   seedgate hook --client C --event E ... what a torrent client's hook runs (see 'seedgate hook -h')
+  seedgate outbox [list|retry [ID]] [-c CONFIG]  courier messages not yet delivered; send held ones now
   seedgate -v                           print the version
 
 Flags:
@@ -50,6 +51,8 @@ func main() {
 			os.Exit(runDoctor(os.Args[2:], os.Stdout, os.Stderr))
 		case "hook":
 			os.Exit(runHook(os.Args[2:], os.Stderr))
+		case "outbox":
+			os.Exit(runOutbox(os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
 	flags := flag.NewFlagSet("seedgate", flag.ContinueOnError)

@@ -97,6 +97,13 @@ func run(ctx context.Context, configPath string) int {
 		for name, part := range couriers.parts {
 			runPart(name, part)
 		}
+		if couriers.webhooks != nil {
+			srv, err := startHTTP(ctx, "webhooks", cfg.Bridges.WebhookListen, couriers.webhooks)
+			if err != nil {
+				return fail("Starting the bridges' webhook listener failed (bridges.webhook_listen)", err)
+			}
+			defer srv.Close()
+		}
 	}
 	if cfg.API.Listen != "" {
 		api, err := startHTTP(ctx, "api", cfg.API.Listen, svc.APIHandler(log.With().Str("component", "api").Logger()))

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,20 +23,8 @@ func TestSignedApprovalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyPath := filepath.Join(dir, "alice-phone.key")
-	out, err := exec.CommandContext(ctx, bin, "device", "keygen", "-k", keyPath).Output()
-	if err != nil {
-		t.Fatalf("device keygen: %v", err)
-	}
-	enrollment := ""
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "sgkey1.") {
-			enrollment = line
-		}
-	}
-	if enrollment == "" {
-		t.Fatalf("keygen printed no enrolment line:\n%s", out)
-	}
+	phone := newApproverDevice(ctx, t, bin, filepath.Join(dir, "alice-phone.key"))
+	enrollment := phone.enrollment
 
 	signalCLI, err := stack.StartFakeSignalCLI("+15550100")
 	if err != nil {
@@ -48,33 +34,15 @@ func TestSignedApprovalEndToEnd(t *testing.T) {
 	const aliceSignal = "+15550101"
 	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, MinAssurance: "signature",
 		DeviceKeys: map[string][]string{"alice": {enrollment}}, API: true,
-		SignalURL: signalCLI.URL, Signal: map[string]string{"alice": aliceSignal}})
+		Bridges: map[string]any{"signal": map[string]any{"url": signalCLI.URL}},
+		Routes:  map[string][]map[string]string{"alice": {{"via": "signal", "to": aliceSignal}}}})
 	if err != nil {
 		t.Fatalf("stack: %v", err)
 	}
 	t.Cleanup(s.Down)
 	alice := s.Clients["alice"]
-	out, err = exec.CommandContext(ctx, s.Seedgate.Bin, "keys", "-c", s.Seedgate.ConfigPath).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gateway := ""
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "sggw1.") {
-			gateway = line
-		}
-	}
-	device := func(stdin string, args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, s.Seedgate.Bin, append([]string{"device", args[0], "-k", keyPath, "-g", gateway}, args[1:]...)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		if err != nil {
-			return stdout.String() + stderr.String(), err
-		}
-		return strings.TrimSpace(stdout.String()), nil
-	}
+	phone.pinGateway(ctx, t, s.Seedgate.ConfigPath)
+	device := func(stdin string, args ...string) (string, error) { return phone.run(ctx, stdin, args[0], args[1:]...) }
 	add := func(t *testing.T, name string) (*stack.TorrentFile, *stack.ApproverMessage) {
 		return addHeld(ctx, t, s, alice, name)
 	}

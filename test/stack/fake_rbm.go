@@ -47,6 +47,7 @@ type FakeRBM struct {
 	pushes    []*fakePush
 	nextPush  int
 	deliverer sync.WaitGroup
+	hold      sendHold
 }
 
 // FakeRBMMessage is one agent message the fake accepted.
@@ -109,6 +110,9 @@ func (f *FakeRBM) NoRCS(phone string) {
 	defer f.mu.Unlock()
 	f.noRCS[phone] = true
 }
+
+// Hold makes the following sends wait (see sendHold).
+func (f *FakeRBM) Hold() (<-chan struct{}, func()) { return f.hold.Hold() }
 
 // Messages returns the agent messages the fake accepted.
 func (f *FakeRBM) Messages() []FakeRBMMessage {
@@ -217,6 +221,7 @@ func (f *FakeRBM) sendMessage(w http.ResponseWriter, r *http.Request, phone stri
 		}
 		msg.Chips = append(msg.Chips, s.Reply.Text+"="+s.Reply.PostbackData)
 	}
+	f.hold.wait()
 	f.mu.Lock()
 	if f.noRCS[phone] {
 		f.mu.Unlock()

@@ -37,6 +37,7 @@ type FakeTwilio struct {
 	undeliverable map[string]bool // numbers RCS cannot reach: their messages end "undelivered"
 	rateLimited   int
 	callbacks     sync.WaitGroup
+	hold          sendHold
 }
 
 // FakeTwilioMessage is one message the fake accepted.
@@ -76,6 +77,9 @@ func (f *FakeTwilio) Undeliverable(number string) {
 	defer f.mu.Unlock()
 	f.undeliverable[number] = true
 }
+
+// Hold makes the following sends wait (see sendHold).
+func (f *FakeTwilio) Hold() (<-chan struct{}, func()) { return f.hold.Hold() }
 
 // RateLimit makes the next n sends answer 429.
 func (f *FakeTwilio) RateLimit(n int) {
@@ -132,6 +136,7 @@ func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, http.StatusBadRequest, 21603, "A 'From' phone number is required.")
 		return
 	}
+	f.hold.wait()
 	f.mu.Lock()
 	if f.rateLimited > 0 {
 		f.rateLimited--

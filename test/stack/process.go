@@ -215,3 +215,12 @@ func (p *Proc) CPUTime() (time.Duration, error) {
 	fmt.Sscan(fields[12], &stime)
 	return time.Duration(utime+stime) * time.Second / 100, nil // USER_HZ is 100 on Linux
 }
+
+// Kill ends the process group with SIGKILL at once, as a crash or the OOM killer would.
+func (p *Proc) Kill() {
+	if p.Exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}

@@ -13,21 +13,23 @@ import (
 
 // Options shape the stack Up brings up.
 type Options struct {
-	Dir          string              // working directory for every component
-	Approvers    []string            // localparts of the approvers, each gets an approver client
-	Others       []string            // localparts of room members who are not approvers
-	Quorum       int                 // default 1
-	TTL          time.Duration       // default 10m
-	ApproverArgs map[string][]string // extra approver.mjs arguments per localpart
-	MinAssurance string              // the policy's min_assurance; default homeserver
-	DeviceKeys   map[string][]string // enrolled device keys (sgkey1 lines) per approver localpart
-	API          bool                // serve the HTTP API on a free port
-	Postgres     bool                // keep seedgate's state in a throwaway PostgreSQL instead of SQLite
-	Metrics      bool                // serve metrics and health on a free port
-	Hooks        bool                // serve the hook endpoint; qBittorrent's "on added" hook runs `seedgate hook`
-	PollInterval string              // the watcher's poll interval; default 250ms
-	SignalURL    string              // a signal-cli daemon (bridges.signal.url)
-	Signal       map[string]string   // Signal numbers per approver localpart
+	Dir          string                         // working directory for every component
+	Approvers    []string                       // localparts of the approvers, each gets an approver client
+	Others       []string                       // localparts of room members who are not approvers
+	Quorum       int                            // default 1
+	TTL          time.Duration                  // default 10m
+	ApproverArgs map[string][]string            // extra approver.mjs arguments per localpart
+	MinAssurance string                         // the policy's min_assurance; default homeserver
+	DeviceKeys   map[string][]string            // enrolled device keys (sgkey1 lines) per approver localpart
+	API          bool                           // serve the HTTP API on a free port
+	Postgres     bool                           // keep seedgate's state in a throwaway PostgreSQL instead of SQLite
+	Metrics      bool                           // serve metrics and health on a free port
+	Hooks        bool                           // serve the hook endpoint; qBittorrent's "on added" hook runs `seedgate hook`
+	PollInterval string                         // the watcher's poll interval; default 250ms
+	Routes       map[string][]map[string]string // approvers' routes off Matrix ({via, to}), per localpart
+	// Bridges is the config's bridges section; when it configures twilio or rbm, the webhook
+	// listener gets a free port and Stack.WebhookURL says where it is.
+	Bridges map[string]any
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
@@ -42,6 +44,7 @@ type Stack struct {
 	MetricsURL string // base URL of the metrics listener when Options.Metrics
 	HookURL    string // the hook endpoint when Options.Hooks
 	HookSecret string // the hook secret file when Options.Hooks
+	WebhookURL string // the bridges' webhook listener when Options.Bridges has twilio or rbm
 	stops      []func()
 }
 
@@ -99,8 +102,8 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	for _, name := range opts.Approvers {
 		approver := map[string]any{"name": name, "matrix_ids": []string{"@" + name + ":localhost"},
 			"device_keys": append([]string{}, opts.DeviceKeys[name]...)}
-		if number := opts.Signal[name]; number != "" {
-			approver["routes"] = []map[string]string{{"via": "signal", "to": number}}
+		if routes := opts.Routes[name]; len(routes) > 0 {
+			approver["routes"] = routes
 		}
 		approvers = append(approvers, approver)
 	}
@@ -136,8 +139,17 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		cfg["api"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(apiPort)}
 		s.APIURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
 	}
-	if opts.SignalURL != "" {
-		cfg["bridges"] = map[string]any{"signal": map[string]any{"url": opts.SignalURL}}
+	if opts.Bridges != nil {
+		if opts.Bridges["twilio"] != nil || opts.Bridges["rbm"] != nil {
+			port, err := FreePort()
+			if err != nil {
+				return err
+			}
+			opts.Bridges["webhook_listen"] = "127.0.0.1:" + strconv.Itoa(port)
+			s.WebhookURL = "http://127.0.0.1:" + strconv.Itoa(port)
+			opts.Bridges["public_url"] = s.WebhookURL
+		}
+		cfg["bridges"] = opts.Bridges
 	}
 	if opts.Hooks {
 		port, err := FreePort()
