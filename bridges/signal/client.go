@@ -1,6 +1,8 @@
-// Package signal talks to signal-cli's JSON-RPC daemon (`signal-cli -a ACCOUNT daemon --http
-// 127.0.0.1:PORT`): send, receive through the Server-Sent Events stream, identities and trust.
-// signal-cli's HTTP server has no authentication: bind it to loopback.
+// Package signal talks to signal-cli's JSON-RPC daemon, over HTTP (`daemon --http
+// 127.0.0.1:PORT`: POST /api/v1/rpc and the Server-Sent Events stream) or over its unix socket
+// (`daemon --socket PATH`: one JSON-RPC object per line, events as notifications): send,
+// receive, identities and trust. signal-cli has no authentication: keep it on loopback or a
+// socket only seedgate can open.
 package signal
 
 import (
@@ -20,18 +22,22 @@ import (
 
 // Client is one signal-cli daemon (one account, or one of several in multi-account mode).
 type Client struct {
-	base    string // http://127.0.0.1:PORT
-	account string // +E164, for multi-account daemons; empty for single-account ones
+	base    string      // http://127.0.0.1:PORT, or "" over the socket
+	sock    *socketConn // the unix socket, or nil over HTTP
+	account string      // +E164, for multi-account daemons; empty for single-account ones
 	http    *http.Client
 	stream  *http.Client
 	nextID  atomic.Int64
 }
 
-// New returns a client of the daemon at address (http://127.0.0.1:PORT).
+// New returns a client of the daemon at address: http://127.0.0.1:PORT or unix:///path.
 func New(address, account string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(address, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("signal-cli: %q is not the daemon's http://host:port", address)
+	switch {
+	case err == nil && u.Scheme == "unix" && u.Path != "":
+		return &Client{sock: &socketConn{path: u.Path}, account: account}, nil
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return nil, fmt.Errorf("signal-cli: %q is neither the daemon's http://host:port nor unix:///path/to/socket", address)
 	}
 	return &Client{
 		base: u.String(), account: account,
@@ -82,22 +88,14 @@ func (c *Client) call(ctx context.Context, method string, params map[string]any,
 	if err != nil {
 		return fmt.Errorf("signal-cli %s: %w", method, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/rpc", bytes.NewReader(body))
+	var raw []byte
+	if c.sock != nil {
+		raw, err = c.sock.call(ctx, body)
+	} else {
+		raw, err = c.post(ctx, body)
+	}
 	if err != nil {
 		return fmt.Errorf("signal-cli %s: %w", method, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("signal-cli %s: %w", method, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return fmt.Errorf("signal-cli %s: %w", method, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("signal-cli %s: unexpected HTTP %d: %s", method, resp.StatusCode, strings.TrimSpace(string(raw[:min(len(raw), 200)])))
 	}
 	var answer rpcResponse
 	if err = json.Unmarshal(raw, &answer); err != nil {
@@ -120,8 +118,33 @@ func (c *Client) call(ctx context.Context, method string, params map[string]any,
 	return nil
 }
 
-// Check asks the daemon's health endpoint.
+// post sends one JSON-RPC request over HTTP and returns the answer's body.
+func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/rpc", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("unexpected HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(raw[:min(len(raw), 200)])))
+	}
+	return raw, nil
+}
+
+// Check asks the daemon's health endpoint, or its version over the socket.
 func (c *Client) Check(ctx context.Context) error {
+	if c.sock != nil {
+		return c.call(ctx, "version", map[string]any{}, nil)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/check", nil)
 	if err != nil {
 		return err
@@ -199,6 +222,9 @@ func (c *Client) TrustVerified(ctx context.Context, number, safetyNumber string)
 // Receive reads the daemon's event stream (GET /api/v1/events) and calls handle for every
 // envelope until ctx ends or the stream breaks.
 func (c *Client) Receive(ctx context.Context, handle func(Envelope)) error {
+	if c.sock != nil {
+		return c.sock.receive(ctx, handle)
+	}
 	target := c.base + "/api/v1/events"
 	if c.account != "" {
 		target += "?account=" + url.QueryEscape(c.account)

@@ -55,15 +55,30 @@ func TestFakeFollowsTheDaemon(t *testing.T) {
 }
 
 // TestSignalTransportThroughTheOutbox: sends through the outbox, each failure classified as
-// signal-cli reports it; replies and reactions bound to the sent message by its timestamp.
+// signal-cli reports it; replies and reactions bound to the sent message by its timestamp;
+// over the daemon's HTTP mode and over its unix socket.
 func TestSignalTransportThroughTheOutbox(t *testing.T) {
+	t.Run("http", func(t *testing.T) {
+		fake, err := stack.StartFakeSignalCLI("+15550000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fake.Close()
+		testTransport(t, fake)
+	})
+	t.Run("socket", func(t *testing.T) {
+		fake, err := stack.StartFakeSignalCLISocket("+15550000", filepath.Join(t.TempDir(), "signal.sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fake.Close()
+		testTransport(t, fake)
+	})
+}
+
+func testTransport(t *testing.T, fake *stack.FakeSignalCLI) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	fake, err := stack.StartFakeSignalCLI("+15550000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.Close()
 	client, err := signal.New(fake.URL, "")
 	if err != nil {
 		t.Fatal(err)
@@ -157,5 +172,41 @@ func waitOutbox(t *testing.T, ctx context.Context, st *store.Store, recipient, s
 			t.Fatalf("%s never reached %s: %+v %v", recipient, state, m, err)
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// TestSocketReconnects: when the daemon restarts, the next call dials its socket again, and a
+// receive loop learns the connection broke.
+func TestSocketReconnects(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "signal.sock")
+	fake, err := stack.StartFakeSignalCLISocket("+15550000", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := signal.New("unix://"+path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = client.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- client.Receive(ctx, func(signal.Envelope) {}) }()
+	fake.Close()
+	if err = <-ended; err == nil || ctx.Err() != nil {
+		t.Fatalf("the receive loop must end with the connection: %v", err)
+	}
+	if err = client.Check(ctx); err == nil {
+		t.Fatal("a call with the daemon gone must fail")
+	}
+	fake, err = stack.StartFakeSignalCLISocket("+15550000", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	if err = client.Check(ctx); err != nil {
+		t.Fatalf("after the daemon came back: %v", err)
 	}
 }

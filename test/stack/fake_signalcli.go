@@ -20,6 +20,7 @@ type FakeSignalCLI struct {
 	URL     string
 	Account string
 	server  *http.Server
+	socket  net.Listener // in socket mode
 	addr    string
 
 	mu           sync.Mutex
@@ -60,7 +61,12 @@ func (f *FakeSignalCLI) Close() {
 		delete(f.subscribers, ch)
 	}
 	f.mu.Unlock()
-	_ = f.server.Close()
+	if f.server != nil {
+		_ = f.server.Close()
+	}
+	if f.socket != nil {
+		_ = f.socket.Close()
+	}
 }
 
 // Unregister makes number a number that is not on Signal.
@@ -94,7 +100,7 @@ func (f *FakeSignalCLI) Deliver(envelope map[string]any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for ch := range f.subscribers {
-		ch <- "event:receive\ndata:" + string(raw) + "\n\n"
+		ch <- string(raw)
 	}
 }
 
@@ -158,11 +164,11 @@ func (f *FakeSignalCLI) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-keepAlive.C:
 			_, _ = io.WriteString(w, ":\n\n")
-		case frame, ok := <-ch:
+		case params, ok := <-ch:
 			if !ok {
 				return
 			}
-			_, _ = io.WriteString(w, frame)
+			_, _ = io.WriteString(w, "event:receive\ndata:"+params+"\n\n")
 		}
 		flusher.Flush()
 	}
@@ -278,6 +284,8 @@ func (f *FakeSignalCLI) dispatch(req fakeRPCRequest) map[string]any {
 			return rpcFailure(-5, "Failed to send message due to rate limiting", map[string]any{"response": response})
 		}
 		return map[string]any{"result": response}
+	case "version":
+		return map[string]any{"result": map[string]any{"version": "0.13.18"}}
 	case "listIdentities":
 		var number string
 		_ = json.Unmarshal(params["number"], &number)
