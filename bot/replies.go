@@ -18,8 +18,8 @@ import (
 // anyone — the key says who) and "approve"/"deny" replies to a card (assurance `device` when the
 // message was encrypted by a cross-signed device, `homeserver` otherwise).
 func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
-	if evt.Sender == b.client.UserID || evt.RoomID != b.roomID {
-		return
+	if evt.Sender == b.client.UserID || b.isPuppet(evt.Sender) || evt.RoomID != b.roomID {
+		return // the bot's own words, and couriers' words already judged where they came in
 	}
 	content := evt.Content.AsMessage()
 	if content.MsgType != event.MsgText || content.NewContent != nil {

@@ -29,15 +29,20 @@ type Broker struct {
 	Outbox *Outbox
 	// Tick is how often routes are checked for fallback.
 	Tick time.Duration
-	// Mirror, if set, shows in the room what went to each phone.
-	Mirror Mirror
 }
 
 // NewBroker returns a broker over outbox, and makes the outbox drop what was meant for a
-// request that is no longer open.
-func NewBroker(cfg *config.Config, st *store.Store, outbox *Outbox) *Broker {
+// request that is no longer open. mirror, if not nil, is told of every card a courier took.
+func NewBroker(cfg *config.Config, st *store.Store, outbox *Outbox, mirror Mirror) *Broker {
 	b := &Broker{Config: cfg, Store: st, Outbox: outbox, Tick: time.Second}
 	outbox.Wanted = b.wanted
+	if mirror != nil {
+		outbox.OnSent = func(ctx context.Context, m *store.OutboxMessage) {
+			if person, _, ok := parseRouteKey(m.RequestID, m.IdempotencyKey); ok {
+				mirror.CourierSent(ctx, m.RequestID, person, m.Route)
+			}
+		}
+	}
 	return b
 }
 

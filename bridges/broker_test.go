@@ -40,7 +40,7 @@ func brokerFixture(t *testing.T, ctx context.Context) (*Broker, *store.Store) {
 	cfg.Bridges.ReceiptTimeout = config.Duration(2 * time.Minute)
 	outbox := NewOutbox(st, namedTransport{&scriptedTransport{sent: map[string]int{}}, "rbm"},
 		namedTransport{&scriptedTransport{sent: map[string]int{}}, "signal"})
-	return NewBroker(cfg, st, outbox), st
+	return NewBroker(cfg, st, outbox, nil), st
 }
 
 // openRequest stores a pending request with a challenge sealed to alice's key.

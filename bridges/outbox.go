@@ -59,6 +59,8 @@ type Outbox struct {
 	// Wanted, if set, is asked before each send; a message no longer wanted (its request was
 	// decided) is dropped with a reason instead of sent.
 	Wanted func(ctx context.Context, m *store.OutboxMessage) (bool, error)
+	// OnSent, if set, is told of every message a courier took.
+	OnSent func(ctx context.Context, m *store.OutboxMessage)
 
 	poke chan struct{}
 }
@@ -166,6 +168,9 @@ func (o *Outbox) attempt(ctx context.Context, log zerolog.Logger, m *store.Outbo
 	if err == nil {
 		mlog.Debug().Str("transport_id", id).Msg("Courier took the message")
 		o.finish(ctx, mlog, m, store.OutboxUpdate{State: store.OutboxSent, TransportID: id})
+		if o.OnSent != nil {
+			o.OnSent(mlog.WithContext(ctx), m)
+		}
 		return
 	}
 	metrics.DeliveryFailures.Inc(m.Route)

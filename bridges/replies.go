@@ -69,7 +69,7 @@ func (r *Replies) Handle(ctx context.Context, msg Incoming) (answer string, ok b
 		metrics.CourierInbound.Inc(msg.Route, "unsigned")
 		log.Info().Str("approver", person.Name).Msg("Unsigned courier message not counted")
 		answers = append(answers, fmt.Sprintf("Not counted: approvals over %s must be signed by an enrolled device "+
-			"(reply with the line from `seedgate device approve`).", routeTitle(msg.Route)))
+			"(reply with the line from `seedgate device approve`).", RouteName(msg.Route)))
 	}
 	for _, line := range lines {
 		text, votedOn := r.vote(ctx, msg, person, line)
@@ -110,8 +110,8 @@ func (r *Replies) vote(ctx context.Context, msg Incoming, person config.Approver
 	}
 }
 
-// routeTitle names a route for people.
-func routeTitle(route string) string {
+// RouteName names a route for people.
+func RouteName(route string) string {
 	switch route {
 	case config.RouteSignal:
 		return "Signal"

@@ -25,11 +25,11 @@ type couriers struct {
 }
 
 // newCouriers connects to every configured bridge, or returns nil when there is none. Each
-// error names the config key to look at.
-func newCouriers(ctx context.Context, cfg *config.Config, st *store.Store, svc *approval.Service) (*couriers, error) {
+// error names the config key to look at. mirror (the bot) shows courier traffic in the room.
+func newCouriers(ctx context.Context, cfg *config.Config, st *store.Store, svc *approval.Service, mirror bridges.Mirror) (*couriers, error) {
 	log := zerolog.Ctx(ctx)
 	b := cfg.Bridges
-	replies := &bridges.Replies{Config: cfg, Voter: svc}
+	replies := &bridges.Replies{Config: cfg, Voter: svc, Mirror: mirror}
 	c := &couriers{parts: map[string]func(context.Context) error{}}
 	var transports []bridges.Transport
 	mux := http.NewServeMux()
@@ -77,7 +77,7 @@ func newCouriers(ctx context.Context, cfg *config.Config, st *store.Store, svc *
 		c.webhooks = mux
 	}
 	outbox := bridges.NewOutbox(st, transports...)
-	c.broker = bridges.NewBroker(cfg, st, outbox)
+	c.broker = bridges.NewBroker(cfg, st, outbox, mirror)
 	c.parts["outbox"] = outbox.Run
 	c.parts["broker"] = c.broker.Run
 	return c, nil

@@ -69,7 +69,7 @@ func run(ctx context.Context, configPath string) int {
 	}
 	svc := approval.NewService(cfg, st, clients, gateway)
 	b := bot.New(cfg, reg, st, svc)
-	couriers, err := newCouriers(ctx, cfg, st, svc)
+	couriers, err := newCouriers(ctx, cfg, st, svc, b)
 	if err != nil {
 		return fail("Bridge check failed (bridges)", err)
 	}

@@ -142,6 +142,9 @@ func TestBridgesEndToEnd(t *testing.T) {
 		if chips := rbmMessages(bobNumber, bobBlob)[0].Chips; len(chips) != 2 || !strings.HasPrefix(chips[0], "Approve=approve:") {
 			t.Fatalf("RBM card chips: %q", chips)
 		}
+		// The room sees where each card went, under the card.
+		waitThreadNotice(ctx, t, alice, card.EventID, "📨 Sent to bob over RCS")
+		waitThreadNotice(ctx, t, alice, card.EventID, "📨 Sent to alice over Signal")
 	})
 
 	t.Run("a signed approval by RCS and by Signal counts once", func(t *testing.T) {
@@ -157,6 +160,17 @@ func TestBridgesEndToEnd(t *testing.T) {
 			return m.Recipient == aliceNumber && strings.HasPrefix(m.Message, "Not counted")
 		})
 		t.Logf("the same person's second vote, over Signal: %q", answer.Message)
+		// Her RCS reply shows in the room as her puppet's encrypted reply under the card, then
+		// seedgate's answer; the puppet's words are not counted again as a Matrix vote.
+		said, err := alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool {
+			rel, _ := m.Content["m.relates_to"].(map[string]any)
+			body, _ := m.Content["body"].(string)
+			return m.Type == "message" && m.Sender == "@seedgate_puppet_alice:localhost" && rel != nil && rel["event_id"] == card.EventID && body == line
+		})
+		if err != nil || !said.Decrypted {
+			t.Fatalf("the puppet's reply never showed, or not encrypted: %+v %v", said, err)
+		}
+		waitThreadNotice(ctx, t, alice, card.EventID, "via RCS: an untrusted courier, so only a device signature counts")
 		if state, _, _ := s.QB.State(ctx, held.Hash); !stack.IsStopped(state) {
 			t.Fatalf("one person's approval over two couriers decided a 2-of-2 request (%s); answer %q", state, answer.Message)
 		}

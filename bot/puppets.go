@@ -1,0 +1,104 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/seedgate/seedgate/bridges"
+)
+
+// The bot mirrors courier traffic in the approvals room: what went to a person's phone is
+// noted under the card by the bot, and what the person sent back appears as their puppet's
+// reply under the card, followed by the bot's answer. The puppet's words are shown, never
+// counted as a Matrix vote: over a courier only a device signature counts.
+var _ bridges.Mirror = (*Bot)(nil)
+
+// mirrorTimeout bounds one mirrored message; mirroring never delays a courier's answer.
+const mirrorTimeout = 30 * time.Second
+
+// notLocalpart is what a person's name may not carry into a Matrix localpart.
+var notLocalpart = regexp.MustCompile(`[^a-z0-9._=/-]`)
+
+// puppetID is the ghost user standing for person.
+func (b *Bot) puppetID(person string) id.UserID {
+	local := notLocalpart.ReplaceAllString(strings.ToLower(person), "_")
+	return id.NewUserID(b.cfg.Appservice.PuppetPrefix+local, b.cfg.Homeserver.Domain)
+}
+
+// isPuppet says whether userID is one of the appservice's ghosts.
+func (b *Bot) isPuppet(userID id.UserID) bool {
+	return strings.HasPrefix(userID.Localpart(), b.cfg.Appservice.PuppetPrefix) && userID.Homeserver() == b.cfg.Homeserver.Domain
+}
+
+// CourierSent notes under the request's card that the card went to person over route.
+func (b *Bot) CourierSent(ctx context.Context, requestID, person, route string) {
+	b.mirror(ctx, requestID, func(ctx context.Context, card id.EventID) error {
+		return b.replyInThread(ctx, card, fmt.Sprintf("📨 Sent to %s over %s: only the challenge sealed to their device. "+
+			"A reply that way counts only when their device signs it.", person, bridges.RouteName(route)))
+	})
+}
+
+// CourierSaid shows what person sent over route as their puppet's reply under the card, then
+// seedgate's answer.
+func (b *Bot) CourierSaid(ctx context.Context, requestID, person, route, text, answer string) {
+	b.mirror(ctx, requestID, func(ctx context.Context, card id.EventID) error {
+		if err := b.puppetSays(ctx, person, route, card, text); err != nil {
+			return err
+		}
+		return b.replyInThread(ctx, card, fmt.Sprintf("%s (%s via %s: an untrusted courier, so only a device signature counts)",
+			answer, person, bridges.RouteName(route)))
+	})
+}
+
+// mirror runs post for the request's card in the background, logging what fails.
+func (b *Bot) mirror(ctx context.Context, requestID string, post func(context.Context, id.EventID) error) {
+	log := zerolog.Ctx(ctx).With().Str("request_id", requestID).Logger()
+	go func() {
+		ctx, cancel := context.WithTimeout(log.WithContext(context.WithoutCancel(ctx)), mirrorTimeout)
+		defer cancel()
+		req, err := b.store.GetRequest(ctx, requestID)
+		if err != nil || req.CardEvent == "" {
+			return
+		}
+		if err = post(ctx, id.EventID(req.CardEvent)); err != nil {
+			log.Warn().Err(err).Msg("Mirroring courier traffic in the room failed")
+		}
+	}()
+}
+
+// puppetSays posts text as person's puppet, encrypted with the bot's room session: the
+// puppet has no device of its own.
+func (b *Bot) puppetSays(ctx context.Context, person, route string, card id.EventID, text string) error {
+	intent := b.as.Intent(b.puppetID(person))
+	if err := intent.EnsureRegistered(ctx); err != nil {
+		return fmt.Errorf("register puppet: %w", err)
+	}
+	if !b.as.StateStore.IsInRoom(ctx, b.roomID, intent.UserID) {
+		if err := intent.SetDisplayName(ctx, person+" (via "+bridges.RouteName(route)+")"); err != nil {
+			return fmt.Errorf("name puppet: %w", err)
+		}
+		_, err := b.client.InviteUser(ctx, b.roomID, &mautrix.ReqInviteUser{UserID: intent.UserID})
+		if err != nil && !strings.Contains(err.Error(), "already in the room") {
+			return fmt.Errorf("invite puppet: %w", err)
+		}
+		if err = intent.EnsureJoined(ctx, b.roomID); err != nil {
+			return fmt.Errorf("join puppet: %w", err)
+		}
+	}
+	content := &event.MessageEventContent{MsgType: event.MsgText, Body: text}
+	content.RelatesTo = (&event.RelatesTo{}).SetThread(card, card)
+	encrypted, err := b.crypto.Encrypt(ctx, b.roomID, event.EventMessage, content)
+	if err != nil {
+		return fmt.Errorf("encrypt puppet message: %w", err)
+	}
+	_, err = intent.SendMessageEvent(ctx, b.roomID, event.EventEncrypted, encrypted)
+	return err
+}
