@@ -50,6 +50,7 @@ func Run(ctx context.Context, path string) []Result {
 	}
 	results = append(results, checkHomeserver(ctx, cfg, reg, st, roomID)...)
 	results = append(results, checkClients(ctx, cfg)...)
+	results = append(results, checkBridges(ctx, cfg)...)
 	return results
 }
 

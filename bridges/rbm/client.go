@@ -119,3 +119,9 @@ func (c *Client) do(ctx context.Context, method, target string, body any) error 
 	answer.Error.Code = resp.StatusCode
 	return &answer.Error
 }
+
+// CheckToken gets an access token, proving the service account is accepted.
+func (c *Client) CheckToken(ctx context.Context) error {
+	_, err := c.tokens.Token(ctx)
+	return err
+}

@@ -103,6 +103,10 @@ func (f *FakeTwilio) fail(w http.ResponseWriter, status, code int, message strin
 }
 
 func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/2010-04-01/Accounts/"+f.AccountSID+".json" {
+		f.serveAccount(w, r)
+		return
+	}
 	if r.URL.Path != "/2010-04-01/Accounts/"+f.AccountSID+"/Messages.json" {
 		f.fail(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
@@ -180,6 +184,18 @@ func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 	}
+}
+
+// serveAccount answers GET Accounts/{Sid}.json, which proves a SID and token pair.
+func (f *FakeTwilio) serveAccount(w http.ResponseWriter, r *http.Request) {
+	user, pass, ok := r.BasicAuth()
+	if !ok || user != f.AccountSID || pass != f.AuthToken {
+		f.fail(w, http.StatusUnauthorized, 20003, "Authenticate")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"sid": f.AccountSID, "status": "active", "type": "Full",
+		"friendly_name": "seedgate test", "uri": "/2010-04-01/Accounts/" + f.AccountSID + ".json"})
 }
 
 // post sends a webhook signed with the account's token and returns the answer.
