@@ -62,3 +62,20 @@ func TestRepliesCountOnlySignedLines(t *testing.T) {
 		t.Fatalf("the room must see the puppet's words for a known request: %q", mirror.said)
 	}
 }
+
+// unknownVoter knows no request.
+type unknownVoter struct{}
+
+func (unknownVoter) Vote(context.Context, approval.Ballot) (*approval.Result, error) {
+	return nil, approval.ErrUnknownRequest
+}
+
+func TestRepliesToUnknownRequests(t *testing.T) {
+	cfg := &config.Config{Approvers: []config.Approver{{Name: "alice", Routes: []config.Route{{Via: "signal", To: "+15550101"}}}}}
+	r := &Replies{Config: cfg, Voter: unknownVoter{}}
+	dev, _ := crypto.GenerateDevice()
+	line, _ := crypto.SignVote(dev, &crypto.Challenge{RequestID: "gone", Token: crypto.NewToken(), ExpiresAt: time.Now().Add(time.Minute)}, "deny")
+	if answer, ok := r.Handle(context.Background(), Incoming{Route: "signal", From: "+15550101", Text: line}); !ok || answer != "Not counted: no such request." {
+		t.Fatalf("%q %v", answer, ok)
+	}
+}

@@ -178,3 +178,35 @@ func TestRBMInboundIsAuthenticatedAndTakenOnce(t *testing.T) {
 		t.Fatalf("unsigned messages reached the engine: %d", rig.voter.ballots.Load())
 	}
 }
+
+func TestRBMWebhookRefusesBadInput(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rig := startRBMRig(t, ctx)
+	for _, c := range []struct {
+		name, method, body, signature string
+		want                          int
+	}{
+		{"GET", http.MethodGet, "", "", http.StatusMethodNotAllowed},
+		{"unsigned push", http.MethodPost, `{"message":{"data":"e30="}}`, "", http.StatusForbidden},
+		{"malformed push", http.MethodPost, `{"message":`, "c2ln", http.StatusBadRequest},
+		{"bad signature", http.MethodPost, `{"message":{"data":"e30="}}`, "c2ln", http.StatusForbidden},
+		{"oversized", http.MethodPost, strings.Repeat("x", 600<<10), "c2ln", http.StatusRequestEntityTooLarge},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, c.method, rig.fake.WebhookURL, strings.NewReader(c.body))
+		if c.signature != "" {
+			req.Header.Set("X-Goog-Signature", c.signature)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: HTTP %d, want %d", c.name, resp.StatusCode, c.want)
+		}
+	}
+	if rig.voter.ballots.Load() != 0 || len(rig.fake.Messages()) != 0 {
+		t.Fatal("bad input reached the engine or got an answer")
+	}
+}
