@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seedgate/seedgate/bridges/bridgestest"
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/store"
@@ -154,24 +155,9 @@ func TestOutboxDropsDecidedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { _ = b.Outbox.Run(ctx) }()
-	m := awaitKeyState(t, ctx, st, routeKey("req4", "alice", 0), store.OutboxDead)
+	m := bridgestest.AwaitOutbox(ctx, t, st, routeKey("req4", "alice", 0), bridgestest.InState(store.OutboxDead))
 	if !strings.HasPrefix(m.LastError, "cancelled") || b.Outbox.Transports["rbm"].(namedTransport).sends("+15550101") != 0 {
 		t.Fatalf("a decided request's card was sent, or dropped without a reason: %+v", m)
-	}
-}
-
-func awaitKeyState(t *testing.T, ctx context.Context, st *store.Store, key, want string) *store.OutboxMessage {
-	t.Helper()
-	for {
-		m, err := st.FindOutboxByKey(ctx, key)
-		if err == nil && m.State == want {
-			return m
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s never reached %s (last %+v, %v)", key, want, m, err)
-		case <-time.After(5 * time.Millisecond):
-		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seedgate/seedgate/bridges/bridgestest"
 	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
 )
@@ -37,26 +38,6 @@ func (s *scriptedTransport) sends(recipient string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sent[recipient]
-}
-
-func awaitState(t *testing.T, ctx context.Context, st *store.Store, key string, want string) *store.OutboxMessage {
-	t.Helper()
-	for {
-		m, err := findByKey(ctx, st, key)
-		if err == nil && m.State == want {
-			return m
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s never reached %s (last %+v, %v)", key, want, m, err)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-}
-
-// findByKey reads the test message for recipient (enqueue names it "msg-" + recipient).
-func findByKey(ctx context.Context, st *store.Store, recipient string) (*store.OutboxMessage, error) {
-	return st.GetOutbox(ctx, "msg-"+recipient)
 }
 
 func enqueue(t *testing.T, ctx context.Context, st *store.Store, recipient string) {
@@ -100,26 +81,26 @@ func TestOutboxRetriesDeadLettersAndHolds(t *testing.T) {
 	go func() { defer close(done); _ = o.Run(runCtx) }()
 	defer func() { stop(); <-done }()
 
-	if m := awaitState(t, ctx, st, "ok", store.OutboxSent); m.TransportID != "id-ok" || m.Attempts != 1 {
+	if m := bridgestest.AwaitOutbox(ctx, t, st, "r1/ok", bridgestest.InState(store.OutboxSent)); m.TransportID != "id-ok" || m.Attempts != 1 {
 		t.Fatalf("ok: %+v", m)
 	}
-	if m := awaitState(t, ctx, st, "flaky", store.OutboxSent); m.Attempts != 3 || transport.sends("flaky") != 1 {
+	if m := bridgestest.AwaitOutbox(ctx, t, st, "r1/flaky", bridgestest.InState(store.OutboxSent)); m.Attempts != 3 || transport.sends("flaky") != 1 {
 		t.Fatalf("flaky: %+v, sent %d times", m, transport.sends("flaky"))
 	}
-	if m := awaitState(t, ctx, st, "gone", store.OutboxDead); !strings.HasPrefix(m.LastError, "unregistered") || m.Attempts != 1 {
+	if m := bridgestest.AwaitOutbox(ctx, t, st, "r1/gone", bridgestest.InState(store.OutboxDead)); !strings.HasPrefix(m.LastError, "unregistered") || m.Attempts != 1 {
 		t.Fatalf("gone: %+v", m)
 	}
 	if metrics.OutboxDeadLetters.Value("test", "unregistered") != deadBefore+1 {
 		t.Fatal("the dead letter was not counted")
 	}
-	if m := awaitState(t, ctx, st, "hopeless", store.OutboxDead); !strings.HasPrefix(m.LastError, "budget_spent after 4 attempts") {
+	if m := bridgestest.AwaitOutbox(ctx, t, st, "r1/hopeless", bridgestest.InState(store.OutboxDead)); !strings.HasPrefix(m.LastError, "budget_spent after 4 attempts") {
 		t.Fatalf("hopeless: %+v", m)
 	}
-	m := awaitState(t, ctx, st, "changed", store.OutboxRetry)
+	m := bridgestest.AwaitOutbox(ctx, t, st, "r1/changed", bridgestest.InState(store.OutboxRetry))
 	if !strings.HasPrefix(m.LastError, "untrusted") || time.Until(m.NextAttempt) < 5*time.Minute {
 		t.Fatalf("a held message must wait for a person: %+v", m)
 	}
-	m = awaitState(t, ctx, st, "limited", store.OutboxRetry)
+	m = bridgestest.AwaitOutbox(ctx, t, st, "r1/limited", bridgestest.InState(store.OutboxRetry))
 	if time.Until(m.NextAttempt) < 50*time.Minute {
 		t.Fatalf("the courier's retry-after must be honoured: %+v", m)
 	}
@@ -153,7 +134,7 @@ func TestOutboxResendsAfterACrash(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = o.Run(runCtx) }()
 	defer func() { stop(); <-done }()
-	m := awaitState(t, ctx, st, "alice", store.OutboxSent)
+	m := bridgestest.AwaitOutbox(ctx, t, st, "r1/alice", bridgestest.InState(store.OutboxSent))
 	if m.Attempts != 2 || transport.sends("alice") != 1 || metrics.OutboxResent.Value("test") != before+1 {
 		t.Fatalf("after the crash: %+v, sent %d, resent counter %v", m, transport.sends("alice"), metrics.OutboxResent.Value("test")-before)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/bridges"
+	"github.com/seedgate/seedgate/bridges/bridgestest"
 	"github.com/seedgate/seedgate/bridges/rbm"
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/store"
@@ -77,21 +78,6 @@ func startRBMRig(t *testing.T, ctx context.Context) *rbmRig {
 	return rig
 }
 
-func awaitOutbox(t *testing.T, ctx context.Context, st *store.Store, key, state string) *store.OutboxMessage {
-	t.Helper()
-	for {
-		m, err := st.FindOutboxByKey(ctx, key)
-		if err == nil && m.State == state {
-			return m
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s never reached %s (last %+v, %v)", key, state, m, err)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-}
-
 func TestRBMSendsWithChipsAndHearsReceipts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -109,8 +95,8 @@ func TestRBMSendsWithChipsAndHearsReceipts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	delivered := awaitOutbox(t, ctx, rig.st, "ok", store.OutboxDelivered)
-	dead := awaitOutbox(t, ctx, rig.st, "no-rcs", store.OutboxDead)
+	delivered := bridgestest.AwaitOutbox(ctx, t, rig.st, "ok", bridgestest.InState(store.OutboxDelivered))
+	dead := bridgestest.AwaitOutbox(ctx, t, rig.st, "no-rcs", bridgestest.InState(store.OutboxDead))
 	if delivered.TransportID != rbm.MessageID(delivered.ID) || !strings.HasPrefix(dead.LastError, "not_rcs") || dead.Attempts != 1 {
 		t.Fatalf("delivered %+v\ndead %+v", delivered, dead)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seedgate/seedgate/bridges"
+	"github.com/seedgate/seedgate/bridges/bridgestest"
 	"github.com/seedgate/seedgate/bridges/signal"
 	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/test/stack"
@@ -110,14 +111,14 @@ func testTransport(t *testing.T, fake *stack.FakeSignalCLI) {
 	go func() { defer close(done); _ = o.Run(runCtx) }()
 	defer func() { stop(); <-done }()
 
-	sent := waitOutbox(t, ctx, st, "+15550001", store.OutboxSent)
+	sent := bridgestest.AwaitOutbox(ctx, t, st, "req1/+15550001", bridgestest.InState(store.OutboxSent))
 	if len(fake.Sent()) != 1 || fake.Sent()[0].Message != "sg1.box.sealed-0" || strconv.FormatInt(fake.Sent()[0].Timestamp, 10) != sent.TransportID {
 		t.Fatalf("sent: %+v, outbox %+v", fake.Sent(), sent)
 	}
-	if m := waitOutbox(t, ctx, st, "+15550002", store.OutboxDead); !strings.HasPrefix(m.LastError, "unregistered") {
+	if m := bridgestest.AwaitOutbox(ctx, t, st, "req1/+15550002", bridgestest.InState(store.OutboxDead)); !strings.HasPrefix(m.LastError, "unregistered") {
 		t.Fatalf("unregistered: %+v", m)
 	}
-	if m := waitOutbox(t, ctx, st, "+15550003", store.OutboxRetry); !strings.HasPrefix(m.LastError, "untrusted") || time.Until(m.NextAttempt) < time.Minute {
+	if m := bridgestest.AwaitOutbox(ctx, t, st, "req1/+15550003", bridgestest.InState(store.OutboxRetry)); !strings.HasPrefix(m.LastError, "untrusted") || time.Until(m.NextAttempt) < time.Minute {
 		t.Fatalf("a changed safety number must hold the message: %+v", m)
 	}
 	if len(fake.Sent()) != 1 {
@@ -157,21 +158,6 @@ func testTransport(t *testing.T, fake *stack.FakeSignalCLI) {
 	bound, err := st.FindOutboxByTransportID(ctx, "signal", strconv.FormatInt(reply.DataMessage.Quote.ID, 10))
 	if err != nil || bound.RequestID != "req1" || bound.Recipient != "+15550001" {
 		t.Fatalf("the reply's quote must find the card it answers: %+v %v", bound, err)
-	}
-}
-
-func waitOutbox(t *testing.T, ctx context.Context, st *store.Store, recipient, state string) *store.OutboxMessage {
-	t.Helper()
-	for {
-		m, err := st.FindOutboxByKey(ctx, "req1/"+recipient)
-		if err == nil && m.State == state {
-			return m
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s never reached %s: %+v %v", recipient, state, m, err)
-		case <-time.After(5 * time.Millisecond):
-		}
 	}
 }
 

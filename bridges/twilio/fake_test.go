@@ -15,6 +15,7 @@ import (
 
 	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/bridges"
+	"github.com/seedgate/seedgate/bridges/bridgestest"
 	"github.com/seedgate/seedgate/bridges/twilio"
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/store"
@@ -64,21 +65,6 @@ func startTwilioRig(t *testing.T, ctx context.Context) *twilioRig {
 	return &twilioRig{fake: fake, st: st, outbox: outbox, voter: voter}
 }
 
-func awaitOutbox(t *testing.T, ctx context.Context, st *store.Store, key string, done func(*store.OutboxMessage) bool) *store.OutboxMessage {
-	t.Helper()
-	for {
-		m, err := st.FindOutboxByKey(ctx, key)
-		if err == nil && done(m) {
-			return m
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: condition never met (last %+v, %v)", key, m, err)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-}
-
 func TestTwilioSendsAndHearsStatus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -90,8 +76,8 @@ func TestTwilioSendsAndHearsStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	delivered := awaitOutbox(t, ctx, rig.st, "ok", func(m *store.OutboxMessage) bool { return m.State == store.OutboxDelivered })
-	failed := awaitOutbox(t, ctx, rig.st, "no-rcs", func(m *store.OutboxMessage) bool { return m.State == store.OutboxFailed })
+	delivered := bridgestest.AwaitOutbox(ctx, t, rig.st, "ok", bridgestest.InState(store.OutboxDelivered))
+	failed := bridgestest.AwaitOutbox(ctx, t, rig.st, "no-rcs", bridgestest.InState(store.OutboxFailed))
 	if !strings.HasPrefix(delivered.TransportID, "SM") || failed.LastError != "undelivered: Twilio error 30008" {
 		t.Fatalf("delivered %+v\nfailed %+v", delivered, failed)
 	}
@@ -109,7 +95,7 @@ func TestTwilioSendsAndHearsStatus(t *testing.T) {
 	if _, err := rig.outbox.Enqueue(ctx, "twilio", "+15550101", "r1", strings.Repeat("x", 1601), "long"); err != nil {
 		t.Fatal(err)
 	}
-	dead := awaitOutbox(t, ctx, rig.st, "long", func(m *store.OutboxMessage) bool { return m.State == store.OutboxDead })
+	dead := bridgestest.AwaitOutbox(ctx, t, rig.st, "long", bridgestest.InState(store.OutboxDead))
 	if !strings.Contains(dead.LastError, "21617") || dead.Attempts != 1 {
 		t.Fatalf("too long: %+v", dead)
 	}
