@@ -125,14 +125,18 @@ func (b *Broker) FallBack(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	msgs, err := b.Store.ListOutboxOfRequestsIn(ctx, approval.StatePending)
+	if err != nil {
+		return err
+	}
+	byRequest := map[string][]*store.OutboxMessage{}
+	for _, m := range msgs {
+		byRequest[m.RequestID] = append(byRequest[m.RequestID], m)
+	}
 	for _, req := range reqs {
-		msgs, err := b.Store.ListOutboxByRequest(ctx, req.ID)
-		if err != nil {
-			return err
-		}
 		latest := map[string]*store.OutboxMessage{}
 		steps := map[string]int{}
-		for _, m := range msgs {
+		for _, m := range byRequest[req.ID] {
 			person, step, ok := parseRouteKey(req.ID, m.IdempotencyKey)
 			if ok && (latest[person] == nil || step > steps[person]) {
 				latest[person], steps[person] = m, step

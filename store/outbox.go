@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -203,20 +204,42 @@ func (s *Store) CountOutbox(ctx context.Context) (map[string]int, error) {
 
 // ListOutboxByRequest returns every message for one request, oldest first.
 func (s *Store) ListOutboxByRequest(ctx context.Context, requestID string) ([]*OutboxMessage, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE request_id=$1 ORDER BY created_at, id`, requestID)
+	return s.queryOutbox(ctx, "of request "+requestID,
+		`SELECT `+outboxColumns+` FROM outbox WHERE request_id=$1 ORDER BY created_at, id`, requestID)
+}
+
+// ListOutboxOfRequestsIn returns every message of every request in state, oldest first: one
+// query for what the broker checks each tick.
+func (s *Store) ListOutboxOfRequestsIn(ctx context.Context, state string) ([]*OutboxMessage, error) {
+	return s.queryOutbox(ctx, "of "+state+" requests", `SELECT `+prefixed("o.", outboxColumns)+` FROM outbox o
+		JOIN requests r ON r.id = o.request_id WHERE r.state=$1 ORDER BY o.created_at, o.id`, state)
+}
+
+// queryOutbox runs a query selecting outboxColumns and scans every row.
+func (s *Store) queryOutbox(ctx context.Context, what, query string, args ...any) ([]*OutboxMessage, error) {
+	rows, err := s.db.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list outbox of request %s: %w", requestID, err)
+		return nil, fmt.Errorf("store: list outbox %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*OutboxMessage
 	for rows.Next() {
 		m, err := scanOutbox(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: list outbox of request %s: %w", requestID, err)
+			return nil, fmt.Errorf("store: list outbox %s: %w", what, err)
 		}
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// prefixed qualifies every column of a column list with a table alias.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // CancelOutbox dead-letters the messages of a request that have not been handed to a courier
@@ -234,21 +257,8 @@ func (s *Store) CancelOutbox(ctx context.Context, requestID, reason string) (int
 
 // ListOutboxUndelivered returns up to limit messages not (yet) confirmed delivered, newest first.
 func (s *Store) ListOutboxUndelivered(ctx context.Context, limit int) ([]*OutboxMessage, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE state <> $1 ORDER BY created_at DESC, id LIMIT $2`,
-		OutboxDelivered, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list undelivered outbox: %w", err)
-	}
-	defer rows.Close()
-	var out []*OutboxMessage
-	for rows.Next() {
-		m, err := scanOutbox(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list undelivered outbox: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return s.queryOutbox(ctx, "undelivered", `SELECT `+outboxColumns+` FROM outbox WHERE state <> $1
+		ORDER BY created_at DESC, id LIMIT $2`, OutboxDelivered, limit)
 }
 
 // RetryNow makes waiting messages due at once: one by id, or every one when id is "". A

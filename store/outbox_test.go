@@ -83,6 +83,19 @@ func testOutbox(t *testing.T, st *Store, reopen func() *Store) {
 	if err != nil || len(listed) != 2 || listed[0].ID != "m1" || listed[1].ID != "m3" {
 		t.Fatalf("list by request: %+v %v", listed, err)
 	}
+	if err = st.InsertRequest(ctx, &Request{ID: "r1", Policy: "p", EventKind: "added", Action: "resume", State: "pending",
+		Quorum: 1, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if open, err := st.ListOutboxOfRequestsIn(ctx, "pending"); err != nil || len(open) != 2 || open[0].ID != "m1" {
+		t.Fatalf("outbox of pending requests: %+v %v", open, err)
+	}
+	if none, err := st.ListOutboxOfRequestsIn(ctx, "approved"); err != nil || len(none) != 0 {
+		t.Fatalf("outbox of approved requests: %+v %v", none, err)
+	}
+	if undelivered, err := st.ListOutboxUndelivered(ctx, 10); err != nil || len(undelivered) != 2 || undelivered[0].ID != "m3" {
+		t.Fatalf("undelivered, newest first: %+v %v", undelivered, err)
+	}
 	// Cancelling touches only what no courier has taken: m3 (pending), not m1 (delivered).
 	if n, err := st.CancelOutbox(ctx, "r1", "cancelled: request decided"); err != nil || n != 1 {
 		t.Fatalf("cancel: %d %v", n, err)

@@ -140,6 +140,7 @@ func TestRBMInboundIsAuthenticatedAndTakenOnce(t *testing.T) {
 
 	// The webhook is down for two tries: Google's retries (10 s, then 20 s later on the fake's
 	// clock) bring the reply in once.
+	fake.WaitReceipts() // the answer's DELIVERED push must not meet the outage below
 	rig.failing.Store(2)
 	late, status := fake.Push(fake.UserText("+15550101", "approve please"))
 	if status != http.StatusServiceUnavailable || fake.Answered(late) {
@@ -152,6 +153,7 @@ func TestRBMInboundIsAuthenticatedAndTakenOnce(t *testing.T) {
 		t.Fatalf("the second retry must get through, once: %q", answers())
 	}
 	// A push never answered stops being retried after seven days.
+	fake.WaitReceipts()
 	rig.failing.Store(1 << 20)
 	stuck, _ := fake.Push(fake.UserText("+15550101", "hello"))
 	for range 24 * 8 {

@@ -85,6 +85,10 @@ func StartFakeRBM() (*FakeRBM, error) {
 	return f, nil
 }
 
+// WaitReceipts waits until every DELIVERED event the fake has started to push is answered or
+// scheduled for retry.
+func (f *FakeRBM) WaitReceipts() { f.deliverer.Wait() }
+
 // Close stops the fake.
 func (f *FakeRBM) Close() {
 	f.deliverer.Wait()

@@ -104,6 +104,23 @@ func (f *FakeSignalCLI) Deliver(envelope map[string]any) {
 	}
 }
 
+// subscribe registers an event stream: it gets each delivered envelope's params, and is
+// closed when the fake is or when the returned func unsubscribes it.
+func (f *FakeSignalCLI) subscribe() (chan string, func()) {
+	ch := make(chan string, 64)
+	f.mu.Lock()
+	f.subscribers[ch] = true
+	f.mu.Unlock()
+	return ch, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.subscribers[ch] { // Close may have closed it already
+			delete(f.subscribers, ch)
+			close(ch)
+		}
+	}
+}
+
 // Subscribers is how many event streams are open.
 func (f *FakeSignalCLI) Subscribers() int {
 	f.mu.Lock()
@@ -145,17 +162,8 @@ func (f *FakeSignalCLI) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
 	flusher.Flush()
-	ch := make(chan string, 64)
-	f.mu.Lock()
-	f.subscribers[ch] = true
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		if f.subscribers[ch] {
-			delete(f.subscribers, ch)
-		}
-		f.mu.Unlock()
-	}()
+	ch, unsubscribe := f.subscribe()
+	defer unsubscribe()
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
 	for {

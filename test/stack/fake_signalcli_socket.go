@@ -39,17 +39,8 @@ func (f *FakeSignalCLI) serveSocket(conn net.Conn) {
 		defer writeMu.Unlock()
 		_, _ = conn.Write(append(line, '\n'))
 	}
-	events := make(chan string, 64)
-	f.mu.Lock()
-	f.subscribers[events] = true
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		if f.subscribers[events] {
-			delete(f.subscribers, events)
-		}
-		f.mu.Unlock()
-	}()
+	events, unsubscribe := f.subscribe()
+	defer unsubscribe()
 	go func() {
 		for params := range events {
 			write(map[string]any{"jsonrpc": "2.0", "method": "receive", "params": json.RawMessage(params)})
