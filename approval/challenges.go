@@ -2,7 +2,6 @@ package approval
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/store"
@@ -18,25 +17,23 @@ func (s *Service) sealChallenges(ctx context.Context, req *store.Request) error 
 	if s.gateway == nil {
 		return nil
 	}
-	for _, a := range s.cfg.Approvers {
-		for _, line := range a.DeviceKeys {
-			key, err := crypto.ParseEnrollment(line)
-			if err != nil {
-				return fmt.Errorf("approval: approver %s: %w", a.Name, err)
-			}
-			token := crypto.NewToken()
-			blob, err := crypto.SealChallenge(s.gateway, key, crypto.Challenge{
-				RequestID: req.ID, Binding: bindingOf(req), TorrentName: req.TorrentName, TorrentSize: req.TorrentSize,
-				IssuedAt: req.CreatedAt, ExpiresAt: req.ExpiresAt, MatchCode: req.MatchCode, Token: token,
-			})
-			if err != nil {
-				return err
-			}
-			if err = s.store.InsertChallenge(ctx, &store.Challenge{
-				RequestID: req.ID, KeyID: key.ID, TokenHash: crypto.TokenHash(token), Blob: blob,
-			}); err != nil {
-				return err
-			}
+	keys, err := s.keys.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ek := range keys {
+		token := crypto.NewToken()
+		blob, err := crypto.SealChallenge(s.gateway, ek.Key, crypto.Challenge{
+			RequestID: req.ID, Binding: bindingOf(req), TorrentName: req.TorrentName, TorrentSize: req.TorrentSize,
+			IssuedAt: req.CreatedAt, ExpiresAt: req.ExpiresAt, MatchCode: req.MatchCode, Token: token,
+		})
+		if err != nil {
+			return err
+		}
+		if err = s.store.InsertChallenge(ctx, &store.Challenge{
+			RequestID: req.ID, KeyID: ek.Key.ID, TokenHash: crypto.TokenHash(token), Blob: blob,
+		}); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -36,6 +36,7 @@ type Service struct {
 	hosts    map[string]string
 	notifier Notifier
 	gateway  *crypto.GatewayKey
+	keys     *Keyring
 	now      func() time.Time
 
 	mu      sync.Mutex // serialises decisions, so a vote and the expiry timer never interleave
@@ -51,9 +52,12 @@ func NewService(cfg *config.Config, st *store.Store, clients map[string]torrent.
 	for _, tc := range cfg.TorrentClients {
 		hosts[tc.Name] = tc.Host
 	}
-	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gateway: gateway, now: time.Now,
+	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gateway: gateway, keys: NewKeyring(cfg, st), now: time.Now,
 		wake: make(chan struct{}, 1), recent: map[string][]time.Time{}}
 }
+
+// Keys is the keyring the service seals challenges to and checks signed votes against.
+func (s *Service) Keys() *Keyring { return s.keys }
 
 // SetNotifier connects the service to what shows cards.
 func (s *Service) SetNotifier(n Notifier) { s.notifier = n }

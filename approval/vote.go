@@ -191,7 +191,10 @@ func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (p
 		}
 		return approver.Name, ""
 	}
-	approver, key, ok := s.cfg.ApproverByKeyID(b.Signed.KeyID)
+	approver, key, ok, err := s.keys.Owner(ctx, b.Signed.KeyID)
+	if err != nil {
+		return b.Voter, "could not read the enrolled keys: " + err.Error()
+	}
 	if !ok {
 		return b.Voter, "signed by an unknown or revoked key"
 	}

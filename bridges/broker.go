@@ -13,7 +13,6 @@ import (
 
 	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/config"
-	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
 )
@@ -27,6 +26,8 @@ type Broker struct {
 	Config *config.Config
 	Store  *store.Store
 	Outbox *Outbox
+	// Keys says which device keys each person has: a courier carries only their challenges.
+	Keys *approval.Keyring
 	// Tick is how often routes are checked for fallback.
 	Tick time.Duration
 }
@@ -34,7 +35,7 @@ type Broker struct {
 // NewBroker returns a broker over outbox, and makes the outbox drop what was meant for a
 // request that is no longer open. mirror, if not nil, is told of every card a courier took.
 func NewBroker(cfg *config.Config, st *store.Store, outbox *Outbox, mirror Mirror) *Broker {
-	b := &Broker{Config: cfg, Store: st, Outbox: outbox, Tick: time.Second}
+	b := &Broker{Config: cfg, Store: st, Outbox: outbox, Keys: approval.NewKeyring(cfg, st), Tick: time.Second}
 	outbox.Wanted = b.wanted
 	if mirror != nil {
 		outbox.OnSent = func(ctx context.Context, m *store.OutboxMessage) {
@@ -76,7 +77,15 @@ func (b *Broker) enqueue(ctx context.Context, req *store.Request, person config.
 	if err != nil {
 		return false, err
 	}
-	body := CourierBody(req, person, challenges)
+	keys, err := b.Keys.KeysOf(ctx, person.Name)
+	if err != nil {
+		return false, err
+	}
+	keyIDs := map[string]bool{}
+	for _, k := range keys {
+		keyIDs[k.Key.ID] = true
+	}
+	body := CourierBody(req, keyIDs, challenges)
 	if body == "" {
 		zerolog.Ctx(ctx).Debug().Str("approver", person.Name).Msg("No enrolled device key: nothing a courier could carry would count")
 		return false, nil
@@ -200,14 +209,9 @@ func (b *Broker) wanted(ctx context.Context, m *store.OutboxMessage) (bool, erro
 }
 
 // CourierBody is the message for one person: the request id and the challenges sealed to
-// their enrolled devices, or "" when they have none (nothing a courier carries would count).
-func CourierBody(req *store.Request, person config.Approver, challenges []*store.Challenge) string {
-	keyIDs := map[string]bool{}
-	for _, line := range person.DeviceKeys {
-		if k, err := crypto.ParseEnrollment(line); err == nil {
-			keyIDs[k.ID] = true
-		}
-	}
+// their enrolled devices (keyIDs), or "" when they have none (nothing a courier carries would
+// count).
+func CourierBody(req *store.Request, keyIDs map[string]bool, challenges []*store.Challenge) string {
 	var blobs []string
 	for _, ch := range challenges {
 		if keyIDs[ch.KeyID] {

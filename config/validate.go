@@ -86,10 +86,27 @@ func (c *Config) Validate() error {
 		bad("homeserver.domain", "required (the server name in user ids)")
 	}
 	checkURL("appservice.public_url", c.Appservice.PublicURL)
+	switch {
+	case c.Appservice.Encryption != EncryptionSync && c.Appservice.Encryption != EncryptionAppservice:
+		bad("appservice.encryption", "%q is not one of sync, appservice", c.Appservice.Encryption)
+	case c.Appservice.MSC4190 && c.Appservice.Encryption != EncryptionAppservice:
+		bad("appservice.msc4190", "needs appservice.encryption: appservice (MSC4190 devices get no /sync of their own)")
+	}
 	if c.Matrix.RoomID != "" && !strings.HasPrefix(c.Matrix.RoomID, "!") {
 		bad("matrix.room_id", "%q is not a room id (they start with !)", c.Matrix.RoomID)
 	}
 
+	for group, room := range c.Matrix.GroupRooms {
+		if _, ok := c.Groups[group]; !ok {
+			bad("matrix.group_rooms."+group, "%q is not a group under groups", group)
+		}
+		if !strings.HasPrefix(room, "!") {
+			bad("matrix.group_rooms."+group, "%q is not a room id (they start with !)", room)
+		}
+	}
+	if !slices.Contains(validTrust, c.Matrix.EnrollMinTrust) {
+		bad("matrix.enroll_min_trust", "%q is not one of %s", c.Matrix.EnrollMinTrust, strings.Join(validTrust, ", "))
+	}
 	for i, m := range c.Matrix.Observers {
 		if _, _, err := id.UserID(m).ParseAndValidateRelaxed(); err != nil || !strings.HasPrefix(m, "@") {
 			bad(fmt.Sprintf("matrix.observers[%d]", i), "%q is not a Matrix user id like @bob:example.org", m)
@@ -293,16 +310,26 @@ func (c *Config) ApproverByMatrixID(userID string) (Approver, bool) {
 	return Approver{}, false
 }
 
-// ApproverByKeyID returns the approver who enrolled a device key, and the key.
-func (c *Config) ApproverByKeyID(keyID string) (Approver, crypto.DeviceKey, bool) {
-	for _, a := range c.Approvers {
-		for _, line := range a.DeviceKeys {
-			if k, err := crypto.ParseEnrollment(line); err == nil && k.ID == keyID {
-				return a, k, true
-			}
+// GroupOf returns the group a policy's votes belong to when its approvers are exactly one
+// group: its cards go to that group's room.
+func (c *Config) GroupOf(policy string) (string, bool) {
+	for _, p := range c.Policies {
+		if p.Name == policy && len(p.Approvers) == 1 {
+			_, isGroup := c.Groups[p.Approvers[0]]
+			return p.Approvers[0], isGroup
 		}
 	}
-	return Approver{}, crypto.DeviceKey{}, false
+	return "", false
+}
+
+// Approver returns the approver with this name.
+func (c *Config) Approver(name string) (Approver, bool) {
+	for _, a := range c.Approvers {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Approver{}, false
 }
 
 // TrustAtLeast reports whether a sending device's trust state (mautrix's names, from

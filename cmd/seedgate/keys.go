@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"time"
 
+	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/store"
 )
 
 // runKeys implements `seedgate keys [rotate]`: the gateway's public key for devices to pin (and
@@ -55,12 +58,20 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	} else if next != nil {
 		fmt.Fprintf(stdout, "Next gateway key, staged for rotation (pin it too):\n%s\n", next.Public())
 	}
-	for _, a := range cfg.Approvers {
-		for _, line := range a.DeviceKeys {
-			if k, err := crypto.ParseEnrollment(line); err == nil {
-				fmt.Fprintf(stdout, "device key of %s: %s\n", a.Name, k.Fingerprint())
-			}
-		}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.Database.Type, cfg.Database.Target())
+	if err != nil {
+		fmt.Fprintf(stderr, "seedgate: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	keys, err := approval.NewKeyring(cfg, st).Keys(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "seedgate: %v\n", err)
+		return 1
+	}
+	for _, k := range keys {
+		fmt.Fprintf(stdout, "device key of %s: %s (%s)\n", k.Person, k.Key.Fingerprint(), k.Source)
 	}
 	return 0
 }

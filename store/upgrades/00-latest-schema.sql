@@ -1,4 +1,4 @@
--- v0 -> v6: Latest revision
+-- v0 -> v7: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -120,3 +120,13 @@ CREATE TABLE inbound_seen (
 	PRIMARY KEY (route, id)
 );
 CREATE INDEX inbound_seen_age_idx ON inbound_seen (seen_at);
+
+CREATE TABLE device_keys (
+	key_id      TEXT   PRIMARY KEY,
+	person      TEXT   NOT NULL,
+	enrollment  TEXT   NOT NULL,
+	enrolled_by TEXT   NOT NULL,
+	enrolled_at BIGINT NOT NULL,
+	revoked_by  TEXT,
+	revoked_at  BIGINT
+);
