@@ -34,9 +34,13 @@ type Bot struct {
 	server   *http.Server
 	client   *mautrix.Client
 	crypto   *cryptohelper.CryptoHelper
-	roomID   id.RoomID
-	members  map[id.UserID]bool // approvers and observers: everyone the room invites
+	roomID   id.RoomID            // the main approvals room
+	rooms    map[string]id.RoomID // card rooms by group ("" = the main room)
+	dms      map[id.UserID]id.RoomID
+	dmOwners map[id.RoomID]id.UserID
+	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
 	mentions *mentionLimiter
+	verifier *verifier
 }
 
 var _ approval.Notifier = (*Bot)(nil)
@@ -77,7 +81,10 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err := b.login(ctx); err != nil {
 		return err
 	}
-	if err := b.ensureRoom(ctx); err != nil {
+	if err := b.ensureRooms(ctx); err != nil {
+		return err
+	}
+	if err := b.ensureDMs(ctx); err != nil {
 		return err
 	}
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
@@ -128,10 +135,12 @@ func (b *Bot) startAppservice(ctx context.Context) error {
 			zerolog.Ctx(ctx).Error().Err(err).Msg("Appservice listener stopped")
 		}
 	}()
-	// Room events reach the bot through its /sync loop (which also carries the to-device
-	// messages its encryption needs on Dendrite); transactions are acknowledged and drained.
-	ep := appservice.NewEventProcessor(b.as)
-	go ep.Start(ctx)
+	if b.cfg.Appservice.Encryption == config.EncryptionSync {
+		// Room events reach the bot through its /sync loop (which also carries the to-device
+		// messages its encryption needs on Dendrite); transactions are acknowledged and drained.
+		ep := appservice.NewEventProcessor(b.as)
+		go ep.Start(ctx)
+	}
 	b.as.Ready = true
 	return nil
 }
@@ -159,9 +168,8 @@ func (b *Bot) login(ctx context.Context) error {
 		Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: b.reg.SenderLocalpart},
 		InitialDeviceDisplayName: b.cfg.Appservice.BotDisplayname,
 	}
-	helper.DecryptErrorCallback = func(evt *event.Event, err error) {
-		log.Warn().Err(err).Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Msg("Could not decrypt event")
-	}
+	helper.DecryptErrorCallback = func(evt *event.Event, err error) { b.onUndecryptable(ctx, evt, err) }
+	helper.MSC4190 = b.cfg.Appservice.MSC4190
 	if err = helper.Init(ctx); err != nil {
 		return explainHomeserverError("setting up the bot's encrypted device", err)
 	}
@@ -172,6 +180,9 @@ func (b *Bot) login(ctx context.Context) error {
 	}
 	if err = cli.SetDisplayName(ctx, b.cfg.Appservice.BotDisplayname); err != nil {
 		log.Warn().Err(err).Msg("Setting the bot's display name failed")
+	}
+	if err = b.startVerifier(ctx); err != nil {
+		return err
 	}
 	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
 	syncer.OnEventType(event.EventReaction, b.onReaction)
@@ -194,10 +205,15 @@ func explainHomeserverError(doing string, err error) error {
 }
 
 // Run runs the bot's /sync loop until ctx ends, retrying with back-off when the homeserver is
-// away.
+// away; in appservice encryption mode it feeds the homeserver's transactions to the bot instead.
 func (b *Bot) Run(ctx context.Context) error {
 	log := zerolog.Ctx(ctx).With().Str("component", "bot").Logger()
 	ctx = log.WithContext(ctx)
+	if b.cfg.Appservice.Encryption == config.EncryptionAppservice {
+		pumpTransactions(ctx, b.as, transactionSink{user: b.client.UserID, device: b.client.DeviceID,
+			mach: b.crypto.Machine(), state: b.client.StateStore, syncer: b.client.Syncer.(mautrix.DispatchableSyncer)})
+		return ctx.Err()
+	}
 	backoff := time.Second
 	for {
 		err := b.client.SyncWithContext(ctx)

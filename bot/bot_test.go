@@ -41,13 +41,32 @@ func TestGeneratedRegistration(t *testing.T) {
 	if err := a.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadRegistration(path); err != nil {
+	if _, err := LoadRegistration(cfg, path); err != nil {
 		t.Fatalf("generated registration refused: %v", err)
+	}
+	if a.EphemeralEvents || a.MSC3202 || a.MSC4190 {
+		t.Fatal("a /sync-mode registration asks for appservice encryption")
+	}
+
+	// Switching to appservice encryption needs a registration that asks for it.
+	cfg.Appservice.Encryption, cfg.Appservice.MSC4190 = config.EncryptionAppservice, true
+	if _, err := LoadRegistration(cfg, path); err == nil || !strings.Contains(err.Error(), "regenerate it with -g") {
+		t.Fatalf("old registration in appservice mode: %v", err)
+	}
+	c := GenerateRegistration(cfg)
+	if !c.EphemeralEvents || !c.SoruEphemeralEvents || !c.MSC3202 || !c.MSC4190 {
+		t.Fatalf("appservice-mode registration lacks MSC2409/3202/4190: %+v", c)
+	}
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadRegistration(cfg, path); err != nil {
+		t.Fatal(err)
 	}
 }
 
 func TestTemplateRegistrationIsRefused(t *testing.T) {
-	_, err := LoadRegistration(filepath.Join("..", "registration.yaml"))
+	_, err := LoadRegistration(&config.Config{}, filepath.Join("..", "registration.yaml"))
 	if err == nil || !strings.Contains(err.Error(), "placeholder") || !strings.Contains(err.Error(), "seedgate -g") {
 		t.Fatalf("template registration: %v", err)
 	}

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/seedgate/seedgate/approval"
-	sgcrypto "github.com/seedgate/seedgate/crypto"
 )
 
 const commandPrefix = "!sg"
@@ -22,6 +20,9 @@ const commandHelp = `seedgate commands:
 !sg approve <id> [code]  vote (as an encrypted reply would count)
 !sg deny <id>          vote against
 !sg keys               the gateway key to pin on devices, and the enrolled device keys
+!sg enroll <sgkey1…>   enrol a device key (in your DM with me, from a cross-signed device)
+!sg revoke <fingerprint>  revoke one of your device keys (likewise)
+!sg verify             verify each other by emoji (SAS), in your DM with me
 !sg help               this list`
 
 // onCommand answers a `!sg` command in the approvals room. Votes by command carry the same
@@ -48,18 +49,24 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 		if evt.Mautrix.EventSource&event.SourceDecrypted != 0 {
 			assurance = approval.AssuranceDevice
 		}
-		b.castAndAnswer(ctx, "", approval.Ballot{
+		b.castAndAnswer(ctx, evt.RoomID, "", approval.Ballot{
 			RequestID: fields[1], Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
 			DeviceTrust: evt.Mautrix.TrustState.String(), MatchCode: strings.Join(fields[2:], ""),
 			Source: "command " + evt.ID.String(),
 		}, false)
 		return
 	case cmd == "keys":
-		answer = b.keysText()
+		answer = b.keysText(ctx, evt)
+	case cmd == "enroll":
+		answer = b.enroll(ctx, evt, fields[1:])
+	case cmd == "revoke":
+		answer = b.revoke(ctx, evt, fields[1:])
+	case cmd == "verify":
+		answer = b.verifyCommand(ctx, evt)
 	default:
 		answer = fmt.Sprintf("Unknown command %q.\n%s", strings.Join(fields, " "), commandHelp)
 	}
-	if _, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.MessageEventContent{
+	if _, err := b.client.SendMessageEvent(ctx, evt.RoomID, event.EventMessage, &event.MessageEventContent{
 		MsgType: event.MsgNotice, Body: answer, RelatesTo: (&event.RelatesTo{}).SetReplyTo(evt.ID),
 	}); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Answering command failed")
@@ -102,21 +109,6 @@ func (b *Bot) statusText(ctx context.Context, requestID string) string {
 			counted = "not counted: " + v.Reason
 		}
 		fmt.Fprintf(&sb, "\n· %s %s (%s, %s)", v.Person, v.Decision, v.Assurance, counted)
-	}
-	return sb.String()
-}
-
-func (b *Bot) keysText() string {
-	var sb strings.Builder
-	if gw, err := sgcrypto.LoadOrCreateGatewayKey(filepath.Join(b.cfg.Database.KeysDir, sgcrypto.GatewayKeyFile)); err == nil {
-		fmt.Fprintf(&sb, "Gateway key (pin it on each device with -g):\n%s", gw.Public())
-	}
-	for _, a := range b.cfg.Approvers {
-		for _, line := range a.DeviceKeys {
-			if k, err := sgcrypto.ParseEnrollment(line); err == nil {
-				fmt.Fprintf(&sb, "\ndevice key of %s: %s", a.Name, k.Fingerprint())
-			}
-		}
 	}
 	return sb.String()
 }

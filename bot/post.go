@@ -51,16 +51,17 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 	if len(muted) > 0 {
 		content.Body += fmt.Sprintf("\n(Not notifying %d approver(s) about this card: over %d cards in 10 minutes.)", len(muted), b.cfg.Matrix.MentionLimit)
 	}
-	resp, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw})
+	roomID := b.roomFor(req)
+	resp, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw})
 	if err != nil {
 		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
 	}
 	for _, key := range []string{reactApprove, reactDeny} {
-		if _, err = b.client.SendReaction(ctx, b.roomID, resp.EventID, key); err != nil {
-			return b.roomID.String(), resp.EventID.String(), fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
+		if _, err = b.client.SendReaction(ctx, roomID, resp.EventID, key); err != nil {
+			return roomID.String(), resp.EventID.String(), fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
 		}
 	}
-	return b.roomID.String(), resp.EventID.String(), nil
+	return roomID.String(), resp.EventID.String(), nil
 }
 
 // UpdateCard edits a request's card to show its current state; for a digest card, the state of
@@ -90,11 +91,11 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 	return nil
 }
 
-// Announce posts a notice for an event a policy only announces.
+// Announce posts a notice for an event a policy only announces, in the policy's room.
 func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) error {
 	body := fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, %s) on %s [policy %s]", evt.Kind, evt.Torrent.Name,
 		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
-	_, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: body})
+	_, err := b.client.SendMessageEvent(ctx, b.roomFor(&store.Request{Policy: policy}), event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: body})
 	if err != nil {
 		return fmt.Errorf("bot: announce %s: %w", evt.Kind, err)
 	}
@@ -102,9 +103,9 @@ func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) er
 }
 
 // replyInThread answers a vote under its card.
-func (b *Bot) replyInThread(ctx context.Context, cardEvent id.EventID, text string) error {
+func (b *Bot) replyInThread(ctx context.Context, roomID id.RoomID, cardEvent id.EventID, text string) error {
 	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}
 	content.RelatesTo = (&event.RelatesTo{}).SetThread(cardEvent, cardEvent)
-	_, err := b.client.SendMessageEvent(ctx, b.roomID, event.EventMessage, content)
+	_, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, content)
 	return err
 }

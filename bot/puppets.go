@@ -40,8 +40,8 @@ func (b *Bot) isPuppet(userID id.UserID) bool {
 
 // CourierSent notes under the request's card that the card went to person over route.
 func (b *Bot) CourierSent(ctx context.Context, requestID, person, route string) {
-	b.mirror(ctx, requestID, func(ctx context.Context, card id.EventID) error {
-		return b.replyInThread(ctx, card, fmt.Sprintf("📨 Sent to %s over %s: only the challenge sealed to their device. "+
+	b.mirror(ctx, requestID, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
+		return b.replyInThread(ctx, roomID, card, fmt.Sprintf("📨 Sent to %s over %s: only the challenge sealed to their device. "+
 			"A reply that way counts only when their device signs it.", person, bridges.RouteName(route)))
 	})
 }
@@ -49,17 +49,17 @@ func (b *Bot) CourierSent(ctx context.Context, requestID, person, route string) 
 // CourierSaid shows what person sent over route as their puppet's reply under the card, then
 // seedgate's answer.
 func (b *Bot) CourierSaid(ctx context.Context, requestID, person, route, text, answer string) {
-	b.mirror(ctx, requestID, func(ctx context.Context, card id.EventID) error {
-		if err := b.puppetSays(ctx, person, route, card, text); err != nil {
+	b.mirror(ctx, requestID, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
+		if err := b.puppetSays(ctx, person, route, roomID, card, text); err != nil {
 			return err
 		}
-		return b.replyInThread(ctx, card, fmt.Sprintf("%s (%s via %s: an untrusted courier, so only a device signature counts)",
+		return b.replyInThread(ctx, roomID, card, fmt.Sprintf("%s (%s via %s: an untrusted courier, so only a device signature counts)",
 			answer, person, bridges.RouteName(route)))
 	})
 }
 
 // mirror runs post for the request's card in the background, logging what fails.
-func (b *Bot) mirror(ctx context.Context, requestID string, post func(context.Context, id.EventID) error) {
+func (b *Bot) mirror(ctx context.Context, requestID string, post func(context.Context, id.RoomID, id.EventID) error) {
 	log := zerolog.Ctx(ctx).With().Str("request_id", requestID).Logger()
 	go func() {
 		ctx, cancel := context.WithTimeout(log.WithContext(context.WithoutCancel(ctx)), mirrorTimeout)
@@ -68,7 +68,7 @@ func (b *Bot) mirror(ctx context.Context, requestID string, post func(context.Co
 		if err != nil || req.CardEvent == "" {
 			return
 		}
-		if err = post(ctx, id.EventID(req.CardEvent)); err != nil {
+		if err = post(ctx, id.RoomID(req.CardRoom), id.EventID(req.CardEvent)); err != nil {
 			log.Warn().Err(err).Msg("Mirroring courier traffic in the room failed")
 		}
 	}()
@@ -76,29 +76,29 @@ func (b *Bot) mirror(ctx context.Context, requestID string, post func(context.Co
 
 // puppetSays posts text as person's puppet, encrypted with the bot's room session: the
 // puppet has no device of its own.
-func (b *Bot) puppetSays(ctx context.Context, person, route string, card id.EventID, text string) error {
+func (b *Bot) puppetSays(ctx context.Context, person, route string, roomID id.RoomID, card id.EventID, text string) error {
 	intent := b.as.Intent(b.puppetID(person))
 	if err := intent.EnsureRegistered(ctx); err != nil {
 		return fmt.Errorf("register puppet: %w", err)
 	}
-	if !b.as.StateStore.IsInRoom(ctx, b.roomID, intent.UserID) {
+	if !b.as.StateStore.IsInRoom(ctx, roomID, intent.UserID) {
 		if err := intent.SetDisplayName(ctx, person+" (via "+bridges.RouteName(route)+")"); err != nil {
 			return fmt.Errorf("name puppet: %w", err)
 		}
-		_, err := b.client.InviteUser(ctx, b.roomID, &mautrix.ReqInviteUser{UserID: intent.UserID})
+		_, err := b.client.InviteUser(ctx, roomID, &mautrix.ReqInviteUser{UserID: intent.UserID})
 		if err != nil && !strings.Contains(err.Error(), "already in the room") {
 			return fmt.Errorf("invite puppet: %w", err)
 		}
-		if err = intent.EnsureJoined(ctx, b.roomID); err != nil {
+		if err = intent.EnsureJoined(ctx, roomID); err != nil {
 			return fmt.Errorf("join puppet: %w", err)
 		}
 	}
 	content := &event.MessageEventContent{MsgType: event.MsgText, Body: text}
 	content.RelatesTo = (&event.RelatesTo{}).SetThread(card, card)
-	encrypted, err := b.crypto.Encrypt(ctx, b.roomID, event.EventMessage, content)
+	encrypted, err := b.crypto.Encrypt(ctx, roomID, event.EventMessage, content)
 	if err != nil {
 		return fmt.Errorf("encrypt puppet message: %w", err)
 	}
-	_, err = intent.SendMessageEvent(ctx, b.roomID, event.EventEncrypted, encrypted)
+	_, err = intent.SendMessageEvent(ctx, roomID, event.EventEncrypted, encrypted)
 	return err
 }

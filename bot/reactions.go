@@ -25,7 +25,7 @@ func decisionForKey(key string) (string, bool) {
 // onReaction turns a ✅ or ❌ on a card into a vote with homeserver assurance: reactions are
 // never encrypted, so only the homeserver vouches for who sent them.
 func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
-	if evt.Sender == b.client.UserID || b.isPuppet(evt.Sender) || evt.RoomID != b.roomID {
+	if evt.Sender == b.client.UserID || b.isPuppet(evt.Sender) || !b.isCardRoom(evt.RoomID) {
 		return
 	}
 	content := evt.Content.AsReaction()
@@ -33,7 +33,7 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 	if !ok {
 		return
 	}
-	b.castAndAnswer(ctx, content.RelatesTo.EventID, approval.Ballot{
+	b.castAndAnswer(ctx, evt.RoomID, content.RelatesTo.EventID, approval.Ballot{
 		CardEventID: content.RelatesTo.EventID.String(),
 		Voter:       evt.Sender.String(),
 		Decision:    decision,

@@ -13,7 +13,7 @@ import (
 // still open. Only a message's sender (or the bot, which alone holds redact power in the room)
 // can redact it, so the redaction's sender is the voter.
 func (b *Bot) onRedaction(ctx context.Context, evt *event.Event) {
-	if evt.Sender == b.client.UserID || evt.RoomID != b.roomID {
+	if evt.Sender == b.client.UserID || !b.isCardRoom(evt.RoomID) {
 		return
 	}
 	redacted := evt.Redacts
@@ -28,7 +28,7 @@ func (b *Bot) onRedaction(ctx context.Context, evt *event.Event) {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Withdrawing vote failed")
 		return
 	}
-	if len(answers) > 0 && req != nil {
-		b.answer(ctx, id.EventID(req.CardEvent), strings.Join(answers, " "))
+	if len(answers) > 0 && req != nil && req.CardRoom == evt.RoomID.String() {
+		b.answer(ctx, evt.RoomID, id.EventID(req.CardEvent), strings.Join(answers, " "))
 	}
 }

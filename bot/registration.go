@@ -29,12 +29,18 @@ func GenerateRegistration(cfg *config.Config) *appservice.Registration {
 		"^@"+regexp.QuoteMeta(reg.SenderLocalpart)+":"+domain+"$"), true)
 	reg.Namespaces.UserIDs.Register(regexp.MustCompile(
 		"^@"+regexp.QuoteMeta(cfg.Appservice.PuppetPrefix)+".*:"+domain+"$"), true)
+	if cfg.Appservice.Encryption == config.EncryptionAppservice {
+		// Ask the homeserver to push ephemeral and to-device events, device lists and key
+		// counts (MSC2409, MSC3202), under both the stable and Synapse's unstable names.
+		reg.EphemeralEvents, reg.SoruEphemeralEvents, reg.MSC3202 = true, true, true
+		reg.MSC4190 = cfg.Appservice.MSC4190
+	}
 	return reg
 }
 
 // LoadRegistration reads a registration and refuses one that still holds the template's
 // placeholders or lacks what seedgate needs.
-func LoadRegistration(path string) (*appservice.Registration, error) {
+func LoadRegistration(cfg *config.Config, path string) (*appservice.Registration, error) {
 	reg, err := appservice.LoadRegistration(path)
 	if err != nil {
 		return nil, fmt.Errorf("appservice.registration: %w", err)
@@ -52,6 +58,9 @@ func LoadRegistration(path string) (*appservice.Registration, error) {
 	}
 	if reg.SenderLocalpart == "" {
 		problems = append(problems, errors.New("sender_localpart is missing"))
+	}
+	if cfg.Appservice.Encryption == config.EncryptionAppservice && (!reg.MSC3202 || !(reg.EphemeralEvents || reg.SoruEphemeralEvents)) {
+		problems = append(problems, errors.New("appservice.encryption is appservice but the registration does not ask for to-device events and device lists (receive_ephemeral, org.matrix.msc3202): regenerate it with -g"))
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("appservice.registration %s: %w", path, errors.Join(problems...))

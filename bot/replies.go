@@ -18,8 +18,8 @@ import (
 // anyone — the key says who) and "approve"/"deny" replies to a card (assurance `device` when the
 // message was encrypted by a cross-signed device, `homeserver` otherwise).
 func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
-	if evt.Sender == b.client.UserID || b.isPuppet(evt.Sender) || evt.RoomID != b.roomID {
-		return // the bot's own words, and couriers' words already judged where they came in
+	if evt.Sender == b.client.UserID || b.isPuppet(evt.Sender) || (!b.isCardRoom(evt.RoomID) && b.dmOwners[evt.RoomID] == "") {
+		return // the bot's own words, couriers' words already judged where they came in, other rooms
 	}
 	content := evt.Content.AsMessage()
 	if content.MsgType != event.MsgText || content.NewContent != nil {
@@ -56,7 +56,7 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	if evt.Mautrix.EventSource&event.SourceDecrypted != 0 {
 		assurance = approval.AssuranceDevice
 	}
-	b.castAndAnswer(ctx, card, approval.Ballot{
+	b.castAndAnswer(ctx, evt.RoomID, card, approval.Ballot{
 		CardEventID: card.String(), Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
 		MatchCode: code, Item: item, DeviceTrust: evt.Mautrix.TrustState.String(), Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(),
 	}, false)
@@ -65,24 +65,25 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID, line string) {
 	v, err := crypto.ParseVote(line)
 	if err != nil {
-		b.answer(ctx, card, evt.Sender.String()+": that signed approval is malformed; copy the whole line again.")
+		b.answer(ctx, evt.RoomID, card, evt.Sender.String()+": that signed approval is malformed; copy the whole line again.")
 		return
 	}
 	ballot := approval.Ballot{Voter: evt.Sender.String(), Signed: v, Source: "signed reply " + evt.ID.String()}
 	if card != "" {
 		ballot.CardEventID = card.String()
 	}
-	b.castAndAnswer(ctx, card, ballot, false)
+	b.castAndAnswer(ctx, evt.RoomID, card, ballot, false)
 }
 
-// castAndAnswer votes and tells the voter what became of it, under the card. quietIfUnknown
-// skips the answer for reactions on events that are not cards.
-func (b *Bot) castAndAnswer(ctx context.Context, card id.EventID, ballot approval.Ballot, quietIfUnknown bool) {
+// castAndAnswer votes and tells the voter what became of it in roomID, where the vote came
+// from: under the card when the card is there. quietIfUnknown skips the answer for reactions
+// on events that are not cards.
+func (b *Bot) castAndAnswer(ctx context.Context, roomID id.RoomID, card id.EventID, ballot approval.Ballot, quietIfUnknown bool) {
 	results, err := b.approvals.VoteCard(ctx, ballot)
 	switch {
 	case errors.Is(err, approval.ErrUnknownRequest):
 		if !quietIfUnknown {
-			b.answer(ctx, card, ballot.Voter+": "+err.Error()+".")
+			b.answer(ctx, roomID, card, ballot.Voter+": "+err.Error()+".")
 		}
 		return
 	case err != nil:
@@ -94,18 +95,19 @@ func (b *Bot) castAndAnswer(ctx context.Context, card id.EventID, ballot approva
 			zerolog.Ctx(ctx).Warn().Str("request_id", res.Request.ID).Str("reason", res.Reason).Msg("Vote not counted")
 		}
 	}
-	if card == "" {
+	if card == "" && results[0].Request.CardRoom == roomID.String() {
 		card = id.EventID(results[0].Request.CardEvent)
 	}
-	b.answer(ctx, card, voteAnswer(ballot.Voter, results))
+	b.answer(ctx, roomID, card, voteAnswer(ballot.Voter, results))
 }
 
-func (b *Bot) answer(ctx context.Context, card id.EventID, text string) {
+// answer posts text in roomID, in the thread of card when there is one.
+func (b *Bot) answer(ctx context.Context, roomID id.RoomID, card id.EventID, text string) {
 	var err error
 	if card != "" {
-		err = b.replyInThread(ctx, card, text)
+		err = b.replyInThread(ctx, roomID, card, text)
 	} else {
-		_, err = b.client.SendNotice(ctx, b.roomID, text)
+		_, err = b.client.SendNotice(ctx, roomID, text)
 	}
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Answering vote failed")

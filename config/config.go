@@ -34,7 +34,20 @@ type Appservice struct {
 	BotPrefix      string `yaml:"bot_prefix"`
 	PuppetPrefix   string `yaml:"puppet_prefix"`
 	BotDisplayname string `yaml:"bot_displayname"`
+	// Encryption is how the bot's device gets what end-to-end encryption needs: "sync" (its
+	// own /sync loop; every homeserver) or "appservice" (pushed in transactions: MSC2409 and
+	// MSC3202, Synapse behind experimental flags).
+	Encryption string `yaml:"encryption"`
+	// MSC4190 creates the bot's device with the appservice API instead of a login (Synapse's
+	// MSC4190, needed where logins go through an OIDC server). Only with Encryption "appservice".
+	MSC4190 bool `yaml:"msc4190"`
 }
+
+// Encryption modes of the bot's device.
+const (
+	EncryptionSync       = "sync"
+	EncryptionAppservice = "appservice"
+)
 
 // Matrix configures the approvals room.
 type Matrix struct {
@@ -43,6 +56,12 @@ type Matrix struct {
 	Observers []string `yaml:"observers"`
 	// MentionLimit caps how many cards mention (and so notify) one approver per ten minutes.
 	MentionLimit int `yaml:"mention_limit"`
+	// GroupRooms adopts an existing encrypted room for a group's cards; a group not listed
+	// gets a room the bot creates.
+	GroupRooms map[string]string `yaml:"group_rooms"`
+	// EnrollMinTrust is the trust a Matrix device needs before its `!sg enroll` and
+	// `!sg revoke` commands count.
+	EnrollMinTrust string `yaml:"enroll_min_trust"`
 }
 
 // Database says where state is kept.

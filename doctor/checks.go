@@ -36,7 +36,7 @@ func Run(ctx context.Context, path string) []Result {
 	}
 	results := []Result{ok("config", fmt.Sprintf("%s loads: %d approvers, %d torrent clients, %d policies",
 		path, len(cfg.Approvers), len(cfg.TorrentClients), len(cfg.Policies)))}
-	reg, err := bot.LoadRegistration(cfg.Appservice.Registration)
+	reg, err := bot.LoadRegistration(cfg, cfg.Appservice.Registration)
 	if err != nil {
 		results = append(results, fail("registration", err.Error(), "seedgate -g -c "+path+" -r "+cfg.Appservice.Registration))
 	} else {
@@ -150,7 +150,7 @@ func checkBotDevice(ctx context.Context, cli *mautrix.Client, st *store.Store, b
 		return fail("bot device", "device "+deviceID+" has no keys on the homeserver", "the device was deleted on the server: move the database aside and restart seedgate to make a new one")
 	}
 	if len(keys.MasterKeys[botID].Keys) == 0 {
-		return warn("bot device", "device "+deviceID+" has keys but is not cross-signed", "careful clients may hide the bot's cards until it cross-signs itself (not implemented yet)")
+		return warn("bot device", "device "+deviceID+" has keys but is not cross-signed", "start seedgate once: it cross-signs its device at start (if keys_dir/recovery.key was lost while the server still has the bot's cross-signing keys, it cannot, and careful clients may hide its cards)")
 	}
 	return ok("bot device", "device "+deviceID+" has keys on the homeserver and a cross-signing master key")
 }

@@ -106,6 +106,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 			baseline = time.Now().UTC().Format(time.RFC3339)
 			if err = w.Store.SetKV(ctx, baselineKey(w.Client.Name()), baseline); err != nil {
 				log.Error().Err(err).Msg("Recording watcher baseline failed")
+			} else {
+				// The first run announces nothing that was already there; from here on it does.
+				log.Info().Int("torrents", len(w.known)).Msg("Existing torrents recorded as the baseline")
 			}
 		}
 		if !w.wait(ctx, w.pause(pollTook)) {

@@ -40,7 +40,7 @@ func run(ctx context.Context, configPath string) int {
 		log.Error().Err(err).Msg(msg)
 		return 1
 	}
-	reg, err := bot.LoadRegistration(cfg.Appservice.Registration)
+	reg, err := bot.LoadRegistration(cfg, cfg.Appservice.Registration)
 	if err != nil {
 		return fail("Invalid appservice registration", err)
 	}

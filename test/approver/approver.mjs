@@ -4,12 +4,21 @@
 //   node approver.mjs --homeserver URL --user NAME --password PW
 //
 // It prints one JSON object per line on stdout (ready, joined, message, result, error) and takes
-// one JSON command per line on stdin: react, reply, quit. Whoever drives it decides how to vote.
+// one JSON command per line on stdin: react, reply, cross_sign, redact, raw_event, verify,
+// verified, quit. Whoever drives it decides how to vote. Verification requests from others are
+// accepted and their emoji confirmed, as a person who compared them would.
 import { parseArgs } from "node:util";
 import readline from "node:readline";
 import * as sdk from "matrix-js-sdk";
 import { logger } from "matrix-js-sdk/lib/logger.js";
-import { EventShieldColour, EventShieldReason } from "matrix-js-sdk/lib/crypto-api/index.js";
+import {
+  CryptoEvent,
+  EventShieldColour,
+  EventShieldReason,
+  VerificationPhase,
+  VerificationRequestEvent,
+  VerifierEvent,
+} from "matrix-js-sdk/lib/crypto-api/index.js";
 
 logger.setLevel("silent");
 
@@ -46,8 +55,9 @@ await client.initRustCrypto({ useIndexedDB: false });
 client.on(sdk.RoomMemberEvent.Membership, async (event, member) => {
   if (member.userId === login.user_id && member.membership === "invite") {
     try {
+      const direct = member.events.member?.getContent().is_direct === true;
       await client.joinRoom(member.roomId);
-      emit({ type: "joined", room_id: member.roomId });
+      emit({ type: "joined", room_id: member.roomId, direct });
     } catch (err) {
       emit({ type: "error", message: `join ${member.roomId}: ${err.message}` });
     }
@@ -79,6 +89,47 @@ client.on(sdk.RoomEvent.Timeline, async (event, room, toStartOfTimeline) => {
     shield,
     content,
   });
+});
+
+// runSAS drives one verification request to its end with emoji (SAS), printing what it shows.
+async function runSAS(request) {
+  const txn = request.transactionId;
+  if (!request.initiatedByMe) await request.accept();
+  let verifier = request.verifier;
+  if (!verifier) {
+    await new Promise((resolve) => {
+      const check = () => {
+        if (request.verifier || request.phase === VerificationPhase.Cancelled || request.phase === VerificationPhase.Done) {
+          request.off(VerificationRequestEvent.Change, check);
+          resolve();
+        } else if (request.initiatedByMe && request.phase === VerificationPhase.Ready) {
+          request.startVerification("m.sas.v1").catch((err) => emit({ type: "error", message: `start SAS: ${err.message}` }));
+        }
+      };
+      request.on(VerificationRequestEvent.Change, check);
+      check();
+    });
+    verifier = request.verifier;
+  }
+  if (!verifier) throw new Error(`verification ${txn} ended in phase ${request.phase} (${request.cancellationCode})`);
+  verifier.on(VerifierEvent.ShowSas, (sas) => {
+    emit({ type: "sas", transaction_id: txn, emojis: sas.sas.emoji.map(([e, name]) => `${e} ${name}`) });
+    sas.confirm();
+  });
+  await verifier.verify();
+  // Signing the other user's master key goes out through the crypto machine's request loop.
+  let verified = false;
+  for (let i = 0; i < 100 && !verified; i++) {
+    verified = (await client.getCrypto().getUserVerificationStatus(request.otherUserId)).isVerified();
+    if (!verified) await new Promise((r) => setTimeout(r, 100));
+  }
+  const result = { type: "verified", user_id: request.otherUserId, verified };
+  emit(result);
+  return result;
+}
+
+client.on(CryptoEvent.VerificationRequestReceived, (request) => {
+  runSAS(request).catch((err) => emit({ type: "error", message: `verification: ${err.message}` }));
 });
 
 async function react(roomId, eventId, key) {
@@ -114,6 +165,21 @@ async function handle(cmd) {
         await new Promise((r) => setTimeout(r, 100));
       }
       return { signed_by_owner: false, ready: await client.getCrypto().isCrossSigningReady() };
+    }
+    case "verify": {
+      // Ask the other user to verify in a DM room, as Element's "Verify" button does.
+      const request = await client.getCrypto().requestVerificationDM(cmd.user_id, cmd.room_id);
+      return await runSAS(request);
+    }
+    case "verified": {
+      const status = await client.getCrypto().getUserVerificationStatus(cmd.user_id);
+      return { verified: status.isVerified() };
+    }
+    case "raw_event": {
+      // An event sent as is, past this client's encryption: what a broken client sends.
+      const path = `/rooms/${encodeURIComponent(cmd.room_id)}/send/${encodeURIComponent(cmd.type)}/${client.makeTxnId()}`;
+      const res = await client.http.authedRequest("PUT", path, undefined, cmd.content);
+      return { event_id: res.event_id };
     }
     case "redact": {
       const res = await client.redactEvent(cmd.room_id, cmd.event_id);

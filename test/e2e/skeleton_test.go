@@ -72,9 +72,18 @@ func TestApprovalEndToEnd(t *testing.T) {
 		if _, err := mallory.React(ctx, card.RoomID, card.EventID, "✅"); err != nil {
 			t.Fatal(err)
 		}
-		waitThreadNotice(ctx, t, alice, card.EventID, "not an approver")
+		first := waitThreadNotice(ctx, t, alice, card.EventID, "not an approver")
+		if _, err := mallory.Reply(ctx, card.RoomID, card.EventID, "approve"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool {
+			body, _ := m.Content["body"].(string)
+			return m.Type == "message" && m.EventID != first.EventID && strings.Contains(body, "@mallory:localhost: your approve was not counted: not an approver")
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if state, _, _ := s.QB.State(ctx, approved.Hash); !stack.IsStopped(state) {
-			t.Fatalf("a non-approver's reaction changed the torrent: state %s", state)
+			t.Fatalf("a non-approver's reaction or reply changed the torrent: state %s", state)
 		}
 
 		if _, err := alice.React(ctx, card.RoomID, card.EventID, "✅"); err != nil {
@@ -182,8 +191,8 @@ func TestApprovalEndToEnd(t *testing.T) {
 				t.Errorf("request %s: action started %d times", id, n)
 			}
 		}
-		if rejected != 1 {
-			t.Errorf("%d rejected votes in the audit log, want 1 (the non-approver's)", rejected)
+		if rejected != 2 {
+			t.Errorf("%d rejected votes in the audit log, want 2 (the non-approver's reaction and reply)", rejected)
 		}
 	})
 

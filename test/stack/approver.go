@@ -35,6 +35,12 @@ type ApproverMessage struct {
 	UserID    string         `json:"user_id"`
 	// SignedByOwner answers cross_sign.
 	SignedByOwner bool `json:"signed_by_owner"`
+	// Emojis are what a verification showed (type "sas"); Verified says whether the other user
+	// is verified (type "verified", and the verify and verified commands).
+	Emojis   []string `json:"emojis"`
+	Verified bool     `json:"verified"`
+	// Direct marks a "joined" room the inviter flagged as a direct-message room.
+	Direct bool `json:"direct"`
 }
 
 // Shield is the mark Element would draw beside an encrypted event.
@@ -97,6 +103,18 @@ func (a *Approver) WaitFor(ctx context.Context, match func(*ApproverMessage) boo
 	return decode(line), nil
 }
 
+// waitJoined waits until the approver has joined n distinct rooms.
+func (a *Approver) waitJoined(ctx context.Context, n int) error {
+	rooms := map[string]bool{}
+	_, err := a.WaitFor(ctx, func(m *ApproverMessage) bool {
+		if m.Type == "joined" {
+			rooms[m.RoomID] = true
+		}
+		return len(rooms) >= n
+	})
+	return err
+}
+
 // call sends one command and waits for its result.
 func (a *Approver) call(ctx context.Context, cmd map[string]any) (*ApproverMessage, error) {
 	a.mu.Lock()
@@ -154,6 +172,31 @@ func (a *Approver) CrossSign(ctx context.Context) error {
 func (a *Approver) Redact(ctx context.Context, roomID, eventID string) error {
 	_, err := a.call(ctx, map[string]any{"cmd": "redact", "room_id": roomID, "event_id": eventID})
 	return err
+}
+
+// RawEvent sends an event of type with content exactly as given, bypassing the client's
+// encryption: what a broken or hostile client sends.
+func (a *Approver) RawEvent(ctx context.Context, roomID, eventType string, content map[string]any) (string, error) {
+	msg, err := a.call(ctx, map[string]any{"cmd": "raw_event", "room_id": roomID, "type": eventType, "content": content})
+	if err != nil {
+		return "", err
+	}
+	return msg.EventID, nil
+}
+
+// Verify asks userID to verify by emoji in roomID (Element's "Verify" in a DM), confirms the
+// emoji and reports whether userID ended verified.
+func (a *Approver) Verify(ctx context.Context, roomID, userID string) (*ApproverMessage, error) {
+	return a.call(ctx, map[string]any{"cmd": "verify", "room_id": roomID, "user_id": userID})
+}
+
+// IsVerified says whether the approver's client sees userID as verified.
+func (a *Approver) IsVerified(ctx context.Context, userID string) (bool, error) {
+	msg, err := a.call(ctx, map[string]any{"cmd": "verified", "user_id": userID})
+	if err != nil {
+		return false, err
+	}
+	return msg.Verified, nil
 }
 
 // Stop ends the approver.

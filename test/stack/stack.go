@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -30,6 +31,9 @@ type Options struct {
 	// Bridges is the config's bridges section; when it configures twilio or rbm, the webhook
 	// listener gets a free port and Stack.WebhookURL says where it is.
 	Bridges map[string]any
+	// Group puts every approver in a group of this name and makes the policy name it, so its
+	// cards go to the group's own room.
+	Group string
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
@@ -185,6 +189,10 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		}
 		cfg["database"] = map[string]any{"type": "postgres", "uri": uri, "keys_dir": sgDir}
 	}
+	if opts.Group != "" {
+		cfg["groups"] = map[string][]string{opts.Group: opts.Approvers}
+		cfg["policies"].([]map[string]any)[0]["approvers"] = []string{opts.Group}
+	}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {
 		return err
@@ -219,9 +227,24 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		return err
 	}
 	s.stops = append(s.stops, s.Seedgate.Stop)
-	for _, name := range append(append([]string{}, opts.Approvers...), opts.Others...) {
-		if _, err = s.Clients[name].WaitFor(ctx, func(m *ApproverMessage) bool { return m.Type == "joined" }); err != nil {
-			return fmt.Errorf("approver %s never joined the approvals room: %w", name, err)
+	// Torrents added before the watcher's first sync belong to its silent baseline.
+	if _, _, err = s.Seedgate.Proc().WaitLine(ctx, 0, func(l string) bool { return strings.Contains(l, `"Existing torrents recorded as the baseline"`) }); err != nil {
+		return fmt.Errorf("seedgate never recorded its torrent baseline: %w", err)
+	}
+	// Approvers join the approvals room, their group's room and their direct-message room
+	// with the bot; others only the approvals room.
+	rooms := 2
+	if opts.Group != "" {
+		rooms = 3
+	}
+	for _, name := range opts.Approvers {
+		if err = s.Clients[name].waitJoined(ctx, rooms); err != nil {
+			return fmt.Errorf("approver %s never joined the approvals room and the DM: %w", name, err)
+		}
+	}
+	for _, name := range opts.Others {
+		if err = s.Clients[name].waitJoined(ctx, 1); err != nil {
+			return fmt.Errorf("%s never joined the approvals room: %w", name, err)
 		}
 	}
 	return nil

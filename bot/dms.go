@@ -1,0 +1,54 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+const dmKeyPrefix = "matrix/dm/"
+
+// ensureDMs gives every approver's Matrix account an encrypted direct-message room with the
+// bot, for personal notices and for enrolling device keys, and re-invites anyone who left.
+func (b *Bot) ensureDMs(ctx context.Context) error {
+	b.dms, b.dmOwners = map[id.UserID]id.RoomID{}, map[id.RoomID]id.UserID{}
+	for _, a := range b.cfg.Approvers {
+		for _, m := range a.MatrixIDs {
+			user := id.UserID(m)
+			stored, err := b.store.GetKV(ctx, dmKeyPrefix+m)
+			if err != nil {
+				return err
+			}
+			roomID := id.RoomID(stored)
+			if roomID == "" {
+				if roomID, err = b.createRoom(ctx, b.cfg.Appservice.BotDisplayname, map[id.UserID]bool{user: true}, true); err != nil {
+					return fmt.Errorf("direct messages with %s: %w", user, err)
+				}
+				if err = b.store.SetKV(ctx, dmKeyPrefix+m, roomID.String()); err != nil {
+					return err
+				}
+			} else if err = b.requireEncryption(ctx, roomID, "the direct-message room with "+m); err != nil {
+				return err
+			} else if err = b.inviteMissing(ctx, roomID, map[id.UserID]bool{user: true}); err != nil {
+				return fmt.Errorf("direct messages with %s: %w", user, err)
+			}
+			b.dms[user], b.dmOwners[roomID] = roomID, user
+		}
+	}
+	return nil
+}
+
+// DirectRoom is the bot's direct-message room with user, known after Start.
+func (b *Bot) DirectRoom(user id.UserID) id.RoomID { return b.dms[user] }
+
+// tell sends user a personal notice in their direct-message room.
+func (b *Bot) tell(ctx context.Context, user id.UserID, text string) error {
+	roomID, ok := b.dms[user]
+	if !ok {
+		return fmt.Errorf("bot: no direct-message room with %s", user)
+	}
+	_, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text})
+	return err
+}

@@ -1,0 +1,38 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
+	"maunium.net/go/mautrix/event"
+)
+
+// reportTimeout bounds the notice about one undecryptable event.
+const reportTimeout = 30 * time.Second
+
+// onUndecryptable runs after mautrix has waited for the event's room key, asked the sender's
+// devices for it and waited again. A vote the bot cannot read cannot count, and the sender
+// would otherwise never know: say so where it was sent.
+func (b *Bot) onUndecryptable(ctx context.Context, evt *event.Event, err error) {
+	log := zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Stringer("room_id", evt.RoomID).Logger()
+	log.Warn().Err(err).Msg("Could not decrypt event")
+	if evt.Sender == b.client.UserID || b.isPuppet(evt.Sender) || (!b.isCardRoom(evt.RoomID) && b.dmOwners[evt.RoomID] == "") {
+		return
+	}
+	content := evt.Content.AsEncrypted()
+	why := "its sender's device never shared the key, even when I asked for it"
+	if !errors.Is(err, cryptohelper.NoSessionFound) {
+		why = "the message is damaged or was encrypted for another session"
+	}
+	text := fmt.Sprintf("⚠️ %s: I could not decrypt your message %s (device %s): %s. If it was a vote or a command, it did not count: "+
+		"send it again. If this keeps happening, verify your session or sign out and in again.", evt.Sender, evt.ID, content.DeviceID, why)
+	reportCtx, cancel := context.WithTimeout(log.WithContext(context.WithoutCancel(ctx)), reportTimeout)
+	defer cancel()
+	if _, err = b.client.SendMessageEvent(reportCtx, evt.RoomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}); err != nil {
+		log.Warn().Err(err).Msg("Reporting an undecryptable event failed")
+	}
+}
