@@ -22,8 +22,12 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 		return // the bot's own words, couriers' words already judged where they came in, other rooms
 	}
 	content := evt.Content.AsMessage()
-	if content.MsgType != event.MsgText || content.NewContent != nil {
-		return // edits of votes are not votes
+	if content.NewContent != nil {
+		b.onEdit(ctx, evt, content)
+		return
+	}
+	if content.MsgType != event.MsgText {
+		return
 	}
 	card := repliedTo(content)
 	log := zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Logger()
@@ -60,6 +64,16 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 		CardEventID: card.String(), Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
 		MatchCode: code, Item: item, DeviceTrust: evt.Mautrix.TrustState.String(), Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(),
 	}, false)
+}
+
+// onEdit answers an edit that reads like a vote: a vote is what was sent, and changing its
+// words afterwards would let a vote say one thing when counted and another when read.
+func (b *Bot) onEdit(ctx context.Context, evt *event.Event, content *event.MessageEventContent) {
+	if _, _, isVote := parseReply(content.NewContent.Body); !isVote && len(crypto.FindVotes(content.NewContent.Body)) == 0 {
+		return
+	}
+	b.answer(ctx, evt.RoomID, "", evt.Sender.String()+": edits do not change votes; your earlier vote stands as sent. "+
+		"To change it, redact it and vote again.")
 }
 
 func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID, line string) {

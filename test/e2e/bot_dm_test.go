@@ -16,7 +16,7 @@ import (
 // TestDirectMessagesAndKeys runs the bot's personal side against the real homeserver and the
 // matrix-js-sdk approver: a group's own card room, a DM per approver, device keys enrolled
 // and revoked by command only from the approver's cross-signed device in that DM, emoji
-// verification, and a report for a message the bot cannot decrypt.
+// verification, an answer to an edited vote, and a report for a message the bot cannot decrypt.
 func TestDirectMessagesAndKeys(t *testing.T) {
 	ctx, s := upStack(t, 4*time.Minute, stack.Options{Approvers: []string{"alice"}, Group: "admins", MinAssurance: "signature"})
 	alice := s.Clients["alice"]
@@ -87,6 +87,15 @@ func TestDirectMessagesAndKeys(t *testing.T) {
 	}
 	waitThreadNotice(ctx, t, alice, card.EventID, "unknown or revoked key")
 	command(dm, "!sg enroll "+device.enrollment, "was revoked and cannot be enrolled again")
+
+	// Editing a vote into another one changes nothing, and says so.
+	if _, err = alice.RawEvent(ctx, card.RoomID, "m.room.message", map[string]any{
+		"msgtype": "m.text", "body": "* deny", "m.new_content": map[string]any{"msgtype": "m.text", "body": "deny"},
+		"m.relates_to": map[string]any{"rel_type": "m.replace", "event_id": sent},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitNotice(ctx, t, alice, card.RoomID, "edits do not change votes")
 	if state, _, _ := s.QB.State(ctx, tf.Hash); !stack.IsStopped(state) {
 		t.Fatalf("a revoked key's approval moved the torrent: %s (reply %s)", state, sent)
 	}
