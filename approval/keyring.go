@@ -132,7 +132,7 @@ func (k *Keyring) Enroll(ctx context.Context, person, line, by string) (crypto.D
 	case found:
 		return key, nil
 	}
-	_, err = k.store.EnrollDeviceKey(ctx, &store.DeviceKeyRecord{
+	err = k.store.EnrollDeviceKey(ctx, &store.DeviceKeyRecord{
 		KeyID: key.ID, Person: person, Enrollment: key.Enrollment(), EnrolledBy: by, EnrolledAt: k.now(),
 	})
 	return key, err
@@ -151,7 +151,7 @@ func (k *Keyring) Revoke(ctx context.Context, person, ref, by string) (crypto.De
 		if ek.Key.ID != want {
 			continue
 		}
-		_, err = k.store.RevokeDeviceKey(ctx, &store.DeviceKeyRecord{
+		err = k.store.RevokeDeviceKey(ctx, &store.DeviceKeyRecord{
 			KeyID: ek.Key.ID, Person: person, Enrollment: ek.Key.Enrollment(), RevokedBy: by, RevokedAt: k.now(),
 		})
 		if err != nil {

@@ -34,8 +34,7 @@ type Bot struct {
 	server   *http.Server
 	client   *mautrix.Client
 	crypto   *cryptohelper.CryptoHelper
-	roomID   id.RoomID            // the main approvals room
-	rooms    map[string]id.RoomID // card rooms by group ("" = the main room)
+	rooms    map[string]id.RoomID // card rooms by group ("" = the main approvals room)
 	dms      map[id.UserID]id.RoomID
 	dmOwners map[id.RoomID]id.UserID
 	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
@@ -65,7 +64,7 @@ func (b *Bot) UserID() id.UserID {
 }
 
 // RoomID is the approvals room, known after Start.
-func (b *Bot) RoomID() id.RoomID { return b.roomID }
+func (b *Bot) RoomID() id.RoomID { return b.rooms[""] }
 
 // Start listens for the homeserver's transactions, logs the bot's device in, sets up its
 // encryption and the approvals room. An error here names the config key to fix.
@@ -88,7 +87,7 @@ func (b *Bot) Start(ctx context.Context) error {
 		return err
 	}
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
-		Stringer("room_id", b.roomID).Msg("Bot ready")
+		Stringer("room_id", b.RoomID()).Msg("Bot ready")
 	return nil
 }
 

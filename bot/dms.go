@@ -40,9 +40,6 @@ func (b *Bot) ensureDMs(ctx context.Context) error {
 	return nil
 }
 
-// DirectRoom is the bot's direct-message room with user, known after Start.
-func (b *Bot) DirectRoom(user id.UserID) id.RoomID { return b.dms[user] }
-
 // tell sends user a personal notice in their direct-message room.
 func (b *Bot) tell(ctx context.Context, user id.UserID, text string) error {
 	roomID, ok := b.dms[user]

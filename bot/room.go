@@ -57,7 +57,6 @@ func (b *Bot) ensureRooms(ctx context.Context) error {
 		}
 		b.rooms[spec.group] = roomID
 	}
-	b.roomID = b.rooms[""]
 	return nil
 }
 
@@ -68,7 +67,7 @@ func (b *Bot) roomFor(req *store.Request) id.RoomID {
 			return roomID
 		}
 	}
-	return b.roomID
+	return b.RoomID()
 }
 
 // isCardRoom reports whether cards are posted in roomID.

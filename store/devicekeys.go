@@ -20,10 +20,10 @@ type DeviceKeyRecord struct {
 }
 
 // EnrollDeviceKey records a newly enrolled key, with its audit entry, in one transaction. A
-// key already known (in use or revoked) is left as it is and reported as not enrolled: a
-// revoked key is never brought back by enrolling it again.
-func (s *Store) EnrollDeviceKey(ctx context.Context, k *DeviceKeyRecord) (enrolled bool, err error) {
-	err = s.Txn(ctx, func(ctx context.Context) error {
+// key already known (in use or revoked) is left as it is: a revoked key is never brought back
+// by enrolling it again.
+func (s *Store) EnrollDeviceKey(ctx context.Context, k *DeviceKeyRecord) error {
+	return s.Txn(ctx, func(ctx context.Context) error {
 		res, err := s.db.Exec(ctx, `INSERT INTO device_keys (key_id, person, enrollment, enrolled_by, enrolled_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO NOTHING`,
 			k.KeyID, k.Person, k.Enrollment, k.EnrolledBy, millis(k.EnrolledAt))
@@ -33,17 +33,15 @@ func (s *Store) EnrollDeviceKey(ctx context.Context, k *DeviceKeyRecord) (enroll
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		enrolled = true
 		return s.AppendAudit(ctx, "device_key_enrolled", "", map[string]string{"key_id": k.KeyID, "person": k.Person, "by": k.EnrolledBy})
 	})
-	return enrolled, err
 }
 
 // RevokeDeviceKey marks a key revoked, with its audit entry, in one transaction. A key the
 // config lists (and so has no row yet) gets a row that says it is revoked. Revoking twice
-// reports false the second time.
-func (s *Store) RevokeDeviceKey(ctx context.Context, k *DeviceKeyRecord) (revoked bool, err error) {
-	err = s.Txn(ctx, func(ctx context.Context) error {
+// changes nothing the second time.
+func (s *Store) RevokeDeviceKey(ctx context.Context, k *DeviceKeyRecord) error {
+	return s.Txn(ctx, func(ctx context.Context) error {
 		at := millis(k.RevokedAt)
 		if _, err := s.db.Exec(ctx, `INSERT INTO device_keys (key_id, person, enrollment, enrolled_by, enrolled_at)
 			VALUES ($1, $2, $3, 'config', $4) ON CONFLICT (key_id) DO NOTHING`, k.KeyID, k.Person, k.Enrollment, at); err != nil {
@@ -57,10 +55,8 @@ func (s *Store) RevokeDeviceKey(ctx context.Context, k *DeviceKeyRecord) (revoke
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		revoked = true
 		return s.AppendAudit(ctx, "device_key_revoked", "", map[string]string{"key_id": k.KeyID, "person": k.Person, "by": k.RevokedBy})
 	})
-	return revoked, err
 }
 
 // ListDeviceKeys returns every key enrolled or revoked from Matrix, oldest first.
