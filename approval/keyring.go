@@ -48,6 +48,11 @@ func (k *Keyring) Keys(ctx context.Context) ([]EnrolledKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	return k.keysFrom(records), nil
+}
+
+// keysFrom merges the config's keys with the stored records.
+func (k *Keyring) keysFrom(records []*store.DeviceKeyRecord) []EnrolledKey {
 	revoked := map[string]bool{}
 	for _, r := range records {
 		if !r.RevokedAt.IsZero() {
@@ -74,7 +79,7 @@ func (k *Keyring) Keys(ctx context.Context) ([]EnrolledKey, error) {
 			add(r.Person, r.Enrollment, r.EnrolledBy)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Owner returns the approver a key in use belongs to, and the key.
@@ -123,14 +128,14 @@ func (k *Keyring) Enroll(ctx context.Context, person, line, by string) (crypto.D
 			return crypto.DeviceKey{}, ErrKeyRevoked
 		}
 	}
-	owner, _, found, err := k.Owner(ctx, key.ID)
-	switch {
-	case err != nil:
-		return crypto.DeviceKey{}, err
-	case found && owner.Name != person:
-		return crypto.DeviceKey{}, ErrKeyTaken
-	case found:
-		return key, nil
+	for _, ek := range k.keysFrom(records) {
+		switch {
+		case ek.Key.ID != key.ID:
+		case ek.Person != person:
+			return crypto.DeviceKey{}, ErrKeyTaken
+		default:
+			return key, nil
+		}
 	}
 	err = k.store.EnrollDeviceKey(ctx, &store.DeviceKeyRecord{
 		KeyID: key.ID, Person: person, Enrollment: key.Enrollment(), EnrolledBy: by, EnrolledAt: k.now(),
