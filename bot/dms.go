@@ -8,7 +8,8 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-const dmKeyPrefix = "matrix/dm/"
+// DMStoreKey is the store key under which the bot remembers its direct-message room with user.
+func DMStoreKey(user string) string { return "matrix/dm/" + user }
 
 // ensureDMs gives every approver's Matrix account an encrypted direct-message room with the
 // bot, for personal notices and for enrolling device keys, and re-invites anyone who left.
@@ -17,7 +18,7 @@ func (b *Bot) ensureDMs(ctx context.Context) error {
 	for _, a := range b.cfg.Approvers {
 		for _, m := range a.MatrixIDs {
 			user := id.UserID(m)
-			stored, err := b.store.GetKV(ctx, dmKeyPrefix+m)
+			stored, err := b.store.GetKV(ctx, DMStoreKey(m))
 			if err != nil {
 				return err
 			}
@@ -26,7 +27,7 @@ func (b *Bot) ensureDMs(ctx context.Context) error {
 				if roomID, err = b.createRoom(ctx, b.cfg.Appservice.BotDisplayname, map[id.UserID]bool{user: true}, true); err != nil {
 					return fmt.Errorf("direct messages with %s: %w", user, err)
 				}
-				if err = b.store.SetKV(ctx, dmKeyPrefix+m, roomID.String()); err != nil {
+				if err = b.store.SetKV(ctx, DMStoreKey(m), roomID.String()); err != nil {
 					return err
 				}
 			} else if err = b.requireEncryption(ctx, roomID, "the direct-message room with "+m); err != nil {

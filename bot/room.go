@@ -15,7 +15,14 @@ import (
 	"github.com/seedgate/seedgate/store"
 )
 
-const roomKey = "matrix/approvals_room"
+// RoomStoreKey is the store key under which the bot remembers the room it created for a
+// group's cards ("" for the main room); doctor reads it too.
+func RoomStoreKey(group string) string {
+	if group == "" {
+		return "matrix/approvals_room"
+	}
+	return "matrix/approvals_room/" + group
+}
 
 // cardRoom is one room cards go to: the main approvals room (group "") or a group's room.
 type cardRoom struct {
@@ -83,9 +90,9 @@ func (b *Bot) isCardRoom(roomID id.RoomID) bool {
 // ensureRoom adopts the configured or remembered room, or creates one, and makes sure it is
 // encrypted and every member is in it or invited (again, after leaving).
 func (b *Bot) ensureRoom(ctx context.Context, spec cardRoom) (id.RoomID, error) {
-	kvKey, key := roomKey, "matrix.room_id"
+	kvKey, key := RoomStoreKey(spec.group), "matrix.room_id"
 	if spec.group != "" {
-		kvKey, key = roomKey+"/"+spec.group, "matrix.group_rooms."+spec.group
+		key = "matrix.group_rooms." + spec.group
 	}
 	roomID := spec.configured
 	if roomID == "" {

@@ -13,7 +13,6 @@ import (
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/appservice"
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/seedgate/seedgate/bot"
@@ -43,12 +42,12 @@ func Run(ctx context.Context, path string) []Result {
 		results = append(results, ok("registration", fmt.Sprintf("%s: bot @%s:%s", cfg.Appservice.Registration, reg.SenderLocalpart, cfg.Homeserver.Domain)))
 	}
 	results = append(results, checkKeyFiles(cfg)...)
-	st, roomID, r := checkDatabase(ctx, cfg)
+	st, r := checkDatabase(ctx, cfg)
 	results = append(results, r)
 	if st != nil {
 		defer st.Close()
 	}
-	results = append(results, checkHomeserver(ctx, cfg, reg, st, roomID)...)
+	results = append(results, checkHomeserver(ctx, cfg, reg, st)...)
 	results = append(results, checkClients(ctx, cfg)...)
 	results = append(results, checkBridges(ctx, cfg)...)
 	return results
@@ -73,25 +72,21 @@ func checkKeyFiles(cfg *config.Config) []Result {
 	return out
 }
 
-func checkDatabase(ctx context.Context, cfg *config.Config) (*store.Store, string, Result) {
+func checkDatabase(ctx context.Context, cfg *config.Config) (*store.Store, Result) {
 	if cfg.Database.Type == "sqlite" {
 		if _, err := os.Stat(cfg.Database.Path); errors.Is(err, fs.ErrNotExist) {
-			return nil, "", warn("database", cfg.Database.Path+" does not exist yet", "seedgate creates it on first start")
+			return nil, warn("database", cfg.Database.Path+" does not exist yet", "seedgate creates it on first start")
 		}
 	}
 	st, err := store.Open(ctx, cfg.Database.Type, cfg.Database.Target())
 	if err != nil {
-		return nil, "", fail("database", err.Error(), "check database.path / database.uri and that the database is reachable")
-	}
-	roomID := cfg.Matrix.RoomID
-	if roomID == "" {
-		roomID, _ = st.GetKV(ctx, "matrix/approvals_room")
+		return nil, fail("database", err.Error(), "check database.path / database.uri and that the database is reachable")
 	}
 	pending, _ := st.ListRequests(ctx, "pending")
-	return st, roomID, ok("database", fmt.Sprintf("%s database opens, schema up to date, %d pending requests", cfg.Database.Type, len(pending)))
+	return st, ok("database", fmt.Sprintf("%s database opens, schema up to date, %d pending requests", cfg.Database.Type, len(pending)))
 }
 
-func checkHomeserver(ctx context.Context, cfg *config.Config, reg *appservice.Registration, st *store.Store, roomID string) []Result {
+func checkHomeserver(ctx context.Context, cfg *config.Config, reg *appservice.Registration, st *store.Store) []Result {
 	tctx, cancel := withTimeout(ctx)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(tctx, http.MethodGet, strings.TrimRight(cfg.Homeserver.Address, "/")+"/_matrix/client/versions", nil)
@@ -131,7 +126,7 @@ func checkHomeserver(ctx context.Context, cfg *config.Config, reg *appservice.Re
 	}
 	out = append(out, ok("appservice registration accepted", "as_token works for "+whoami.UserID.String()))
 	out = append(out, checkBotDevice(tctx, cli, st, botID))
-	return append(out, checkRoom(tctx, cli, cfg, roomID))
+	return append(out, checkRooms(tctx, cli, cfg, st)...)
 }
 
 func checkBotDevice(ctx context.Context, cli *mautrix.Client, st *store.Store, botID id.UserID) Result {
@@ -153,42 +148,6 @@ func checkBotDevice(ctx context.Context, cli *mautrix.Client, st *store.Store, b
 		return warn("bot device", "device "+deviceID+" has keys but is not cross-signed", "start seedgate once: it cross-signs its device at start (if keys_dir/recovery.key was lost while the server still has the bot's cross-signing keys, it cannot, and careful clients may hide its cards)")
 	}
 	return ok("bot device", "device "+deviceID+" has keys on the homeserver and a cross-signing master key")
-}
-
-func checkRoom(ctx context.Context, cli *mautrix.Client, cfg *config.Config, roomID string) Result {
-	if roomID == "" {
-		return warn("approvals room", "none yet", "seedgate creates an encrypted room on first start (or set matrix.room_id)")
-	}
-	var enc event.EncryptionEventContent
-	err := cli.StateEvent(ctx, id.RoomID(roomID), event.StateEncryption, "", &enc)
-	switch {
-	case errors.Is(err, mautrix.MNotFound) || (err == nil && enc.Algorithm == ""):
-		return fail("approvals room", roomID+" is not encrypted", "enable encryption in "+roomID+", or remove matrix.room_id so seedgate creates an encrypted room")
-	case errors.Is(err, mautrix.MForbidden):
-		return fail("approvals room", "the bot cannot read "+roomID, "invite the bot to the room")
-	case err != nil:
-		return fail("approvals room", err.Error(), "check matrix.room_id")
-	}
-	members, err := cli.JoinedMembers(ctx, id.RoomID(roomID))
-	if err != nil {
-		return fail("approvals room", err.Error(), "invite the bot to the room")
-	}
-	var missing []string
-	for _, a := range cfg.Approvers {
-		joined := false
-		for _, m := range a.MatrixIDs {
-			_, in := members.Joined[id.UserID(m)]
-			joined = joined || in
-		}
-		if !joined {
-			missing = append(missing, a.Name)
-		}
-	}
-	if len(missing) > 0 {
-		return warn("approvals room", fmt.Sprintf("%s is encrypted (%s) but %s has not joined", roomID, enc.Algorithm, strings.Join(missing, ", ")),
-			"accept the invitation from the bot")
-	}
-	return ok("approvals room", fmt.Sprintf("%s is encrypted (%s), every approver joined", roomID, enc.Algorithm))
 }
 
 func checkClients(ctx context.Context, cfg *config.Config) []Result {

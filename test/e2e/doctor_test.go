@@ -50,7 +50,8 @@ func TestDoctor(t *testing.T) {
 		if err != nil || strings.Contains(out, "✘") {
 			t.Fatalf("doctor failed a healthy stack: %v\n%s", err, out)
 		}
-		for _, want := range []string{"✔ homeserver", "✔ appservice registration accepted", "✔ approvals room", "every approver joined",
+		for _, want := range []string{"✔ homeserver", "✔ appservice registration accepted", "✔ approvals room", "everyone expected joined",
+			"✔ direct messages with @alice:localhost: !",
 			"✔ torrent client seedbox: qBittorrent v", "✔ key file pickle.key", "✔ key file recovery.key", "✔ database", "✔ clock",
 			"✔ bot device: device", "cross-signing master key"} {
 			if !strings.Contains(out, want) {
@@ -66,6 +67,7 @@ func TestDoctor(t *testing.T) {
 		}
 		path := variant("wrong-token", func(cfg map[string]any) { cfg["appservice"].(map[string]any)["registration"] = other })
 		out, err := doctor(path)
+		t.Logf("doctor:\n%s", out)
 		if err == nil || !strings.Contains(out, "✘ appservice registration accepted: the homeserver does not know this as_token") || !strings.Contains(out, "fix: add") {
 			t.Fatalf("wrong token not named:\n%s", out)
 		}
@@ -75,8 +77,23 @@ func TestDoctor(t *testing.T) {
 		roomID := createUnencryptedRoomAsBot(ctx, t, s)
 		path := variant("plain-room", func(cfg map[string]any) { cfg["matrix"].(map[string]any)["room_id"] = roomID })
 		out, err := doctor(path)
+		t.Logf("doctor:\n%s", out)
 		if err == nil || !strings.Contains(out, "✘ approvals room: "+roomID+" is not encrypted") {
 			t.Fatalf("unencrypted room not named:\n%s", out)
+		}
+	})
+
+	t.Run("group room not encrypted", func(t *testing.T) {
+		roomID := createUnencryptedRoomAsBot(ctx, t, s)
+		path := variant("plain-group-room", func(cfg map[string]any) {
+			cfg["groups"] = map[string]any{"admins": []string{"alice"}}
+			cfg["matrix"].(map[string]any)["group_rooms"] = map[string]any{"admins": roomID}
+		})
+		out, err := doctor(path)
+		t.Logf("doctor:\n%s", out)
+		if err == nil || !strings.Contains(out, "✘ approvals room admins: "+roomID+" is not encrypted") ||
+			!strings.Contains(out, "matrix.group_rooms.admins") || !strings.Contains(out, "✔ approvals room: ") {
+			t.Fatalf("unencrypted group room not named:\n%s", out)
 		}
 	})
 
@@ -87,6 +104,7 @@ func TestDoctor(t *testing.T) {
 		}
 		defer os.Chmod(key, 0o600)
 		out, err := doctor(s.Seedgate.ConfigPath)
+		t.Logf("doctor:\n%s", out)
 		if err == nil || !strings.Contains(out, "✘ key file pickle.key") || !strings.Contains(out, "fix: chmod 600 "+key) {
 			t.Fatalf("loose key file not named:\n%s", out)
 		}
@@ -95,6 +113,7 @@ func TestDoctor(t *testing.T) {
 	t.Run("client down", func(t *testing.T) {
 		s.QB.Stop()
 		out, err := doctor(s.Seedgate.ConfigPath)
+		t.Logf("doctor:\n%s", out)
 		if err == nil || !strings.Contains(out, "✘ torrent client seedbox: unreachable") || !strings.Contains(out, "torrent_clients[0].url") {
 			t.Fatalf("stopped client not named:\n%s", out)
 		}
@@ -104,6 +123,7 @@ func TestDoctor(t *testing.T) {
 		path := filepath.Join(s.Seedgate.Dir, "broken.yaml")
 		_ = os.WriteFile(path, []byte("homeserver: [this is: not, a mapping"), 0o600)
 		out, err := doctor(path)
+		t.Logf("doctor:\n%s", out)
 		if err == nil || !strings.Contains(out, "✘ config") || strings.Contains(out, "panic") {
 			t.Fatalf("broken config:\n%s", out)
 		}
