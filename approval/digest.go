@@ -2,6 +2,7 @@ package approval
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -74,15 +75,21 @@ func (s *Service) digestSettings(policy string) (after int, window time.Duration
 }
 
 // postCard posts one card for one or several requests and records it on each.
+// A digest too large for one message is split in halves until each part fits.
 func (s *Service) postCard(ctx context.Context, reqs []*store.Request) bool {
 	log := zerolog.Ctx(ctx).With().Str("request_id", reqs[0].ID).Int("requests", len(reqs)).Logger()
-	if len(reqs) > 1 {
-		for i, r := range reqs {
+	for i, r := range reqs {
+		r.DigestIndex = 0
+		if len(reqs) > 1 {
 			r.DigestIndex = i + 1
 		}
 	}
-	metrics.DeliveryAttempts.Inc("matrix")
 	roomID, eventID, err := s.notifier.PostCard(ctx, reqs)
+	if errors.Is(err, ErrCardTooLarge) && len(reqs) > 1 {
+		half := len(reqs) / 2
+		return s.postCard(ctx, reqs[:half]) && s.postCard(ctx, reqs[half:])
+	}
+	metrics.DeliveryAttempts.Inc("matrix")
 	if err != nil {
 		metrics.DeliveryFailures.Inc("matrix")
 		log.Error().Err(err).Msg("Posting card failed; will retry")

@@ -2,6 +2,7 @@ package approval
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -66,11 +67,16 @@ type recordingNotifier struct {
 	mu      sync.Mutex
 	cards   []int // requests per card posted
 	updates int
+	// maxItems, when set, refuses larger digests with ErrCardTooLarge, as the bot does by size.
+	maxItems int
 }
 
 func (n *recordingNotifier) PostCard(_ context.Context, reqs []*store.Request) (string, string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.maxItems > 0 && len(reqs) > n.maxItems {
+		return "", "", fmt.Errorf("digest of %d: %w", len(reqs), ErrCardTooLarge)
+	}
 	n.cards = append(n.cards, len(reqs))
 	return "!room", "$card-" + reqs[0].ID, nil
 }

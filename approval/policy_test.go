@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,47 @@ func TestDigestForBursts(t *testing.T) {
 	}
 	if approved != 8 || denied != 1 {
 		t.Fatalf("digest outcome: %d approved, %d denied", approved, denied)
+	}
+}
+
+// TestDigestTooLargeIsSplit holds 203 torrents at once when a digest may carry at most 40
+// items: the backlog is split until each part fits, every request gets exactly one card, and
+// items are numbered from 1 on each card.
+func TestDigestTooLargeIsSplit(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 1)
+	h.cfg.Policies[0].DigestAfter = 3
+	h.cfg.Policies[0].DigestWindow = config.Duration(2 * time.Second)
+	h.notifier.maxItems = 40
+	for i := range 203 {
+		h.hold(t, fmt.Sprintf("%03d", i))
+	}
+	h.svc.tick(ctx)
+	h.clock = h.clock.Add(2 * time.Second)
+	h.svc.tick(ctx)
+	total := 0
+	for i, n := range h.notifier.cards {
+		if n > 40 {
+			t.Fatalf("card %d carries %d items, over the limit", i, n)
+		}
+		total += n
+	}
+	if total != 203 || len(h.notifier.cards) < 3+200/40 {
+		t.Fatalf("cards %v carry %d requests, want 203 on 3 singles and at least 5 digests", h.notifier.cards, total)
+	}
+	pending, _ := h.store.ListRequests(ctx, StatePending)
+	perCard := map[string][]int{}
+	for _, r := range pending {
+		if r.CardEvent == "" {
+			t.Fatalf("request %s has no card", r.ID)
+		}
+		perCard[r.CardEvent] = append(perCard[r.CardEvent], r.DigestIndex)
+	}
+	for card, items := range perCard {
+		slices.Sort(items)
+		if len(items) > 1 && (items[0] != 1 || items[len(items)-1] != len(items)) {
+			t.Fatalf("card %s numbers its items %v, want 1..%d", card, items, len(items))
+		}
 	}
 }
 

@@ -20,13 +20,17 @@ import (
 // Notifier shows requests to people. The bot implements it.
 type Notifier interface {
 	// PostCard shows new requests, one card for one request or a digest card for several, and
-	// returns where the card is.
+	// returns where the card is. A digest too large for one message fails with ErrCardTooLarge
+	// before anything is sent; the service then splits it.
 	PostCard(ctx context.Context, reqs []*store.Request) (roomID, eventID string, err error)
 	// UpdateCard redraws a request's card after a vote or a decision.
 	UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error
 	// Announce posts a notice about an event a policy only announces.
 	Announce(ctx context.Context, policy string, evt torrent.Event) error
 }
+
+// ErrCardTooLarge says a digest card would not fit in one message.
+var ErrCardTooLarge = errors.New("card too large for one message")
 
 // Service is the approval engine.
 type Service struct {

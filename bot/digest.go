@@ -77,3 +77,12 @@ func renderDigest(reqs []*store.Request, mention []id.UserID, now time.Time) *ev
 		FormattedBody: rich.String(), Mentions: &event.Mentions{UserIDs: mention},
 	}
 }
+
+// digestEdit redraws a digest card as an edit. The fallback for clients without edits would
+// double the event's size; its first line will do.
+func digestEdit(reqs []*store.Request, card id.EventID, now time.Time) (*event.MessageEventContent, map[string]any) {
+	content := renderDigest(reqs, nil, now)
+	content.SetEdit(card)
+	content.Body, content.Format, content.FormattedBody = "* "+strings.SplitN(content.NewContent.Body, "\n", 2)[0], "", ""
+	return content, map[string]any{digestField: digestInfo(reqs)}
+}

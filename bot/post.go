@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -51,6 +52,11 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 	if len(muted) > 0 {
 		content.Body += fmt.Sprintf("\n(Not notifying %d approver(s) about this card: over %d cards in 10 minutes.)", len(muted), b.cfg.Matrix.MentionLimit)
 	}
+	if len(reqs) > 1 {
+		if size := contentSize(content, raw); size > maxDigestBytes {
+			return "", "", fmt.Errorf("bot: digest of %d requests is %d bytes, over %d: %w", len(reqs), size, maxDigestBytes, approval.ErrCardTooLarge)
+		}
+	}
 	roomID := b.roomFor(req)
 	resp, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw})
 	if err != nil {
@@ -77,13 +83,12 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 		if err != nil {
 			return err
 		}
-		content = renderDigest(reqs, nil, time.Now())
-		raw[digestField] = digestInfo(reqs)
+		content, raw = digestEdit(reqs, id.EventID(req.CardEvent), time.Now())
 	} else {
 		content = renderCard(req, votes, nil, time.Now())
 		raw[requestField] = requestInfo(req)
+		content.SetEdit(id.EventID(req.CardEvent))
 	}
-	content.SetEdit(id.EventID(req.CardEvent))
 	_, err := b.client.SendMessageEvent(ctx, id.RoomID(req.CardRoom), event.EventMessage, &event.Content{Parsed: content, Raw: raw})
 	if err != nil {
 		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)

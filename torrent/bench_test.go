@@ -47,7 +47,7 @@ func loadedQBittorrent(b *testing.B, ctx context.Context, n int) *stack.QBittorr
 			}
 			files = append(files, tf)
 		}
-		if err = session.AddStoppedBatch(ctx, files); err != nil {
+		if err = session.AddBatch(ctx, files, true); err != nil {
 			b.Fatal(err)
 		}
 	}

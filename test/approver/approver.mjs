@@ -83,6 +83,7 @@ client.on(sdk.RoomEvent.Timeline, async (event, room, toStartOfTimeline) => {
     type: "message",
     room_id: event.getRoomId(),
     event_id: event.getId(),
+    ts: event.getTs(),
     sender: event.getSender(),
     wire_type: event.getWireType(),
     decrypted: event.isEncrypted() && !event.isDecryptionFailure(),

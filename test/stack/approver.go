@@ -21,10 +21,12 @@ type Approver struct {
 
 // ApproverMessage is one JSON line the approver printed.
 type ApproverMessage struct {
-	Type      string         `json:"type"`
-	ID        int            `json:"id"`
-	RoomID    string         `json:"room_id"`
-	EventID   string         `json:"event_id"`
+	Type    string `json:"type"`
+	ID      int    `json:"id"`
+	RoomID  string `json:"room_id"`
+	EventID string `json:"event_id"`
+	// TS is the event's origin_server_ts: when the homeserver accepted it, in Unix milliseconds.
+	TS        int64          `json:"ts"`
 	Sender    string         `json:"sender"`
 	WireType  string         `json:"wire_type"`
 	Decrypted bool           `json:"decrypted"`

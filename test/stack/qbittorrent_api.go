@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -150,8 +151,8 @@ func (s *QBSession) Get(ctx context.Context, path string) ([]byte, error) {
 	return io.ReadAll(resp.Body)
 }
 
-// AddStoppedBatch adds many .torrent files, stopped, in one request.
-func (s *QBSession) AddStoppedBatch(ctx context.Context, files []*TorrentFile) error {
+// AddBatch adds many .torrent files in one request, stopped or started.
+func (s *QBSession) AddBatch(ctx context.Context, files []*TorrentFile, stopped bool) error {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	for _, tf := range files {
@@ -161,7 +162,7 @@ func (s *QBSession) AddStoppedBatch(ctx context.Context, files []*TorrentFile) e
 		}
 		_, _ = part.Write(tf.Metainfo)
 	}
-	_ = w.WriteField("paused", "true")
+	_ = w.WriteField("paused", strconv.FormatBool(stopped))
 	_ = w.Close()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.q.URL+"/api/v2/torrents/add", &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
@@ -174,4 +175,43 @@ func (s *QBSession) AddStoppedBatch(ctx context.Context, files []*TorrentFile) e
 		return fmt.Errorf("qbittorrent add batch: HTTP %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// Post posts one form to /api/v2/<path> in this session, expecting 200.
+func (s *QBSession) Post(ctx context.Context, path string, form url.Values) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.q.URL+"/api/v2/"+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("qbittorrent %s: HTTP %d", path, resp.StatusCode)
+	}
+	return nil
+}
+
+// States lists the state of every torrent (hashes: "" for all, or joined by |) in one call.
+func (s *QBSession) States(ctx context.Context, hashes string) (map[string]string, error) {
+	path := "torrents/info"
+	if hashes != "" {
+		path += "?hashes=" + hashes
+	}
+	raw, err := s.Get(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	var list []struct {
+		Hash  string `json:"hash"`
+		State string `json:"state"`
+	}
+	if err = json.Unmarshal(raw, &list); err != nil {
+		return nil, err
+	}
+	states := make(map[string]string, len(list))
+	for _, t := range list {
+		states[t.Hash] = t.State
+	}
+	return states, nil
 }

@@ -34,6 +34,11 @@ type Options struct {
 	// Group puts every approver in a group of this name and makes the policy name it, so its
 	// cards go to the group's own room.
 	Group string
+	// DigestAfter is the policy's digest_after (0: every request gets its own card).
+	DigestAfter int
+	// Preload runs once qBittorrent is up and before seedgate first starts: what it adds
+	// becomes the watcher's silent baseline.
+	Preload func(ctx context.Context, qb *QBittorrent) error
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
@@ -85,6 +90,11 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		return err
 	}
 	s.stops = append(s.stops, s.QB.Stop)
+	if opts.Preload != nil {
+		if err = opts.Preload(ctx, s.QB); err != nil {
+			return fmt.Errorf("preloading qBittorrent: %w", err)
+		}
+	}
 
 	hsPort, err := FreePort()
 	if err != nil {
@@ -131,7 +141,7 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		"policies": []map[string]any{{
 			"name": "new-torrents", "events": []string{"added"}, "outcome": "hold", "quorum": opts.Quorum,
 			"ttl": opts.TTL.String(), "on_approve": "resume", "on_deny": "remove", "on_expiry": "remove",
-			"min_assurance": opts.MinAssurance,
+			"min_assurance": opts.MinAssurance, "digest_after": opts.DigestAfter,
 		}},
 		"logging": map[string]any{"level": "debug", "format": "json"},
 	}
