@@ -7,7 +7,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 GOTAGS   := goolm
 
-.PHONY: build deps test fuzz demo lint clean
+.PHONY: build deps test fuzz demo bench lint clean
 
 # How long each fuzz target runs inside `make test`; raise it for a deeper search.
 FUZZTIME ?= 10s
@@ -35,6 +35,11 @@ fuzz:
 
 demo: deps
 	$(GO) run -tags $(GOTAGS) ./hack/demo $(ARGS)
+
+# End-to-end latency, burst and scale on the real local stack: writes docs/benchmarks.md and
+# docs/benchmarks.svg (about 15 minutes on 2 cores). ARGS passes flags, e.g. ARGS='-n 20'.
+bench: deps
+	$(GO) run -tags $(GOTAGS) ./hack/bench $(ARGS)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }

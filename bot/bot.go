@@ -128,7 +128,8 @@ func (b *Bot) startAppservice(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("appservice.listen: %w", err)
 	}
-	b.server = &http.Server{Handler: b.as.Router, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	b.server = &http.Server{Handler: limitBody(b.as.Router, maxTransactionBody), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
 		if err := b.server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			zerolog.Ctx(ctx).Error().Err(err).Msg("Appservice listener stopped")

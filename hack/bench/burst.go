@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seedgate/seedgate/test/stack"
+)
+
+// burstResult is what a burst of added torrents did, and what seedgate then cost at rest.
+type burstResult struct {
+	burst, watched     int
+	addTook, heldAfter time.Duration
+	cardedAfter        time.Duration
+	held, carded       int
+	cards, digests     int
+	botMessages        int
+	rssMiB             float64
+	idleCPU            time.Duration
+	idleWindow         time.Duration
+	pollInterval       string
+}
+
+// measureBurst preloads qBittorrent (the watcher's silent baseline), adds a burst of torrents
+// within a second, and waits until every one is held and on a card; then it leaves the stack
+// idle and reads seedgate's memory and CPU.
+func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, burst int, idle time.Duration) (*burstResult, error) {
+	const pollInterval = "1s" // the configuration's default
+	progress("preloading qBittorrent with %d stopped torrents", preload)
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Hooks: true, PollInterval: pollInterval,
+		DigestAfter: 10, TTL: 10 * time.Minute, Preload: func(ctx context.Context, qb *stack.QBittorrent) error {
+			return addMany(ctx, qb, "preload", preload, true)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Down()
+	qb, err := s.QB.Session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	files, err := makeTorrents("burst", burst)
+	if err != nil {
+		return nil, err
+	}
+	res := &burstResult{burst: burst, watched: preload + burst, pollInterval: pollInterval, idleWindow: idle}
+
+	progress("adding %d torrents at once, running, each firing qBittorrent's on-added hook", burst)
+	start := time.Now()
+	for from := 0; from < burst; from += 250 {
+		if err = qb.AddBatch(ctx, files[from:min(from+250, burst)], false); err != nil {
+			return nil, err
+		}
+	}
+	res.addTook = time.Since(start)
+	want := map[string]bool{}
+	for _, tf := range files {
+		want[tf.Hash] = true
+	}
+	for {
+		states, err := qb.States(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		res.held = 0
+		for hash := range want {
+			if stack.IsStopped(states[hash]) {
+				res.held++
+			}
+		}
+		if res.held == burst {
+			res.heldAfter = time.Since(start)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("only %d of %d torrents held: %w", res.held, burst, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	progress("all %d held after %s; waiting for their cards", burst, res.heldAfter.Round(time.Millisecond))
+
+	carded := map[string]bool{}
+	alice := s.Clients["alice"]
+	_, err = alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool {
+		if m.Type != "message" || m.Replaces() != "" || m.Sender == alice.UserID {
+			return false
+		}
+		res.botMessages++
+		if r := m.Request(); r != nil {
+			res.cards++
+			carded[r["hash"].(string)] = true
+		}
+		if items, ok := m.Content["org.seedgate.digest"].([]any); ok {
+			res.digests++
+			for _, item := range items {
+				carded[item.(map[string]any)["hash"].(string)] = true
+			}
+		}
+		for hash := range carded {
+			if !want[hash] {
+				delete(carded, hash)
+			}
+		}
+		return len(carded) == burst
+	})
+	res.carded = len(carded)
+	if err != nil {
+		return res, fmt.Errorf("only %d of %d torrents on a card: %w", res.carded, burst, err)
+	}
+	res.cardedAfter = time.Since(start)
+	progress("all %d on %d cards and %d digests after %s; idling %s", burst, res.cards, res.digests, res.cardedAfter.Round(time.Millisecond), idle)
+
+	proc := s.Seedgate.Proc()
+	cpu0, err := proc.CPUTime()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(idle):
+	}
+	cpu1, err := proc.CPUTime()
+	if err != nil {
+		return nil, err
+	}
+	res.idleCPU = cpu1 - cpu0
+	res.rssMiB, err = rssMiB(proc.Pid())
+	return res, err
+}
+
+// makeTorrents makes n small trackerless torrents named prefix-00000 ….
+func makeTorrents(prefix string, n int) ([]*stack.TorrentFile, error) {
+	files := make([]*stack.TorrentFile, n)
+	for i := range files {
+		tf, err := stack.MakeTorrent("", fmt.Sprintf("%s-%05d.bin", prefix, i), 16<<10)
+		if err != nil {
+			return nil, err
+		}
+		files[i] = tf
+	}
+	return files, nil
+}
+
+// addMany adds n torrents in batches of 250.
+func addMany(ctx context.Context, q *stack.QBittorrent, prefix string, n int, stopped bool) error {
+	files, err := makeTorrents(prefix, n)
+	if err != nil {
+		return err
+	}
+	qb, err := q.Session(ctx)
+	if err != nil {
+		return err
+	}
+	for from := 0; from < n; from += 250 {
+		if err = qb.AddBatch(ctx, files[from:min(from+250, n)], stopped); err != nil {
+			return err
+		}
+	}
+	// qBittorrent adds asynchronously: wait until it lists them all.
+	for {
+		states, err := qb.States(ctx, "")
+		if err != nil {
+			return err
+		}
+		if len(states) >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("qBittorrent lists %d of %d torrents: %w", len(states), n, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// rssMiB reads a process's resident memory from /proc.
+func rssMiB(pid int) (float64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return float64(kb) / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}

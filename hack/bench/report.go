@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// percentile returns the p-th percentile (nearest rank) of samples.
+func percentile(samples []time.Duration, p float64) time.Duration {
+	if len(samples) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(samples)
+	slices.Sort(sorted)
+	rank := int(float64(len(sorted))*p/100+0.5) - 1
+	return sorted[min(max(rank, 0), len(sorted)-1)]
+}
+
+var quantiles = []float64{50, 95, 99}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+func ratio(a, b time.Duration) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
+}
+
+func cpuModel() string {
+	raw, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(raw), "\n") {
+		if name, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+// latencyRows is each measured path next to its floor.
+func latencyRows(lat *latencyResult) []struct {
+	name, floorName string
+	got, floor      []time.Duration
+} {
+	return []struct {
+		name, floorName string
+		got, floor      []time.Duration
+	}{
+		{"event → card", "encrypted send by a minimal mautrix client", lat.eventToCard, lat.cardFloor},
+		{"approval → action", "reaction delivered to a mautrix client + one qBittorrent call", lat.approvalToAction, lat.actionFloor},
+	}
+}
+
+func markdown(lat *latencyResult, b *burstResult, machine string, n int) string {
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Benchmarks\n\nWritten by `make bench` (hack/bench) on %s, %s. Every figure comes from the real local\n", machine, time.Now().UTC().Format("2006-01-02"))
+	md.WriteString("stack: Dendrite 0.15.2 (SQLite), qBittorrent-nox from Debian, seedgate, and a matrix-js-sdk approver with its\n")
+	md.WriteString("Rust crypto, all on 127.0.0.1. Floors are measured in the same run against the same homeserver.\n\n")
+	fmt.Fprintf(&md, "## Latency (%d samples each)\n\n", n)
+	md.WriteString("| path | p50 | p95 | p99 | floor p50 | floor p95 | floor p99 | ratio p50 | ratio p95 | ratio p99 |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, row := range latencyRows(lat) {
+		fmt.Fprintf(&md, "| %s | ", row.name)
+		for _, q := range quantiles {
+			fmt.Fprintf(&md, "%s | ", ms(percentile(row.got, q)))
+		}
+		for _, q := range quantiles {
+			fmt.Fprintf(&md, "%s | ", ms(percentile(row.floor, q)))
+		}
+		for _, q := range quantiles {
+			fmt.Fprintf(&md, "%s |", ratio(percentile(row.got, q), percentile(row.floor, q)))
+			if q != quantiles[len(quantiles)-1] {
+				md.WriteString(" ")
+			}
+		}
+		md.WriteString("\n")
+	}
+	md.WriteString("\n- **event → card**: from `seedgate hook` starting (what qBittorrent's \"run on torrent added\" runs) to the\n")
+	md.WriteString("  encrypted card's `origin_server_ts` on the homeserver. Floor: from a minimal mautrix client (goolm crypto,\n")
+	md.WriteString("  same room shape: one approver device) calling SendMessageEvent to that message's `origin_server_ts`.\n")
+	md.WriteString("- **approval → action**: from the approver client sending ✅ to qBittorrent reporting the torrent running (polled every\n")
+	md.WriteString("  2 ms). Floor: the same reaction's trip to a minimal mautrix client's /sync")
+	fmt.Fprintf(&md, " (p50 %s), plus one qBittorrent `torrents/resume` call (p50 %s).\n", ms(percentile(lat.deliveryFloor, 50)), ms(percentile(lat.apiFloor, 50)))
+	md.WriteString("\n![latency against the floor](benchmarks.svg)\n\nWhy some figures are well above their floor: [performance.md](performance.md).\n\n")
+	fmt.Fprintf(&md, "## Burst\n\n%d torrents added, running, within %s (four Web API calls of 250), each firing the on-added hook;\n", b.burst, b.addTook.Round(time.Millisecond))
+	fmt.Fprintf(&md, "%d more already watched. Policy: hold, `digest_after: 10`, `digest_window: 2s`.\n\n", b.watched-b.burst)
+	md.WriteString("| measure | value |\n|---|---|\n")
+	fmt.Fprintf(&md, "| all held (stopped in qBittorrent) after | %s |\n", b.heldAfter.Round(time.Millisecond))
+	fmt.Fprintf(&md, "| all on a card after | %s |\n", b.cardedAfter.Round(time.Millisecond))
+	fmt.Fprintf(&md, "| torrents held / on a card | %d / %d of %d |\n", b.held, b.carded, b.burst)
+	fmt.Fprintf(&md, "| single cards + digest cards | %d + %d (each with two seed reactions) |\n", b.cards, b.digests)
+	fmt.Fprintf(&md, "| messages from the bot the approver received | %d |\n", b.botMessages)
+	fmt.Fprintf(&md, "\n## At rest\n\n%d torrents watched (poll interval %s, the default), %d requests pending, measured over %s after the burst.\n\n", b.watched, b.pollInterval, b.burst, b.idleWindow)
+	md.WriteString("| measure | value |\n|---|---|\n")
+	fmt.Fprintf(&md, "| seedgate RSS | %.1f MiB |\n", b.rssMiB)
+	fmt.Fprintf(&md, "| seedgate CPU per idle minute | %s (%.2f%% of one core) |\n",
+		(b.idleCPU * time.Duration(time.Minute) / b.idleWindow).Round(time.Millisecond), 100*float64(b.idleCPU)/float64(b.idleWindow))
+	return md.String()
+}
+
+// svgPlot draws p50/p95/p99 of each path beside its floor as grouped bars.
+func svgPlot(lat *latencyResult) string {
+	rows := latencyRows(lat)
+	var top time.Duration
+	for _, row := range rows {
+		top = max(top, percentile(row.got, 99), percentile(row.floor, 99))
+	}
+	const width, height, left, bottom, barW = 760, 360, 70, 300, 26
+	scale := func(d time.Duration) float64 { return float64(d) / float64(top) * 260 }
+	var svg strings.Builder
+	fmt.Fprintf(&svg, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
+	fmt.Fprintf(&svg, `<text x="%d" y="20" font-size="14">seedgate latency (bars) against its floor (hatched), p50 / p95 / p99</text>`+"\n", left)
+	fmt.Fprintf(&svg, `<defs><pattern id="h" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#888" stroke-width="3"/></pattern></defs>`+"\n")
+	fmt.Fprintf(&svg, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#000"/>`+"\n", left, bottom, width-20, bottom)
+	for i := 0; i <= 4; i++ {
+		v := top * time.Duration(i) / 4
+		y := float64(bottom) - scale(v)
+		fmt.Fprintf(&svg, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left, y, width-20, y, left-6, y+4, ms(v))
+	}
+	x := left + 20
+	for _, row := range rows {
+		groupStart := x
+		for _, q := range quantiles {
+			for j, series := range [][]time.Duration{row.got, row.floor} {
+				v := percentile(series, q)
+				fill := "#2b6cb0"
+				if j == 1 {
+					fill = "url(#h)"
+				}
+				fmt.Fprintf(&svg, `<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s" stroke="#333"/>`+"\n", x, float64(bottom)-scale(v), barW, scale(v), fill)
+				x += barW
+			}
+			fmt.Fprintf(&svg, `<text x="%d" y="%d" text-anchor="middle">p%.0f</text>`+"\n", x-barW, bottom+16, q)
+			x += 12
+		}
+		fmt.Fprintf(&svg, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`+"\n", (groupStart+x)/2, bottom+36, row.name)
+		x += 50
+	}
+	svg.WriteString("</svg>\n")
+	return svg.String()
+}
