@@ -27,18 +27,11 @@ func TestDoctor(t *testing.T) {
 		return string(out), err
 	}
 	variant := func(name string, change func(cfg map[string]any)) string {
-		raw, err := os.ReadFile(s.Seedgate.ConfigPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cfg map[string]any
-		if err = yaml.Unmarshal(raw, &cfg); err != nil {
-			t.Fatal(err)
-		}
+		cfg := readConfig(t, s)
 		change(cfg)
-		raw, _ = yaml.Marshal(cfg)
+		raw, _ := yaml.Marshal(cfg)
 		path := filepath.Join(s.Seedgate.Dir, name+".yaml")
-		if err = os.WriteFile(path, raw, 0o600); err != nil {
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return path

@@ -70,21 +70,11 @@ func (q *QBittorrent) SetPreferences(ctx context.Context, prefs map[string]any) 
 
 // postForm logs in and posts one form to /api/v2/<path>, expecting 200.
 func (q *QBittorrent) postForm(ctx context.Context, path string, form url.Values) error {
-	c, err := q.httpClient(ctx)
+	session, err := q.Session(ctx)
 	if err != nil {
 		return err
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, q.URL+"/api/v2/"+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("qbittorrent %s: HTTP %d", path, resp.StatusCode)
-	}
-	return nil
+	return session.Post(ctx, path, form)
 }
 
 // State returns a torrent's qBittorrent state ("pausedDL", "stalledDL", ...) and whether the
