@@ -25,13 +25,7 @@ test: deps
 
 # Every fuzz target, each for FUZZTIME; a crasher lands in testdata/fuzz and fails the run.
 fuzz:
-	@for pkg in $$($(GO) list -tags $(GOTAGS) ./...); do \
-	  dir=$$($(GO) list -tags $(GOTAGS) -f '{{.Dir}}' $$pkg); \
-	  for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
-	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
-	    $(GO) test -tags $(GOTAGS) -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/seedgate-fuzz.log 2>&1 || { cat /tmp/seedgate-fuzz.log; exit 1; }; \
-	  done; \
-	done
+	GO=$(GO) GOTAGS=$(GOTAGS) FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
 
 demo: deps
 	$(GO) run -tags $(GOTAGS) ./hack/demo $(ARGS)
