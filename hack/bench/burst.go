@@ -91,19 +91,20 @@ func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, 
 			return false
 		}
 		res.botMessages++
+		var hashes []any
 		if r := m.Request(); r != nil {
 			res.cards++
-			carded[r["hash"].(string)] = true
+			hashes = append(hashes, r["hash"])
 		}
 		if items, ok := m.Content["org.seedgate.digest"].([]any); ok {
 			res.digests++
 			for _, item := range items {
-				carded[item.(map[string]any)["hash"].(string)] = true
+				hashes = append(hashes, item.(map[string]any)["hash"])
 			}
 		}
-		for hash := range carded {
-			if !want[hash] {
-				delete(carded, hash)
+		for _, hash := range hashes {
+			if h, _ := hash.(string); want[h] {
+				carded[h] = true
 			}
 		}
 		return len(carded) == burst

@@ -62,20 +62,17 @@ func markdown(lat *latencyResult, b *burstResult, machine string, n int) string 
 	fmt.Fprintf(&md, "## Latency (%d samples each)\n\n", n)
 	md.WriteString("| path | p50 | p95 | p99 | floor p50 | floor p95 | floor p99 | ratio p50 | ratio p95 | ratio p99 |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, row := range latencyRows(lat) {
-		fmt.Fprintf(&md, "| %s | ", row.name)
+		cells := []string{row.name}
 		for _, q := range quantiles {
-			fmt.Fprintf(&md, "%s | ", ms(percentile(row.got, q)))
+			cells = append(cells, ms(percentile(row.got, q)))
 		}
 		for _, q := range quantiles {
-			fmt.Fprintf(&md, "%s | ", ms(percentile(row.floor, q)))
+			cells = append(cells, ms(percentile(row.floor, q)))
 		}
 		for _, q := range quantiles {
-			fmt.Fprintf(&md, "%s |", ratio(percentile(row.got, q), percentile(row.floor, q)))
-			if q != quantiles[len(quantiles)-1] {
-				md.WriteString(" ")
-			}
+			cells = append(cells, ratio(percentile(row.got, q), percentile(row.floor, q)))
 		}
-		md.WriteString("\n")
+		fmt.Fprintf(&md, "| %s |\n", strings.Join(cells, " | "))
 	}
 	md.WriteString("\n- **event → card**: from `seedgate hook` starting (what qBittorrent's \"run on torrent added\" runs) to the\n")
 	md.WriteString("  encrypted card's `origin_server_ts` on the homeserver. Floor: from a minimal mautrix client (goolm crypto,\n")

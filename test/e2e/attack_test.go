@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/test/stack"
 )
@@ -36,35 +34,14 @@ func TestAttackSuite(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := tempDir(t)
-	tw, err := stack.StartFakeTwilio()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tw.Close)
-	google, err := stack.StartFakeRBM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(google.Close)
-	serviceAccount, err := google.WriteServiceAccount(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokenFile := filepath.Join(dir, "twilio.token")
-	if err = os.WriteFile(tokenFile, []byte(tw.AuthToken+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, API: true, Metrics: true, Hooks: true,
-		Bridges: map[string]any{
-			"twilio": map[string]any{"api_url": tw.URL, "account_sid": tw.AccountSID, "auth_token_file": tokenFile, "messaging_service_sid": tw.ServiceSID},
-			"rbm":    map[string]any{"api_url": google.URL, "agent_id": google.AgentID, "service_account_file": serviceAccount, "client_token": google.ClientToken},
-		}})
+	fakes := startRCSFakes(t, dir)
+	tw, google := fakes.twilio, fakes.rbm
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, API: true, Metrics: true, Hooks: true, Bridges: fakes.config})
 	if err != nil {
 		t.Fatalf("stack: %v", err)
 	}
 	t.Cleanup(s.Down)
-	tw.InboundURL = s.WebhookURL + "/twilio/inbound"
-	google.WebhookURL = s.WebhookURL + "/rbm"
+	fakes.connect(s)
 	reg := readRegistration(t, s)
 	appserviceURL := "http://" + readConfig(t, s)["appservice"].(map[string]any)["listen"].(string)
 	hookSecret, err := os.ReadFile(s.HookSecret)
@@ -84,7 +61,7 @@ func TestAttackSuite(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"message": map[string]any{"data": base64.StdEncoding.EncodeToString(event), "messageId": "forged-1"}})
 		// As long as a real HMAC-SHA512, so only its value is wrong.
 		forged := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 64))
-		status := post(ctx, t, s.WebhookURL+"/rbm", body, map[string]string{"X-Goog-Signature": forged})
+		status := send(ctx, t, http.MethodPost, s.WebhookURL+"/rbm", body, map[string]string{"X-Goog-Signature": forged})
 		if status != http.StatusForbidden {
 			t.Fatalf("forged RBM push: HTTP %d, want 403", status)
 		}
@@ -229,10 +206,6 @@ func headersFor(f func([]byte) map[string]string, body []byte) map[string]string
 	return f(body)
 }
 
-func post(ctx context.Context, t *testing.T, url string, body []byte, headers map[string]string) int {
-	return send(ctx, t, http.MethodPost, url, body, headers)
-}
-
 // send makes one request and returns its status; a connection the server cut off while the
 // body was still being written counts as 413, the refusal it amounts to.
 func send(ctx context.Context, t *testing.T, method, url string, body []byte, headers map[string]string) int {
@@ -254,35 +227,4 @@ func send(ctx context.Context, t *testing.T, method, url string, body []byte, he
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode
-}
-
-type registration struct {
-	ASToken string `yaml:"as_token"`
-	HSToken string `yaml:"hs_token"`
-}
-
-func readRegistration(t *testing.T, s *stack.Stack) registration {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(s.Seedgate.Dir, "registration.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg registration
-	if err = yaml.Unmarshal(raw, &reg); err != nil {
-		t.Fatal(err)
-	}
-	return reg
-}
-
-func readConfig(t *testing.T, s *stack.Stack) map[string]any {
-	t.Helper()
-	raw, err := os.ReadFile(s.Seedgate.ConfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err = yaml.Unmarshal(raw, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -41,24 +40,10 @@ func TestBridgesEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(signalCLI.Close)
-	tw, err := stack.StartFakeTwilio()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tw.Close)
-	google, err := stack.StartFakeRBM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(google.Close)
-	serviceAccount, err := google.WriteServiceAccount(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokenFile := filepath.Join(dir, "twilio.token")
-	if err = os.WriteFile(tokenFile, []byte(tw.AuthToken+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fakes := startRCSFakes(t, dir)
+	tw, google := fakes.twilio, fakes.rbm
+	fakes.config["receipt_timeout"] = "1m"
+	fakes.config["signal"] = map[string]any{"url": signalCLI.URL}
 
 	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice", "bob"}, Quorum: 2, MinAssurance: "signature",
 		DeviceKeys: map[string][]string{"alice": {alicePhone.enrollment}, "bob": {bobPhone.enrollment}}, Metrics: true,
@@ -66,20 +51,12 @@ func TestBridgesEndToEnd(t *testing.T) {
 			"alice": {{"via": "twilio", "to": aliceNumber}, {"via": "signal", "to": aliceNumber}},
 			"bob":   {{"via": "rbm", "to": bobNumber}},
 		},
-		Bridges: map[string]any{
-			"receipt_timeout": "1m",
-			"signal":          map[string]any{"url": signalCLI.URL},
-			"twilio": map[string]any{"api_url": tw.URL, "account_sid": tw.AccountSID, "auth_token_file": tokenFile,
-				"messaging_service_sid": tw.ServiceSID},
-			"rbm": map[string]any{"api_url": google.URL, "agent_id": google.AgentID, "service_account_file": serviceAccount,
-				"client_token": google.ClientToken},
-		}})
+		Bridges: fakes.config})
 	if err != nil {
 		t.Fatalf("stack: %v", err)
 	}
 	t.Cleanup(s.Down)
-	tw.InboundURL = s.WebhookURL + "/twilio/inbound"
-	google.WebhookURL = s.WebhookURL + "/rbm"
+	fakes.connect(s)
 	if status, _, err := google.Handshake(google.ClientToken); err != nil || status != http.StatusOK {
 		t.Fatalf("RBM webhook handshake: %d %v", status, err)
 	}

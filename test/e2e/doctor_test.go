@@ -127,21 +127,11 @@ func TestDoctor(t *testing.T) {
 // appservice token, as a misconfigured matrix.room_id would point at.
 func createUnencryptedRoomAsBot(ctx context.Context, t *testing.T, s *stack.Stack) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(s.Seedgate.Dir, "registration.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg struct {
-		AsToken         string `yaml:"as_token"`
-		SenderLocalpart string `yaml:"sender_localpart"`
-	}
-	if err = yaml.Unmarshal(raw, &reg); err != nil {
-		t.Fatal(err)
-	}
+	reg := readRegistration(t, s)
 	body, _ := json.Marshal(map[string]any{"preset": "private_chat", "name": "plain"})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.Dendrite.URL+"/_matrix/client/v3/createRoom?user_id="+
 		url.QueryEscape("@"+reg.SenderLocalpart+":localhost"), bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+reg.AsToken)
+	req.Header.Set("Authorization", "Bearer "+reg.ASToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/seedgate/seedgate/test/stack"
 )
@@ -189,4 +192,78 @@ func tempDir(t *testing.T) string {
 		}
 	})
 	return dir
+}
+
+// rcsFakes are local stand-ins for Twilio and Google's RBM API, and the bridges config that
+// points seedgate at them.
+type rcsFakes struct {
+	twilio *stack.FakeTwilio
+	rbm    *stack.FakeRBM
+	config map[string]any // the bridges section: twilio and rbm; callers may add to it
+}
+
+// startRCSFakes starts both fakes, with their credentials written into dir, stopped at the end.
+func startRCSFakes(t *testing.T, dir string) *rcsFakes {
+	t.Helper()
+	tw, err := stack.StartFakeTwilio()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tw.Close)
+	google, err := stack.StartFakeRBM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(google.Close)
+	serviceAccount, err := google.WriteServiceAccount(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(dir, "twilio.token")
+	if err = os.WriteFile(tokenFile, []byte(tw.AuthToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &rcsFakes{twilio: tw, rbm: google, config: map[string]any{
+		"twilio": map[string]any{"api_url": tw.URL, "account_sid": tw.AccountSID, "auth_token_file": tokenFile, "messaging_service_sid": tw.ServiceSID},
+		"rbm":    map[string]any{"api_url": google.URL, "agent_id": google.AgentID, "service_account_file": serviceAccount, "client_token": google.ClientToken},
+	}}
+}
+
+// connect tells the fakes where seedgate's webhooks listen, once the stack is up.
+func (f *rcsFakes) connect(s *stack.Stack) {
+	f.twilio.InboundURL = s.WebhookURL + "/twilio/inbound"
+	f.rbm.WebhookURL = s.WebhookURL + "/rbm"
+}
+
+// registration is what the tests read back from the registration seedgate generated.
+type registration struct {
+	ASToken         string `yaml:"as_token"`
+	HSToken         string `yaml:"hs_token"`
+	SenderLocalpart string `yaml:"sender_localpart"`
+}
+
+func readRegistration(t *testing.T, s *stack.Stack) registration {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(s.Seedgate.Dir, "registration.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg registration
+	if err = yaml.Unmarshal(raw, &reg); err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+func readConfig(t *testing.T, s *stack.Stack) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(s.Seedgate.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err = yaml.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

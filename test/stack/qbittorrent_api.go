@@ -80,26 +80,16 @@ func (q *QBittorrent) postForm(ctx context.Context, path string, form url.Values
 // State returns a torrent's qBittorrent state ("pausedDL", "stalledDL", ...) and whether the
 // torrent exists at all.
 func (q *QBittorrent) State(ctx context.Context, hash string) (string, bool, error) {
-	c, err := q.httpClient(ctx)
+	session, err := q.Session(ctx)
 	if err != nil {
 		return "", false, err
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, q.URL+"/api/v2/torrents/info?hashes="+hash, nil)
-	resp, err := c.Do(req)
+	states, err := session.States(ctx, hash)
 	if err != nil {
 		return "", false, err
 	}
-	defer resp.Body.Close()
-	var list []struct {
-		State string `json:"state"`
-	}
-	if err = json.NewDecoder(resp.Body).Decode(&list); err != nil {
-		return "", false, err
-	}
-	if len(list) == 0 {
-		return "", false, nil
-	}
-	return list[0].State, true, nil
+	state, exists := states[hash]
+	return state, exists, nil
 }
 
 // IsStopped reports whether a qBittorrent state is a paused/stopped one (4.x and 5.x names).
