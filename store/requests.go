@@ -224,6 +224,19 @@ func (s *Store) FindOpenRequest(ctx context.Context, client, hash, eventKind, ac
 	return r, nil
 }
 
+// FindHeldRequest returns the pending request that holds a torrent stopped: one opened for a
+// torrent event, not an API request (which asks about a torrent without stopping it).
+func (s *Store) FindHeldRequest(ctx context.Context, client, hash string) (*Request, error) {
+	r, err := scanRequest(s.db.QueryRow(ctx, "SELECT "+requestColumns+` FROM requests
+		WHERE state='pending' AND client=$1 AND torrent_hash=$2 AND event_kind<>'request' LIMIT 1`, client, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: held request for %s/%s: %w", client, hash, ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: held request for %s/%s: %w", client, hash, err)
+	}
+	return r, nil
+}
+
 // ListRequestsByCard returns the requests a card shows (several for a digest card), in card order.
 func (s *Store) ListRequestsByCard(ctx context.Context, eventID string) ([]*Request, error) {
 	rows, err := s.db.Query(ctx, "SELECT "+requestColumns+" FROM requests WHERE card_event=$1 ORDER BY digest_index, id", eventID)

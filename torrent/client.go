@@ -19,6 +19,11 @@ const (
 	StateUnknown     State = "unknown"
 )
 
+// Running reports whether a torrent in this state transfers data or may start to.
+func (s State) Running() bool {
+	return s == StateDownloading || s == StateSeeding || s == StateMetadata
+}
+
 // Torrent is one torrent as a client reports it.
 type Torrent struct {
 	Hash     string // lowercase hex info-hash (v1, or truncated v2 for v2-only torrents)

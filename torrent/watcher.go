@@ -21,6 +21,11 @@ type Watcher struct {
 	Store    *store.Store
 	Interval time.Duration
 	Handle   Handler
+	// Running, when set, is told whenever a torrent it knew starts running (downloading,
+	// seeding or fetching metadata) from any other state, events or not: a torrent first seen
+	// checking and then running makes no event, yet a held torrent must not run. The approval
+	// service re-applies its holds from here.
+	Running func(ctx context.Context, client string, t Torrent)
 
 	known    map[string]*Torrent
 	poke     chan struct{}
@@ -152,6 +157,7 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 	var upserts []*store.TorrentState
 	var removed []string
 	var events []Event
+	var started []Torrent
 	seen := map[string]bool{}
 	settled := make([]Torrent, 0, len(changes.Torrents))
 	for _, cur := range changes.Torrents {
@@ -164,6 +170,9 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 		}
 		for _, kind := range diffEvents(prev, cur) {
 			events = append(events, Event{Kind: kind, Client: w.Client.Name(), Torrent: cur, At: now})
+		}
+		if prev != nil && prev.State != cur.State && cur.State.Running() {
+			started = append(started, cur)
 		}
 		if prev == nil || prev.State != cur.State || prev.Progress != cur.Progress || prev.Name != cur.Name || prev.Size != cur.Size {
 			upserts = append(upserts, &store.TorrentState{Hash: cur.Hash, Name: cur.Name, State: string(cur.State), Size: cur.Size, Progress: cur.Progress})
@@ -190,6 +199,11 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 			zerolog.Ctx(ctx).Debug().Str("event", string(evt.Kind)).Str("hash", evt.Torrent.Hash).Msg("Torrent event")
 			metrics.WatcherEvents.Inc(evt.Client, string(evt.Kind))
 			w.Handle(ctx, evt)
+		}
+		if w.Running != nil {
+			for _, t := range started {
+				w.Running(ctx, w.Client.Name(), t)
+			}
 		}
 	}
 	if err := w.Store.SaveTorrentStates(ctx, w.Client.Name(), upserts, removed); err != nil {

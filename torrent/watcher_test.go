@@ -94,3 +94,34 @@ func TestWatcherBacksOffASlowClient(t *testing.T) {
 		}
 	}
 }
+
+// TestWatcherReportsEveryStartToRunning: a torrent first seen checking and then running makes
+// no event (it was added that way), yet a hold must hear of it; so must a stopped torrent that
+// runs again, and nothing else.
+func TestWatcherReportsEveryStartToRunning(t *testing.T) {
+	ctx := context.Background()
+	rec := &recorder{}
+	w := newWatcher(t, filepath.Join(t.TempDir(), "w.db"), rec)
+	var running []string
+	w.Running = func(_ context.Context, client string, t Torrent) { running = append(running, client+" "+t.Hash+" "+string(t.State)) }
+	steps := []Changes{
+		{Full: true, Torrents: []Torrent{tor("seed", StateSeeding, 1)}},
+		{Torrents: []Torrent{tor("new", StateChecking, 0), tor("held", StateDownloading, 0)}},
+		{Torrents: []Torrent{tor("new", StateDownloading, 0), tor("held", StateStopped, 0)}},
+		{Torrents: []Torrent{tor("held", StateChecking, 0)}},
+		{Torrents: []Torrent{tor("held", StateDownloading, 0), tor("seed", StateSeeding, 1)}},
+		{Torrents: []Torrent{tor("new", StateSeeding, 1)}},
+	}
+	for i, c := range steps {
+		if err := w.apply(ctx, &c, i == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"box new downloading", "box held downloading", "box new seeding"}
+	if !slices.Equal(running, want) {
+		t.Fatalf("told of runs %v, want %v", running, want)
+	}
+	if !slices.Contains(rec.events, "resumed held") || slices.Contains(rec.events, "resumed new") {
+		t.Fatalf("events %v: want held's resume and no resume for the torrent added while checking", rec.events)
+	}
+}

@@ -125,6 +125,7 @@ func run(ctx context.Context, configPath string) int {
 	watchers := map[string]*torrent.Watcher{}
 	for _, tc := range cfg.TorrentClients {
 		watchers[tc.Name] = torrent.NewWatcher(clients[tc.Name], st, tc.PollInterval.D(), svc.HandleEvent)
+		watchers[tc.Name].Running = svc.EnforceHold
 		runPart("watcher "+tc.Name, watchers[tc.Name].Run)
 	}
 	if cfg.Hooks.Listen != "" {

@@ -105,6 +105,26 @@ func (a *Approver) WaitFor(ctx context.Context, match func(*ApproverMessage) boo
 	return decode(line), nil
 }
 
+// WaitFrom is WaitFor from line index from on. It returns the matched line's index too, so a
+// caller can read the approver's messages as a stream: the next call starts one past it.
+func (a *Approver) WaitFrom(ctx context.Context, from int, match func(*ApproverMessage) bool) (int, *ApproverMessage, error) {
+	i, line, err := a.proc.WaitLine(ctx, from, func(l string) bool { return match(decode(l)) })
+	if err != nil {
+		return 0, nil, err
+	}
+	return i, decode(line), nil
+}
+
+// Messages returns every message the approver has printed so far, in order.
+func (a *Approver) Messages() []*ApproverMessage {
+	lines := a.proc.Lines()
+	out := make([]*ApproverMessage, len(lines))
+	for i, l := range lines {
+		out[i] = decode(l)
+	}
+	return out
+}
+
 // waitJoined waits until the approver has joined n distinct rooms.
 func (a *Approver) waitJoined(ctx context.Context, n int) error {
 	rooms := map[string]bool{}

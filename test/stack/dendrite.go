@@ -20,6 +20,7 @@ type Dendrite struct {
 	Dir    string
 	tools  *Tools
 	proc   *Proc
+	args   []string // how Start runs the dendrite binary
 }
 
 // StartDendrite configures a fresh Dendrite in dir that loads the given appservice
@@ -74,18 +75,29 @@ func StartDendrite(ctx context.Context, tools *Tools, dir string, port int, regi
 	if err != nil {
 		return nil, err
 	}
-	d := &Dendrite{URL: "http://127.0.0.1:" + strconv.Itoa(port), Domain: "localhost", Dir: dir, tools: tools}
-	d.proc, err = StartProc("dendrite", filepath.Join(dir, "dendrite.out"), nil, nil, bin("dendrite"),
-		"-config", configPath, "-http-bind-address", "127.0.0.1:"+strconv.Itoa(port),
-		"-https-bind-address", "127.0.0.1:"+strconv.Itoa(port2))
-	if err != nil {
-		return nil, err
-	}
-	if err = WaitHTTP(ctx, d.URL+"/_matrix/client/versions", d.proc); err != nil {
-		d.Stop()
+	d := &Dendrite{URL: "http://127.0.0.1:" + strconv.Itoa(port), Domain: "localhost", Dir: dir, tools: tools,
+		args: []string{"-config", configPath, "-http-bind-address", "127.0.0.1:" + strconv.Itoa(port),
+			"-https-bind-address", "127.0.0.1:" + strconv.Itoa(port2)}}
+	if err = d.Start(ctx); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// Start starts (or, after Stop, restarts) the homeserver on its configuration and database,
+// and waits until it answers.
+func (d *Dendrite) Start(ctx context.Context) error {
+	var err error
+	d.proc, err = StartProc("dendrite", filepath.Join(d.Dir, "dendrite.out"), nil, nil,
+		filepath.Join(d.tools.DendriteDir, "dendrite"), d.args...)
+	if err != nil {
+		return err
+	}
+	if err = WaitHTTP(ctx, d.URL+"/_matrix/client/versions", d.proc); err != nil {
+		d.Stop()
+		return err
+	}
+	return nil
 }
 
 // CreateAccount registers a user with a password.

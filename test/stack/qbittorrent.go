@@ -117,3 +117,17 @@ func (q *QBittorrent) Stop() {
 		q.proc.Stop()
 	}
 }
+
+// Kill ends qBittorrent with SIGKILL, as a crash or the OOM killer would: it saves nothing on
+// the way out.
+func (q *QBittorrent) Kill() {
+	if q.proc != nil {
+		q.proc.Kill()
+	}
+}
+
+// ResumeFile is where qBittorrent keeps a torrent's resume data (libtorrent's fastresume),
+// which it reads at start to restore the torrent as it was.
+func (q *QBittorrent) ResumeFile(hash string) string {
+	return filepath.Join(q.dir, "qBittorrent", "data", "BT_backup", hash+".fastresume")
+}
