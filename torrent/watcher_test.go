@@ -103,7 +103,9 @@ func TestWatcherReportsEveryStartToRunning(t *testing.T) {
 	rec := &recorder{}
 	w := newWatcher(t, filepath.Join(t.TempDir(), "w.db"), rec)
 	var running []string
-	w.Running = func(_ context.Context, client string, t Torrent) { running = append(running, client+" "+t.Hash+" "+string(t.State)) }
+	w.Running = func(_ context.Context, client string, t Torrent) {
+		running = append(running, client+" "+t.Hash+" "+string(t.State))
+	}
 	steps := []Changes{
 		{Full: true, Torrents: []Torrent{tor("seed", StateSeeding, 1)}},
 		{Torrents: []Torrent{tor("new", StateChecking, 0), tor("held", StateDownloading, 0)}},
