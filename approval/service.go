@@ -66,8 +66,10 @@ func (s *Service) Keys() *Keyring { return s.keys }
 // SetNotifier connects the service to what shows cards.
 func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 
-// HandleEvent applies the first matching policy to a torrent event.
-func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) {
+// HandleEvent applies the first matching policy to a torrent event. It fails only when a hold
+// could not be recorded, so the watcher offers the event again; an announcement that cannot be
+// posted is logged and dropped (it is a notice, and Matrix may be down for long).
+func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
 	log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("client", evt.Client).Str("hash", evt.Torrent.Hash).Logger()
 	ctx = log.WithContext(ctx)
 	policy, ok := s.cfg.PolicyFor(config.Subject{
@@ -75,17 +77,18 @@ func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) {
 		Size: evt.Torrent.Size, Category: evt.Torrent.Category, Tags: splitTags(evt.Torrent.Tags), Tracker: evt.Torrent.Tracker,
 	})
 	if !ok {
-		return
+		return nil
 	}
 	if policy.Outcome == config.OutcomeAnnounce {
 		if err := s.notifier.Announce(ctx, policy.Name, evt); err != nil {
 			log.Error().Err(err).Msg("Announcing event failed")
 		}
-		return
+		return nil
 	}
 	if err := s.hold(ctx, policy, evt); err != nil {
-		log.Error().Err(err).Msg("Holding torrent for approval failed")
+		return fmt.Errorf("holding torrent for approval: %w", err)
 	}
+	return nil
 }
 
 // hold stops the torrent at once, then opens a request for it (once per torrent and event).

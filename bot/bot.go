@@ -30,16 +30,20 @@ type Bot struct {
 	store     *store.Store
 	approvals *approval.Service
 
-	as       *appservice.AppService
-	server   *http.Server
-	client   *mautrix.Client
-	crypto   *cryptohelper.CryptoHelper
-	rooms    map[string]id.RoomID // card rooms by group ("" = the main approvals room)
-	dms      map[id.UserID]id.RoomID
-	dmOwners map[id.RoomID]id.UserID
-	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
-	mentions *mentionLimiter
-	verifier *verifier
+	as     *appservice.AppService
+	server *http.Server
+	client *mautrix.Client
+	crypto *cryptohelper.CryptoHelper
+	rooms  map[string]id.RoomID // card rooms by group ("" = the main approvals room)
+	// recentCards are the cards the previous run posted lately, by request id, read back at
+	// start and only read after (see readRecentCards).
+	recentCards map[string]postedCard
+	sent        sentCards
+	dms         map[id.UserID]id.RoomID
+	dmOwners    map[id.RoomID]id.UserID
+	members     map[id.UserID]bool // approvers and observers: everyone the main room invites
+	mentions    *mentionLimiter
+	verifier    *verifier
 }
 
 var _ approval.Notifier = (*Bot)(nil)
@@ -86,6 +90,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err := b.ensureDMs(ctx); err != nil {
 		return err
 	}
+	b.recentCards = b.readRecentCards(ctx)
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
 		Stringer("room_id", b.RoomID()).Msg("Bot ready")
 	return nil
@@ -154,26 +159,20 @@ func (b *Bot) login(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("database.keys_dir: %w", err)
 	}
-	cli, err := mautrix.NewClient(b.cfg.Homeserver.Address, b.UserID(), b.reg.AppToken)
+	cli, helper, err := b.deviceClient(ctx, pickleKey, true)
+	if errors.Is(err, mautrix.MUnknownToken) {
+		// The homeserver no longer knows the kept token (its device was logged out): log in again.
+		log.Warn().Msg("The bot's kept access token was refused; logging in again")
+		cli, helper, err = b.deviceClient(ctx, pickleKey, false)
+	}
 	if err != nil {
-		return fmt.Errorf("homeserver.address: %w", err)
-	}
-	cli.Log = log.With().Str("component", "matrix").Logger()
-	helper, err := cryptohelper.NewCryptoHelper(cli, pickleKey, b.store.DB)
-	if err != nil {
-		return fmt.Errorf("bot: encryption: %w", err)
-	}
-	helper.LoginAs = &mautrix.ReqLogin{
-		Type:                     mautrix.AuthTypeAppservice,
-		Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: b.reg.SenderLocalpart},
-		InitialDeviceDisplayName: b.cfg.Appservice.BotDisplayname,
-	}
-	helper.DecryptErrorCallback = func(evt *event.Event, err error) { b.onUndecryptable(ctx, evt, err) }
-	helper.MSC4190 = b.cfg.Appservice.MSC4190
-	if err = helper.Init(ctx); err != nil {
 		return explainHomeserverError("setting up the bot's encrypted device", err)
 	}
+	if err = b.keepSession(ctx, pickleKey, cli); err != nil {
+		return err
+	}
 	cli.Crypto = helper
+	cli.Store = newProcessedSyncStore(cli.Store)
 	b.client, b.crypto = cli, helper
 	if err = b.ensureCrossSigned(ctx); err != nil {
 		return fmt.Errorf("database.keys_dir: %w", err)
@@ -184,11 +183,46 @@ func (b *Bot) login(ctx context.Context) error {
 	if err = b.startVerifier(ctx); err != nil {
 		return err
 	}
-	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
+	syncer := cli.Syncer.(*gapFillingSyncer)
 	syncer.OnEventType(event.EventReaction, b.onReaction)
 	syncer.OnEventType(event.EventMessage, b.onMessage)
 	syncer.OnEventType(event.EventRedaction, b.onRedaction)
 	return nil
+}
+
+// deviceClient returns the bot's client with its encrypted device set up. With reuse, it
+// resumes the session kept from the last run instead of logging in, when there is one.
+func (b *Bot) deviceClient(ctx context.Context, pickleKey []byte, reuse bool) (*mautrix.Client, *cryptohelper.CryptoHelper, error) {
+	cli, err := mautrix.NewClient(b.cfg.Homeserver.Address, b.UserID(), b.reg.AppToken)
+	if err != nil {
+		return nil, nil, fmt.Errorf("homeserver.address: %w", err)
+	}
+	cli.Log = zerolog.Ctx(ctx).With().Str("component", "matrix").Logger()
+	cli.Syncer = newGapFillingSyncer(cli)
+	helper, err := cryptohelper.NewCryptoHelper(cli, pickleKey, b.store.DB)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bot: encryption: %w", err)
+	}
+	helper.LoginAs = &mautrix.ReqLogin{
+		Type:                     mautrix.AuthTypeAppservice,
+		Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: b.reg.SenderLocalpart},
+		InitialDeviceDisplayName: b.cfg.Appservice.BotDisplayname,
+	}
+	if reuse {
+		device, token, err := b.keptSession(ctx, pickleKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		if token != "" {
+			cli.DeviceID, cli.AccessToken, helper.LoginAs = device, token, nil
+		}
+	}
+	helper.DecryptErrorCallback = func(evt *event.Event, err error) { b.onUndecryptable(ctx, evt, err) }
+	helper.MSC4190 = b.cfg.Appservice.MSC4190
+	if err = helper.Init(ctx); err != nil {
+		return nil, nil, err
+	}
+	return cli, helper, nil
 }
 
 // explainHomeserverError turns the homeserver's answers at start-up into the config key to fix.

@@ -2,10 +2,13 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -58,16 +61,64 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 		}
 	}
 	roomID := b.roomFor(req)
-	resp, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw})
+	if card, ok := b.adoptRecentCard(reqs, roomID); ok {
+		return card.room.String(), card.event.String(), nil
+	}
+	resp, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw},
+		mautrix.ReqSendEvent{TransactionID: cardTxnID(reqs)})
 	if err != nil {
 		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
 	}
+	b.sent.remember(resp.EventID, requestIDs(reqs))
 	for _, key := range []string{reactApprove, reactDeny} {
-		if _, err = b.client.SendReaction(ctx, roomID, resp.EventID, key); err != nil {
+		reaction := &event.ReactionEventContent{RelatesTo: event.RelatesTo{Type: event.RelAnnotation, EventID: resp.EventID, Key: key}}
+		if _, err = b.client.SendMessageEvent(ctx, roomID, event.EventReaction, reaction,
+			mautrix.ReqSendEvent{TransactionID: seedTxnID(resp.EventID, key)}); err != nil {
 			return roomID.String(), resp.EventID.String(), fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
 		}
 	}
 	return roomID.String(), resp.EventID.String(), nil
+}
+
+func requestIDs(reqs []*store.Request) []string {
+	out := make([]string, len(reqs))
+	for i, r := range reqs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// adoptRecentCard returns the card the previous run already posted for exactly these
+// requests, if start-up read one back.
+func (b *Bot) adoptRecentCard(reqs []*store.Request, roomID id.RoomID) (postedCard, bool) {
+	first, ok := b.recentCards[reqs[0].ID]
+	if !ok || first.room != roomID {
+		return postedCard{}, false
+	}
+	for _, r := range reqs[1:] {
+		if b.recentCards[r.ID] != first {
+			return postedCard{}, false
+		}
+	}
+	return first, true
+}
+
+// cardTxnID names the sending of a card after the requests on it. If seedgate dies after the
+// homeserver accepted the card but before the card was recorded, it posts the card again with
+// the same transaction id, and the homeserver answers with the event it already has instead of
+// showing a second card.
+func cardTxnID(reqs []*store.Request) string {
+	h := sha256.New()
+	for _, r := range reqs {
+		h.Write([]byte(r.ID + "\x00"))
+	}
+	return "sg-card-" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// seedTxnID names the bot's own vote reaction on a card, for the same reason.
+func seedTxnID(card id.EventID, key string) string {
+	sum := sha256.Sum256([]byte(card.String() + "\x00" + key))
+	return "sg-seed-" + hex.EncodeToString(sum[:16])
 }
 
 // UpdateCard edits a request's card to show its current state; for a digest card, the state of

@@ -94,6 +94,40 @@ func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID
 // on events that are not cards.
 func (b *Bot) castAndAnswer(ctx context.Context, roomID id.RoomID, card id.EventID, ballot approval.Ballot, quietIfUnknown bool) {
 	results, err := b.approvals.VoteCard(ctx, ballot)
+	if errors.Is(err, approval.ErrUnknownRequest) && ballot.CardEventID != "" {
+		// A card the homeserver took but seedgate has not recorded yet (a vote faster than the
+		// record, or a card the previous run sent just before it died): the bot knows which
+		// requests it shows.
+		if reqIDs := b.unrecordedCard(id.EventID(ballot.CardEventID)); len(reqIDs) > 0 {
+			results, err = b.voteOnRequests(ctx, ballot, reqIDs)
+		}
+	}
+	b.answerVote(ctx, roomID, card, ballot, quietIfUnknown, results, err)
+}
+
+// voteOnRequests casts a card's vote on the requests the card shows, by request id.
+func (b *Bot) voteOnRequests(ctx context.Context, ballot approval.Ballot, reqIDs []string) ([]*approval.Result, error) {
+	var results []*approval.Result
+	for i, reqID := range reqIDs {
+		if ballot.Item != 0 && ballot.Item != i+1 {
+			continue
+		}
+		one := ballot
+		one.RequestID, one.CardEventID = reqID, ""
+		res, err := b.approvals.VoteCard(ctx, one)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, res...)
+	}
+	if len(results) == 0 {
+		return nil, approval.ErrUnknownRequest
+	}
+	return results, nil
+}
+
+// answerVote tells the voter what became of a vote.
+func (b *Bot) answerVote(ctx context.Context, roomID id.RoomID, card id.EventID, ballot approval.Ballot, quietIfUnknown bool, results []*approval.Result, err error) {
 	switch {
 	case errors.Is(err, approval.ErrUnknownRequest):
 		if !quietIfUnknown {
@@ -101,7 +135,10 @@ func (b *Bot) castAndAnswer(ctx context.Context, roomID id.RoomID, card id.Event
 		}
 		return
 	case err != nil:
+		// The voter must not take silence for a counted vote: the reaction stays in the room,
+		// but seedgate will not read it again.
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Recording vote failed")
+		b.answer(ctx, roomID, card, ballot.Voter+": your "+ballot.Decision+" could not be recorded (seedgate's database refused the write; its log says why). Nothing was decided: vote again once it is fixed.")
 		return
 	}
 	for _, res := range results {

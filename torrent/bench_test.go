@@ -96,7 +96,7 @@ func BenchmarkQBittorrentIdlePoll(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		w := torrent.NewWatcher(c, st, time.Hour, func(context.Context, torrent.Event) {})
+		w := torrent.NewWatcher(c, st, time.Hour, func(context.Context, torrent.Event) error { return nil })
 		watchCtx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); _ = w.Run(watchCtx) }()
@@ -168,9 +168,9 @@ func BenchmarkExposureWindow(b *testing.B) {
 			}
 			var mu sync.Mutex
 			stoppedAt := map[string]chan time.Time{}
-			hold := func(ctx context.Context, evt torrent.Event) {
+			hold := func(ctx context.Context, evt torrent.Event) error {
 				if evt.Kind != torrent.EventAdded {
-					return
+					return nil
 				}
 				_ = c.Stop(ctx, evt.Torrent.Hash)
 				mu.Lock()
@@ -178,6 +178,7 @@ func BenchmarkExposureWindow(b *testing.B) {
 					ch <- time.Now()
 				}
 				mu.Unlock()
+				return nil
 			}
 			interval := time.Second
 			target := startHookTargetLater(b)

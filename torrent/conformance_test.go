@@ -44,7 +44,7 @@ type eventLog struct {
 
 func newEventLog() *eventLog { return &eventLog{wake: make(chan struct{}, 1)} }
 
-func (l *eventLog) handle(ctx context.Context, evt torrent.Event) {
+func (l *eventLog) handle(ctx context.Context, evt torrent.Event) error {
 	if l.onEvent != nil {
 		l.onEvent(ctx, evt)
 	}
@@ -55,6 +55,7 @@ func (l *eventLog) handle(ctx context.Context, evt torrent.Event) {
 	case l.wake <- struct{}{}:
 	default:
 	}
+	return nil
 }
 
 // kinds lists the kinds seen for hash, in order.

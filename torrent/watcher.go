@@ -3,6 +3,7 @@ package torrent
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -13,7 +14,10 @@ import (
 
 // Handler receives the watcher's events. It must be idempotent for a given torrent and kind:
 // after a crash between handling and persisting, the event is handled again.
-type Handler func(ctx context.Context, evt Event)
+//
+// An error says the event was not taken (a database write failed): the watcher offers it
+// again with the next poll.
+type Handler func(ctx context.Context, evt Event) error
 
 // Watcher polls one client and emits typed events, each once, across restarts of either side.
 type Watcher struct {
@@ -28,13 +32,14 @@ type Watcher struct {
 	Running func(ctx context.Context, client string, t Torrent)
 
 	known    map[string]*Torrent
+	retry    map[string]*Torrent // torrents whose events a handler refused, as last seen; nil: removed
 	poke     chan struct{}
 	lastTook time.Duration // how long the previous poll took, for the back-off
 }
 
 // NewWatcher returns a watcher of one client.
 func NewWatcher(client Client, st *store.Store, interval time.Duration, handle Handler) *Watcher {
-	return &Watcher{Client: client, Store: st, Interval: interval, Handle: handle, poke: make(chan struct{}, 1)}
+	return &Watcher{Client: client, Store: st, Interval: interval, Handle: handle, poke: make(chan struct{}, 1), retry: map[string]*Torrent{}}
 }
 
 // Poke makes the watcher poll now instead of at its next interval: a client's hook says
@@ -151,13 +156,18 @@ func (w *Watcher) wait(ctx context.Context, d time.Duration) bool {
 }
 
 // apply turns one poll's changes into events, hands them on, then persists the new state.
-// silent records the state without events (the very first sync against a client).
+// silent records the state without events (the very first sync against a client). A torrent
+// whose event a handler could not take (its database write failed) keeps its old state, here
+// and on disk, and is tried again with the next poll: its events are not lost, and the state
+// seedgate remembers never runs ahead of what it acted on.
 func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) error {
+	changes = w.withRetries(changes)
 	now := time.Now()
 	var upserts []*store.TorrentState
 	var removed []string
-	var events []Event
 	var started []Torrent
+	events := map[string][]Event{} // by hash, in the order they happened
+	var order []string
 	seen := map[string]bool{}
 	settled := make([]Torrent, 0, len(changes.Torrents))
 	for _, cur := range changes.Torrents {
@@ -169,7 +179,10 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 			continue
 		}
 		for _, kind := range diffEvents(prev, cur) {
-			events = append(events, Event{Kind: kind, Client: w.Client.Name(), Torrent: cur, At: now})
+			if events[cur.Hash] == nil {
+				order = append(order, cur.Hash)
+			}
+			events[cur.Hash] = append(events[cur.Hash], Event{Kind: kind, Client: w.Client.Name(), Torrent: cur, At: now})
 		}
 		if prev != nil && prev.State != cur.State && cur.State.Running() {
 			started = append(started, cur)
@@ -191,32 +204,95 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 		if prev == nil {
 			continue
 		}
-		events = append(events, Event{Kind: EventRemoved, Client: w.Client.Name(), Torrent: *prev, At: now})
+		order = append(order, hash)
+		events[hash] = []Event{{Kind: EventRemoved, Client: w.Client.Name(), Torrent: *prev, At: now}}
 		removed = append(removed, hash)
 	}
+	failed := map[string]bool{}
 	if !silent {
-		for _, evt := range events {
-			zerolog.Ctx(ctx).Debug().Str("event", string(evt.Kind)).Str("hash", evt.Torrent.Hash).Msg("Torrent event")
-			metrics.WatcherEvents.Inc(evt.Client, string(evt.Kind))
-			w.Handle(ctx, evt)
-		}
+		failed = w.handle(ctx, order, events)
 		if w.Running != nil {
 			for _, t := range started {
 				w.Running(ctx, w.Client.Name(), t)
 			}
 		}
 	}
+	upserts = slices.DeleteFunc(upserts, func(t *store.TorrentState) bool { return failed[t.Hash] })
+	removed = slices.DeleteFunc(removed, func(hash string) bool { return failed[hash] })
 	if err := w.Store.SaveTorrentStates(ctx, w.Client.Name(), upserts, removed); err != nil {
 		return err
 	}
 	for _, cur := range settled {
+		if failed[cur.Hash] {
+			t := cur
+			w.retry[cur.Hash] = &t
+			continue
+		}
+		delete(w.retry, cur.Hash)
 		t := cur
 		w.known[cur.Hash] = &t
 	}
-	for _, hash := range removed {
+	for _, hash := range gone {
+		if failed[hash] {
+			w.retry[hash] = nil
+			continue
+		}
+		delete(w.retry, hash)
 		delete(w.known, hash)
 	}
 	return nil
+}
+
+// handle hands each torrent's events on in order, and returns the torrents for which a
+// handler failed; their later events wait too, so they are never taken out of order.
+func (w *Watcher) handle(ctx context.Context, order []string, events map[string][]Event) map[string]bool {
+	failed := map[string]bool{}
+	for _, hash := range order {
+		for _, evt := range events[hash] {
+			log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("hash", hash).Logger()
+			log.Debug().Msg("Torrent event")
+			metrics.WatcherEvents.Inc(evt.Client, string(evt.Kind))
+			if err := w.Handle(ctx, evt); err != nil {
+				log.Error().Err(err).Msg("Handling torrent event failed; will retry with the next poll")
+				failed[hash] = true
+				break
+			}
+		}
+	}
+	return failed
+}
+
+// withRetries adds the torrents whose events failed last time to a poll's changes, as last
+// seen, unless the poll reports them itself. A full list needs nothing added: comparing it
+// with the remembered state finds the same events again.
+func (w *Watcher) withRetries(changes *Changes) *Changes {
+	if len(w.retry) == 0 {
+		return changes
+	}
+	if changes.Full {
+		clear(w.retry)
+		return changes
+	}
+	reported := map[string]bool{}
+	for _, t := range changes.Torrents {
+		reported[t.Hash] = true
+	}
+	for _, hash := range changes.Removed {
+		reported[hash] = true
+	}
+	merged := *changes
+	merged.Torrents = slices.Clone(changes.Torrents)
+	merged.Removed = slices.Clone(changes.Removed)
+	for hash, t := range w.retry {
+		switch {
+		case reported[hash]:
+		case t == nil:
+			merged.Removed = append(merged.Removed, hash)
+		default:
+			merged.Torrents = append(merged.Torrents, *t)
+		}
+	}
+	return &merged
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

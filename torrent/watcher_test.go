@@ -2,6 +2,7 @@ package torrent
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -10,10 +11,19 @@ import (
 	"github.com/seedgate/seedgate/store"
 )
 
-type recorder struct{ events []string }
+type recorder struct {
+	events []string
+	refuse func(Event) error // when set, an event it returns an error for is not taken
+}
 
-func (r *recorder) handle(_ context.Context, evt Event) {
+func (r *recorder) handle(_ context.Context, evt Event) error {
+	if r.refuse != nil {
+		if err := r.refuse(evt); err != nil {
+			return err
+		}
+	}
 	r.events = append(r.events, string(evt.Kind)+" "+evt.Torrent.Hash)
+	return nil
 }
 
 func newWatcher(t *testing.T, path string, rec *recorder) *Watcher {
@@ -27,7 +37,7 @@ func newWatcher(t *testing.T, path string, rec *recorder) *Watcher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Watcher{Client: &QBittorrent{name: "box"}, Store: st, Handle: rec.handle, known: map[string]*Torrent{}}
+	w := &Watcher{Client: &QBittorrent{name: "box"}, Store: st, Handle: rec.handle, known: map[string]*Torrent{}, retry: map[string]*Torrent{}}
 	for hash, s := range states {
 		w.known[hash] = &Torrent{Hash: hash, Name: s.Name, State: State(s.State), Size: s.Size, Progress: s.Progress}
 	}
@@ -125,5 +135,54 @@ func TestWatcherReportsEveryStartToRunning(t *testing.T) {
 	}
 	if !slices.Contains(rec.events, "resumed held") || slices.Contains(rec.events, "resumed new") {
 		t.Fatalf("events %v: want held's resume and no resume for the torrent added while checking", rec.events)
+	}
+}
+
+// TestWatcherRetriesRefusedEvents: an event the handler refuses (its database write failed) is
+// offered again with the next poll, even a partial poll that does not mention the torrent, in
+// order and before the torrent's later events; the torrent's state is not recorded meanwhile,
+// so a restart finds the events again too.
+func TestWatcherRetriesRefusedEvents(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	full := errors.New("database or disk is full")
+	refusing := true
+	rec := &recorder{refuse: func(evt Event) error {
+		if refusing && evt.Torrent.Hash != "other" {
+			return full
+		}
+		return nil
+	}}
+	w := newWatcher(t, path, rec)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(w.apply(ctx, &Changes{Full: true, Torrents: []Torrent{tor("gone", StateSeeding, 1)}}, true))
+	must(w.apply(ctx, &Changes{Torrents: []Torrent{tor("new", StateDownloading, 0)}, Removed: []string{"gone"}}, false))
+	must(w.apply(ctx, &Changes{Torrents: []Torrent{tor("other", StateDownloading, 0)}}, false))
+	if !slices.Equal(rec.events, []string{"added other"}) {
+		t.Fatalf("events while refusing: %v, want only the unrefused one", rec.events)
+	}
+	// A restart now would find them again: nothing of the refused torrents was recorded.
+	states, err := w.Store.LoadTorrentStates(ctx, "box")
+	must(err)
+	if _, ok := states["new"]; ok || states["gone"] == nil {
+		t.Fatalf("recorded state ran ahead of the refused events: %v", states)
+	}
+
+	refusing = false
+	rec.events = nil
+	must(w.apply(ctx, &Changes{}, false))
+	slices.Sort(rec.events)
+	if want := []string{"added new", "removed gone"}; !slices.Equal(rec.events, want) {
+		t.Fatalf("events once accepted: %v, want %v", rec.events, want)
+	}
+	rec.events = nil
+	must(w.apply(ctx, &Changes{Torrents: []Torrent{tor("new", StateSeeding, 1)}}, false))
+	if want := []string{"completed new", "seeding_started new"}; !slices.Equal(rec.events, want) {
+		t.Fatalf("later events: %v, want %v (each refused event exactly once more)", rec.events, want)
 	}
 }

@@ -65,11 +65,24 @@ client.on(sdk.RoomMemberEvent.Membership, async (event, member) => {
 });
 
 const seen = new Set();
+// Events that failed to decrypt, printed again once their key arrives, as Element redraws them.
+const undecrypted = new Set();
 
 client.on(sdk.RoomEvent.Timeline, async (event, room, toStartOfTimeline) => {
   if (toStartOfTimeline || seen.has(event.getId())) return;
   seen.add(event.getId());
   await client.decryptEventIfNeeded(event);
+  if (event.isDecryptionFailure()) undecrypted.add(event.getId());
+  await emitMessage(event);
+});
+
+client.on(sdk.MatrixEventEvent.Decrypted, async (event) => {
+  if (!undecrypted.has(event.getId()) || event.isDecryptionFailure()) return;
+  undecrypted.delete(event.getId());
+  await emitMessage(event);
+});
+
+async function emitMessage(event) {
   if (event.getType() !== "m.room.message") return;
   const content = event.getContent();
   // The shield Element would draw beside the event: NONE, or GREY/RED with a reason such as
@@ -90,7 +103,7 @@ client.on(sdk.RoomEvent.Timeline, async (event, room, toStartOfTimeline) => {
     shield,
     content,
   });
-});
+}
 
 // runSAS drives one verification request to its end with emoji (SAS), printing what it shows.
 async function runSAS(request) {

@@ -36,6 +36,9 @@ type Options struct {
 	Group string
 	// DigestAfter is the policy's digest_after (0: every request gets its own card).
 	DigestAfter int
+	// DatabaseDir holds seedgate's SQLite database instead of its working directory (a small
+	// filesystem, to fill it); the key files stay in the working directory.
+	DatabaseDir string
 	// Preload runs once qBittorrent is up and before seedgate first starts: what it adds
 	// becomes the watcher's silent baseline.
 	Preload func(ctx context.Context, qb *QBittorrent) error
@@ -186,6 +189,9 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		}
 		cfg["metrics"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(port)}
 		s.MetricsURL = "http://127.0.0.1:" + strconv.Itoa(port)
+	}
+	if opts.DatabaseDir != "" {
+		cfg["database"] = map[string]any{"path": filepath.Join(opts.DatabaseDir, "seedgate.db"), "keys_dir": sgDir}
 	}
 	if opts.Postgres {
 		pg, err := StartPostgres(ctx, filepath.Join(opts.Dir, "postgres"))

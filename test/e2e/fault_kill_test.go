@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seedgate/seedgate/test/stack"
+)
+
+// killedFlows is how many approval flows run while seedgate is killed over and over.
+const killedFlows = 200
+
+// TestKilledDuringApprovalFlows runs 200 approval flows (a torrent arrives, is held, carded,
+// approved or denied, and the decision carried out) while seedgate is killed with SIGKILL at
+// random moments and started again each time. No request may be lost or opened twice, no card
+// shown twice, no action started twice, every torrent must end as decided, and the audit chain
+// must be intact.
+func TestKilledDuringApprovalFlows(t *testing.T) {
+	ctx, s := upStack(t, 12*time.Minute, stack.Options{Approvers: []string{"alice"}})
+	alice := s.Clients["alice"]
+	session, err := s.QB.Session(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := make([]*stack.TorrentFile, killedFlows)
+	approve := map[string]bool{} // by hash: approve (even) or deny (odd)
+	for i := range files {
+		if files[i], err = stack.MakeTorrent("", fmt.Sprintf("flow-%03d.bin", i), 16<<10); err != nil {
+			t.Fatal(err)
+		}
+		approve[files[i].Hash] = i%2 == 0
+	}
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill schedule seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	stopKilling, killerDone := make(chan struct{}), make(chan error, 1)
+	kills := 0
+	go func() {
+		for {
+			select {
+			case <-stopKilling:
+				killerDone <- nil
+				return
+			case <-time.After(time.Duration(200+rng.IntN(2800)) * time.Millisecond):
+			}
+			s.Seedgate.Proc().Kill()
+			kills++
+			if err := s.Seedgate.Start(ctx); err != nil {
+				killerDone <- fmt.Errorf("restart after kill %d: %w", kills, err)
+				return
+			}
+		}
+	}()
+
+	// The approver reacts to every card it sees, as a person would, whatever seedgate is doing.
+	reacted, reactorDone := map[string]int{}, make(chan error, 1)
+	go func() {
+		from := 0
+		for len(reacted) < killedFlows {
+			i, card, err := alice.WaitFrom(ctx, from, func(m *stack.ApproverMessage) bool {
+				return m.Type == "message" && m.Request() != nil && m.Replaces() == ""
+			})
+			if err != nil {
+				reactorDone <- err
+				return
+			}
+			from = i + 1
+			hash, _ := card.Request()["hash"].(string)
+			key := "❌"
+			if approve[hash] {
+				key = "✅"
+			}
+			reacted[hash]++
+			if _, err = alice.React(ctx, card.RoomID, card.EventID, key); err != nil {
+				reactorDone <- err
+				return
+			}
+		}
+		reactorDone <- nil
+	}()
+
+	for start := 0; start < killedFlows; start += 10 {
+		if err = session.AddBatch(ctx, files[start:start+10], false); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // pacing: the flows overlap the kills instead of arriving at once
+	}
+	if err = <-reactorDone; err != nil {
+		t.Fatalf("approver: %v", err)
+	}
+	eventually(ctx, t, "every torrent as decided", func() (bool, error) {
+		states, err := session.States(ctx, "")
+		if err != nil {
+			return false, nil // the client is busy; ask again
+		}
+		for hash, yes := range approve {
+			state, exists := states[hash]
+			if yes && (!exists || stack.IsStopped(state)) || !yes && exists {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	close(stopKilling)
+	if err = <-killerDone; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seedgate killed %d times during %d flows", kills, killedFlows)
+	if kills < 10 {
+		t.Fatalf("only %d kills: the flows did not overlap the crashes", kills)
+	}
+
+	for hash, n := range reacted {
+		if n != 1 {
+			t.Errorf("torrent %s got %d cards, want 1", hash, n)
+		}
+	}
+	auditIntact(ctx, t, s)
+	opened, started, finished := map[string]int{}, map[string]int{}, map[string]int{}
+	sc := bufio.NewScanner(strings.NewReader(auditExport(ctx, t, s)))
+	for sc.Scan() {
+		var e struct {
+			Kind      string `json:"kind"`
+			RequestID string `json:"request_id"`
+			Data      struct {
+				Hash string `json:"hash"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		switch e.Kind {
+		case "request_opened":
+			opened[e.Data.Hash]++
+		case "action_started":
+			started[e.RequestID]++
+		case "action_done", "action_failed":
+			finished[e.RequestID]++
+		}
+	}
+	for hash := range approve {
+		if opened[hash] != 1 {
+			t.Errorf("torrent %s: %d requests opened, want 1", hash, opened[hash])
+		}
+	}
+	if len(started) != killedFlows || len(finished) != killedFlows {
+		t.Errorf("actions started for %d requests and finished for %d, want %d each", len(started), len(finished), killedFlows)
+	}
+	for id, n := range started {
+		if n != 1 || finished[id] != 1 {
+			t.Errorf("request %s: action started %d times, finished %d times", id, n, finished[id])
+		}
+	}
+}
