@@ -33,6 +33,8 @@ type Watcher struct {
 
 	known    map[string]*Torrent
 	retry    map[string]*Torrent // torrents whose events a handler refused, as last seen; nil: removed
+	retryAt  time.Time           // when refused events are next offered again
+	retryGap time.Duration       // how long after a refusal; doubles while refusals go on
 	poke     chan struct{}
 	lastTook time.Duration // how long the previous poll took, for the back-off
 }
@@ -240,6 +242,7 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 		delete(w.retry, hash)
 		delete(w.known, hash)
 	}
+	w.backOffRetries(len(failed) > 0)
 	return nil
 }
 
@@ -253,7 +256,7 @@ func (w *Watcher) handle(ctx context.Context, order []string, events map[string]
 			log.Debug().Msg("Torrent event")
 			metrics.WatcherEvents.Inc(evt.Client, string(evt.Kind))
 			if err := w.Handle(ctx, evt); err != nil {
-				log.Error().Err(err).Msg("Handling torrent event failed; will retry with the next poll")
+				log.Error().Err(err).Dur("retry_in", w.nextRetryGap()).Msg("Handling torrent event failed; will retry")
 				failed[hash] = true
 				break
 			}
@@ -262,11 +265,39 @@ func (w *Watcher) handle(ctx context.Context, order []string, events map[string]
 	return failed
 }
 
+// Refused events are offered again after a second, then after twice as long each time they
+// are refused again, up to a minute: a full disk is not fixed in a poll interval, and the
+// torrents stay stopped meanwhile.
+const (
+	firstRetryGap = time.Second
+	maxRetryGap   = time.Minute
+)
+
+func (w *Watcher) nextRetryGap() time.Duration {
+	if w.retryGap == 0 {
+		return firstRetryGap
+	}
+	return min(2*w.retryGap, maxRetryGap)
+}
+
+// backOffRetries moves the next retry out after a poll in which a handler refused an event,
+// and starts over once nothing waits any more.
+func (w *Watcher) backOffRetries(refused bool) {
+	if !refused {
+		if len(w.retry) == 0 {
+			w.retryGap = 0
+		}
+		return
+	}
+	w.retryGap = w.nextRetryGap()
+	w.retryAt = time.Now().Add(w.retryGap)
+}
+
 // withRetries adds the torrents whose events failed last time to a poll's changes, as last
 // seen, unless the poll reports them itself. A full list needs nothing added: comparing it
 // with the remembered state finds the same events again.
 func (w *Watcher) withRetries(changes *Changes) *Changes {
-	if len(w.retry) == 0 {
+	if len(w.retry) == 0 || time.Now().Before(w.retryAt) {
 		return changes
 	}
 	if changes.Full {

@@ -173,8 +173,22 @@ func TestWatcherRetriesRefusedEvents(t *testing.T) {
 		t.Fatalf("recorded state ran ahead of the refused events: %v", states)
 	}
 
+	// The third poll came before the retry was due: the gap is still the first one.
+	if w.retryGap != firstRetryGap {
+		t.Fatalf("retry gap after one refusal is %v, want %v", w.retryGap, firstRetryGap)
+	}
+	w.retryAt = time.Time{} // the retry is due, and refused again: the gap doubles
+	must(w.apply(ctx, &Changes{}, false))
+	if w.retryGap != 2*firstRetryGap || !slices.Equal(rec.events, []string{"added other"}) {
+		t.Fatalf("after a second refusal: gap %v, events %v", w.retryGap, rec.events)
+	}
 	refusing = false
 	rec.events = nil
+	must(w.apply(ctx, &Changes{}, false))
+	if len(rec.events) != 0 {
+		t.Fatalf("refused events offered again before their retry was due: %v", rec.events)
+	}
+	w.retryAt = time.Time{} // the retry is due
 	must(w.apply(ctx, &Changes{}, false))
 	slices.Sort(rec.events)
 	if want := []string{"added new", "removed gone"}; !slices.Equal(rec.events, want) {
