@@ -65,13 +65,14 @@ func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
 	}
 	zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Str("voter", b.Voter).Str("decision", b.Decision).
 		Str("assurance", b.Assurance).Bool("counted", res.Counted).Str("reason", res.Reason).Msg("Vote received")
-	if res.Counted && s.notifier != nil {
+	switch {
+	case res.Decided:
+		// The action goes first; carrying it out redraws the card with the outcome anyway.
+		s.poke()
+	case res.Counted && s.notifier != nil:
 		if err := s.notifier.UpdateCard(ctx, res.Request, res.Votes); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("Updating card after vote failed")
 		}
-	}
-	if res.Decided {
-		s.poke()
 	}
 	s.changes.notify()
 	return res, nil

@@ -79,7 +79,10 @@ func markdown(lat *latencyResult, b *burstResult, machine string, n int) string 
 	md.WriteString("  same room shape: one approver device) calling SendMessageEvent to that message's `origin_server_ts`.\n")
 	md.WriteString("- **approval → action**: from the approver client sending ✅ to qBittorrent reporting the torrent running (polled every\n")
 	md.WriteString("  2 ms). Floor: the same reaction's trip to a minimal mautrix client's /sync")
-	fmt.Fprintf(&md, " (p50 %s), plus one qBittorrent `torrents/resume` call (p50 %s).\n", ms(percentile(lat.deliveryFloor, 50)), ms(percentile(lat.apiFloor, 50)))
+	fmt.Fprintf(&md, " (p50 %s), plus one qBittorrent `torrents/resume` call until qBittorrent reports the torrent running (p50 %s).\n",
+		ms(percentile(lat.deliveryFloor, 50)), ms(percentile(lat.apiFloor, 50)))
+	fmt.Fprintf(&md, "  qBittorrent's `refresh_interval` is set to %d ms for these runs; at its default of 1,500 ms the Web API reports\n", qbRefresh.Milliseconds())
+	md.WriteString("  any state change up to 1.5 s late, whoever made it, and both figures would carry that.\n")
 	md.WriteString("\n![latency against the floor](benchmarks.svg)\n\nWhy some figures are well above their floor: [performance.md](performance.md).\n\n")
 	fmt.Fprintf(&md, "## Burst\n\n%d torrents added, running, within %s (four Web API calls of 250), each firing the on-added hook;\n", b.burst, b.addTook.Round(time.Millisecond))
 	fmt.Fprintf(&md, "%d more already watched. Policy: hold, `digest_after: 10`, `digest_window: 2s`.\n\n", b.watched-b.burst)
