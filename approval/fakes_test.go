@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,7 +48,10 @@ func (f *fakeClient) Get(_ context.Context, hash string) (*torrent.Torrent, erro
 	}
 	return nil, torrent.ErrNoSuchTorrent
 }
-func (f *fakeClient) Stop(_ context.Context, h string) error  { return f.record("stop " + h) }
+func (f *fakeClient) Stop(_ context.Context, h string) error { return f.record("stop " + h) }
+func (f *fakeClient) StopMany(_ context.Context, hashes []string) error {
+	return f.record("stop many " + strings.Join(hashes, ","))
+}
 func (f *fakeClient) Start(_ context.Context, h string) error { return f.record("start " + h) }
 func (f *fakeClient) Remove(_ context.Context, h string, data bool) error {
 	if data {

@@ -42,3 +42,31 @@ func TestHoldIsReappliedWhileRequestIsPending(t *testing.T) {
 		t.Fatalf("a decided request's torrent was stopped again: %v", calls)
 	}
 }
+
+// TestBurstIsStoppedInOneCall: a poll that finds several torrents to hold stops them all in one
+// call first; their holds then stop nothing again, and each still gets its request.
+func TestBurstIsStoppedInOneCall(t *testing.T) {
+	h := newHarness(t, 1)
+	ctx := context.Background()
+	var burst []torrent.Event
+	for _, hash := range []string{"b1", "b2", "b3"} {
+		burst = append(burst, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: torrent.Torrent{Hash: hash, Name: hash + ".iso", Size: 1}})
+	}
+	h.svc.PrepareHolds(ctx, "box", burst)
+	for _, evt := range burst {
+		if err := h.svc.HandleEvent(ctx, evt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls := h.client.Calls(); !slices.Equal(calls, []string{"stop many b1,b2,b3"}) {
+		t.Fatalf("client calls %v, want one stop for the whole burst", calls)
+	}
+	if pending, _ := h.store.ListRequests(ctx, StatePending); len(pending) != 3 {
+		t.Fatalf("%d requests for a burst of 3", len(pending))
+	}
+	// A later hold of a torrent not in the burst stops it itself.
+	h.hold(t, "b4")
+	if calls := h.client.Calls(); calls[len(calls)-1] != "stop b4" {
+		t.Fatalf("a hold outside the burst did not stop its torrent: %v", calls)
+	}
+}

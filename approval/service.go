@@ -47,6 +47,8 @@ type Service struct {
 	wake    chan struct{}
 	changes changeFeed
 	recent  map[string][]time.Time // cards posted per policy, for digest decisions
+
+	prestopped prestopped // torrents PrepareHolds stopped ahead of their holds
 }
 
 // NewService returns an approval engine for the configured policies and clients. The gateway
@@ -72,10 +74,7 @@ func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
 	log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("client", evt.Client).Str("hash", evt.Torrent.Hash).Logger()
 	ctx = log.WithContext(ctx)
-	policy, ok := s.cfg.PolicyFor(config.Subject{
-		Event: string(evt.Kind), Client: evt.Client, Host: s.hosts[evt.Client], Name: evt.Torrent.Name,
-		Size: evt.Torrent.Size, Category: evt.Torrent.Category, Tags: splitTags(evt.Torrent.Tags), Tracker: evt.Torrent.Tracker,
-	})
+	policy, ok := s.cfg.PolicyFor(s.subject(evt))
 	if !ok {
 		return nil
 	}
@@ -91,6 +90,14 @@ func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
 	return nil
 }
 
+// subject is what policies match an event by.
+func (s *Service) subject(evt torrent.Event) config.Subject {
+	return config.Subject{
+		Event: string(evt.Kind), Client: evt.Client, Host: s.hosts[evt.Client], Name: evt.Torrent.Name,
+		Size: evt.Torrent.Size, Category: evt.Torrent.Category, Tags: splitTags(evt.Torrent.Tags), Tracker: evt.Torrent.Tracker,
+	}
+}
+
 // hold stops the torrent at once, then opens a request for it (once per torrent and event).
 func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Event) error {
 	log := zerolog.Ctx(ctx)
@@ -98,7 +105,10 @@ func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Ev
 	if client == nil {
 		return fmt.Errorf("approval: unknown client %q", evt.Client)
 	}
-	stopErr := client.Stop(ctx, evt.Torrent.Hash)
+	var stopErr error
+	if !s.prestopped.take(evt.Client, evt.Torrent.Hash) {
+		stopErr = client.Stop(ctx, evt.Torrent.Hash)
+	}
 	if stopErr != nil {
 		log.Error().Err(stopErr).Msg("Stopping held torrent failed")
 	} else {

@@ -82,6 +82,11 @@ type Client interface {
 	AddMagnet(ctx context.Context, magnet string, opts AddOptions) error
 }
 
+// ManyStopper is a client that stops many torrents in one call.
+type ManyStopper interface {
+	StopMany(ctx context.Context, hashes []string) error
+}
+
 var (
 	// ErrNoSuchTorrent is returned when the client does not know the hash.
 	ErrNoSuchTorrent = errors.New("no such torrent")

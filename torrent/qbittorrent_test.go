@@ -3,7 +3,9 @@ package torrent_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +38,63 @@ func TestQBittorrentAdapter(t *testing.T) {
 		dataDir: qb.DownloadDir, makeTorrent: stack.MakeTorrent, incremental: true, tags: true, category: true,
 		restart: func(ctx context.Context) error { qb.Stop(); return qb.Start(ctx) },
 	})
+}
+
+// TestQBittorrentStopsABurstInOneCall: StopMany stops every torrent it names, on the real
+// qBittorrent, in one Web API call for up to 500 hashes.
+func TestQBittorrentStopsABurstInOneCall(t *testing.T) {
+	tools := stack.RequireTools(t)
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	qb, err := stack.StartQBittorrent(ctx, tools, filepath.Join(t.TempDir(), "qb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(qb.Stop)
+	session, err := qb.Session(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []*stack.TorrentFile
+	var hashes []string
+	for i := range 5 {
+		tf, err := stack.MakeTorrent("", fmt.Sprintf("burst-%d.bin", i), 16<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, hashes = append(files, tf), append(hashes, tf.Hash)
+	}
+	if err = session.AddBatch(ctx, files, false); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := torrent.NewQBittorrent("box", qb.URL, qb.Username, qb.Password)
+	if err = c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err = c.StopMany(ctx, hashes); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		states, err := session.States(ctx, strings.Join(hashes, "|"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped := 0
+		for _, h := range hashes {
+			if stack.IsStopped(states[h]) {
+				stopped++
+			}
+		}
+		if stopped == len(hashes) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d torrents stopped: %v", stopped, len(hashes), states)
+		case <-time.After(100 * time.Millisecond): // qBittorrent's API can only be asked
+		}
+	}
 }
 
 // TestQBittorrent5Dialect runs the conformance script against a fake of qBittorrent 5.1's

@@ -30,6 +30,10 @@ type Watcher struct {
 	// checking and then running makes no event, yet a held torrent must not run. The approval
 	// service re-applies its holds from here.
 	Running func(ctx context.Context, client string, t Torrent)
+	// Arriving, when set, is shown all of a poll's events before they are handled one by one,
+	// so the handler can do in bulk what it would otherwise do per event: a burst of new
+	// torrents is stopped in one call, not one call each.
+	Arriving func(ctx context.Context, client string, events []Event)
 
 	known    map[string]*Torrent
 	retry    map[string]*Torrent // torrents whose events a handler refused, as last seen; nil: removed
@@ -250,6 +254,13 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 // handler failed; their later events wait too, so they are never taken out of order.
 func (w *Watcher) handle(ctx context.Context, order []string, events map[string][]Event) map[string]bool {
 	failed := map[string]bool{}
+	if w.Arriving != nil && len(order) > 1 {
+		var all []Event
+		for _, hash := range order {
+			all = append(all, events[hash]...)
+		}
+		w.Arriving(ctx, w.Client.Name(), all)
+	}
 	for _, hash := range order {
 		for _, evt := range events[hash] {
 			log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("hash", hash).Logger()

@@ -126,6 +126,7 @@ func run(ctx context.Context, configPath string) int {
 	for _, tc := range cfg.TorrentClients {
 		watchers[tc.Name] = torrent.NewWatcher(clients[tc.Name], st, tc.PollInterval.D(), svc.HandleEvent)
 		watchers[tc.Name].Running = svc.EnforceHold
+		watchers[tc.Name].Arriving = svc.PrepareHolds
 		runPart("watcher "+tc.Name, watchers[tc.Name].Run)
 	}
 	if cfg.Hooks.Listen != "" {
