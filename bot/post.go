@@ -103,10 +103,11 @@ func (b *Bot) adoptRecentCard(reqs []*store.Request, roomID id.RoomID) (postedCa
 	return first, true
 }
 
-// cardTxnID names the sending of a card after the requests on it. If seedgate dies after the
-// homeserver accepted the card but before the card was recorded, it posts the card again with
-// the same transaction id, and the homeserver answers with the event it already has instead of
-// showing a second card.
+// cardTxnID names the sending of a card after the requests on it, so a repeated send (after
+// a failed seed reaction, or a crash) is one the homeserver can recognise: one that still holds
+// the transaction under the same access token answers with the event it already has. Dendrite
+// forgets a transaction whose sender vanished mid-request, so after a crash readRecentCards is
+// what finds the card.
 func cardTxnID(reqs []*store.Request) string {
 	h := sha256.New()
 	for _, r := range reqs {

@@ -5,10 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/crypto/nacl/secretbox"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
@@ -19,9 +19,9 @@ import (
 // the pickle key stays in keys_dir.
 //
 // Keeping one token matters beyond saving a login per start. Homeservers recognise a repeated
-// send by (access token, transaction id): a card sent again after a crash, under the same
-// transaction id, is answered with the event the homeserver already has only if the token is
-// the same. A new login would mint a new token and the card would show twice.
+// send by (access token, transaction id); a new login would mint a new token, and a card sent
+// again after a crash could show twice where the homeserver still holds the transaction.
+// (Where it does not, readRecentCards is the backstop.)
 const sessionKVKey = "bot/session"
 
 func sessionBoxKey(pickleKey []byte) *[32]byte {
@@ -29,28 +29,47 @@ func sessionBoxKey(pickleKey []byte) *[32]byte {
 	return &key
 }
 
-// keptSession returns the device and token kept from the last run, or an empty token.
-func (b *Bot) keptSession(ctx context.Context, pickleKey []byte) (id.DeviceID, string, error) {
-	sealed, err := b.store.GetKV(ctx, sessionKVKey)
-	if err != nil || sealed == "" {
-		return "", "", err
+// sealSession seals a device id and its access token with the pickle key.
+func sealSession(pickleKey []byte, device id.DeviceID, token string) (string, error) {
+	var nonce [24]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", err
 	}
+	sealed := secretbox.Seal(nonce[:], []byte(device.String()+"\x00"+token), &nonce, sessionBoxKey(pickleKey))
+	return base64.StdEncoding.EncodeToString(sealed), nil
+}
+
+// openSession opens what sealSession sealed; ok is false for anything else, including a
+// session sealed under another pickle key.
+func openSession(pickleKey []byte, sealed string) (device id.DeviceID, token string, ok bool) {
 	raw, err := base64.StdEncoding.DecodeString(sealed)
 	if err != nil || len(raw) < 24 {
-		return "", "", errors.New("bot: the kept session in the database is malformed")
+		return "", "", false
 	}
 	var nonce [24]byte
 	copy(nonce[:], raw[:24])
 	plain, ok := secretbox.Open(nil, raw[24:], &nonce, sessionBoxKey(pickleKey))
 	if !ok {
-		// Another pickle key sealed it (keys_dir was replaced): the token is useless, log in.
+		return "", "", false
+	}
+	d, token, ok := strings.Cut(string(plain), "\x00")
+	return id.DeviceID(d), token, ok && d != "" && token != ""
+}
+
+// keptSession returns the device and token kept from the last run, or an empty token. One
+// that cannot be opened (keys_dir was replaced, the row was damaged) is ignored: the bot logs
+// in again and keeps the new one.
+func (b *Bot) keptSession(ctx context.Context, pickleKey []byte) (id.DeviceID, string, error) {
+	sealed, err := b.store.GetKV(ctx, sessionKVKey)
+	if err != nil || sealed == "" {
+		return "", "", err
+	}
+	device, token, ok := openSession(pickleKey, sealed)
+	if !ok {
+		zerolog.Ctx(ctx).Warn().Msg("The kept bot session cannot be opened with this pickle key; logging in again")
 		return "", "", nil
 	}
-	device, token, ok := strings.Cut(string(plain), "\x00")
-	if !ok {
-		return "", "", errors.New("bot: the kept session in the database is malformed")
-	}
-	return id.DeviceID(device), token, nil
+	return device, token, nil
 }
 
 // keepSession seals the client's device and token into the database, if they changed.
@@ -59,12 +78,11 @@ func (b *Bot) keepSession(ctx context.Context, pickleKey []byte, cli *mautrix.Cl
 	if err != nil || (device == cli.DeviceID && token == cli.AccessToken) {
 		return err
 	}
-	var nonce [24]byte
-	if _, err = rand.Read(nonce[:]); err != nil {
+	sealed, err := sealSession(pickleKey, cli.DeviceID, cli.AccessToken)
+	if err != nil {
 		return err
 	}
-	sealed := secretbox.Seal(nonce[:], []byte(cli.DeviceID.String()+"\x00"+cli.AccessToken), &nonce, sessionBoxKey(pickleKey))
-	if err = b.store.SetKV(ctx, sessionKVKey, base64.StdEncoding.EncodeToString(sealed)); err != nil {
+	if err = b.store.SetKV(ctx, sessionKVKey, sealed); err != nil {
 		return fmt.Errorf("bot: keeping the session: %w", err)
 	}
 	return nil

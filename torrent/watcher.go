@@ -45,7 +45,7 @@ type Watcher struct {
 
 // NewWatcher returns a watcher of one client.
 func NewWatcher(client Client, st *store.Store, interval time.Duration, handle Handler) *Watcher {
-	return &Watcher{Client: client, Store: st, Interval: interval, Handle: handle, poke: make(chan struct{}, 1), retry: map[string]*Torrent{}}
+	return &Watcher{Client: client, Store: st, Interval: interval, Handle: handle, poke: make(chan struct{}, 1)}
 }
 
 // Poke makes the watcher poll now instead of at its next interval: a client's hook says
@@ -167,6 +167,9 @@ func (w *Watcher) wait(ctx context.Context, d time.Duration) bool {
 // and on disk, and is tried again with the next poll: its events are not lost, and the state
 // seedgate remembers never runs ahead of what it acted on.
 func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) error {
+	if w.retry == nil {
+		w.retry = map[string]*Torrent{}
+	}
 	changes = w.withRetries(changes)
 	now := time.Now()
 	var upserts []*store.TorrentState
