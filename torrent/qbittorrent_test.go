@@ -13,21 +13,29 @@ import (
 	"github.com/seedgate/seedgate/torrent"
 )
 
-// TestQBittorrentAdapter runs the conformance script against a real qbittorrent-nox 4.5.2,
-// restarting it midway.
-func TestQBittorrentAdapter(t *testing.T) {
+// startRealQBittorrent starts a real qbittorrent-nox for a parallel test, for two minutes at
+// most, stopped at the end.
+func startRealQBittorrent(t *testing.T) (context.Context, *stack.QBittorrent) {
+	t.Helper()
 	tools := stack.RequireTools(t)
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	qb, err := stack.StartQBittorrent(ctx, tools, filepath.Join(t.TempDir(), "qb"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(qb.Stop)
+	return ctx, qb
+}
+
+// TestQBittorrentAdapter runs the conformance script against a real qbittorrent-nox 4.5.2,
+// restarting it midway.
+func TestQBittorrentAdapter(t *testing.T) {
+	ctx, qb := startRealQBittorrent(t)
 
 	wrong, _ := torrent.NewQBittorrent("box", qb.URL, qb.Username, "wrong-password")
-	if err = wrong.Connect(ctx); !errors.Is(err, torrent.ErrAuth) {
+	if err := wrong.Connect(ctx); !errors.Is(err, torrent.ErrAuth) {
 		t.Fatalf("wrong password: %v, want ErrAuth", err)
 	}
 	runConformance(t, ctx, adapterUnderTest{
@@ -43,15 +51,7 @@ func TestQBittorrentAdapter(t *testing.T) {
 // TestQBittorrentStopsABurstInOneCall: StopMany stops every torrent it names, on the real
 // qBittorrent, in one Web API call for up to 500 hashes.
 func TestQBittorrentStopsABurstInOneCall(t *testing.T) {
-	tools := stack.RequireTools(t)
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	qb, err := stack.StartQBittorrent(ctx, tools, filepath.Join(t.TempDir(), "qb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(qb.Stop)
+	ctx, qb := startRealQBittorrent(t)
 	session, err := qb.Session(ctx)
 	if err != nil {
 		t.Fatal(err)
