@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,12 +41,21 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 	t.Logf("kill schedule seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	stopKilling, killerDone := make(chan struct{}), make(chan error, 1)
+	var stopOnce sync.Once
+	stopKiller := func() error {
+		stopOnce.Do(func() { close(stopKilling) })
+		return <-killerDone
+	}
+	// On a failure the killer must be stopped before the stack goes down, or it would start a
+	// seedgate nobody stops.
+	t.Cleanup(func() { _ = stopKiller() })
 	kills := 0
 	go func() {
 		for {
 			select {
 			case <-stopKilling:
 				killerDone <- nil
+				close(killerDone)
 				return
 			case <-time.After(time.Duration(200+rng.IntN(2800)) * time.Millisecond):
 			}
@@ -53,6 +63,7 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 			kills++
 			if err := s.Seedgate.Start(ctx); err != nil {
 				killerDone <- fmt.Errorf("restart after kill %d: %w", kills, err)
+				close(killerDone)
 				return
 			}
 		}
@@ -107,8 +118,7 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 		}
 		return true, nil
 	})
-	close(stopKilling)
-	if err = <-killerDone; err != nil {
+	if err = stopKiller(); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("seedgate killed %d times during %d flows", kills, killedFlows)
