@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -27,6 +28,10 @@ type Ballot struct {
 	DeviceTrust string             // for `device` assurance: the sending device's trust state
 	Item        int                // on a digest card: the item voted on (1-based); 0 = every open item
 	Source      string             // what carried it, for the audit log ("reaction $event")
+	// ReplayKey names the delivery, when the same one can arrive twice: a Matrix event id (the
+	// bot fetches a batch again after a crash). A ballot whose key is already in a vote on the
+	// request is a replay, answered from that vote and not recorded again.
+	ReplayKey string
 }
 
 // Result says what became of a ballot, in words the voter can be shown.
@@ -37,6 +42,7 @@ type Result struct {
 	Request  *store.Request
 	Votes    []*store.Vote
 	Decided  bool // this vote decided the request
+	Replayed bool // the ballot was seen before; nothing was recorded
 }
 
 // Vote judges and records a ballot. Every ballot about a known request is recorded and audited,
@@ -56,6 +62,10 @@ func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
+	}
+	if replay, err := s.replayed(ctx, b, req); err != nil || replay != nil {
+		s.mu.Unlock()
+		return replay, err
 	}
 	res := &Result{Request: req, Decision: b.Decision}
 	err = s.store.Txn(ctx, func(ctx context.Context) error { return s.judge(ctx, b, res) })
@@ -112,6 +122,24 @@ func (s *Service) VoteCard(ctx context.Context, b Ballot) ([]*Result, error) {
 		return nil, fmt.Errorf("%w: no open item %d on this card", ErrUnknownRequest, b.Item)
 	}
 	return results, nil
+}
+
+// replayed returns the result of the vote a ballot's delivery already made on the request, or
+// nil if it made none.
+func (s *Service) replayed(ctx context.Context, b Ballot, req *store.Request) (*Result, error) {
+	if b.ReplayKey == "" {
+		return nil, nil
+	}
+	votes, err := s.store.ListVotes(ctx, req.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range votes {
+		if strings.Contains(v.Source, b.ReplayKey) {
+			return &Result{Request: req, Decision: v.Decision, Counted: v.Counted, Reason: v.Reason, Votes: votes, Replayed: true}, nil
+		}
+	}
+	return nil, nil
 }
 
 // findRequest returns the request a ballot is about.

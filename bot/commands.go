@@ -52,7 +52,7 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 		b.castAndAnswer(ctx, evt.RoomID, "", approval.Ballot{
 			RequestID: fields[1], Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
 			DeviceTrust: evt.Mautrix.TrustState.String(), MatchCode: strings.Join(fields[2:], ""),
-			Source: "command " + evt.ID.String(),
+			Source: "command " + evt.ID.String(), ReplayKey: evt.ID.String(),
 		}, false)
 		return
 	case cmd == "keys":

@@ -39,6 +39,7 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) {
 		Decision:    decision,
 		Assurance:   approval.AssuranceHomeserver,
 		Source:      "reaction " + evt.ID.String(),
+		ReplayKey:   evt.ID.String(),
 	}, true)
 }
 

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,7 +63,7 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	}
 	b.castAndAnswer(ctx, evt.RoomID, card, approval.Ballot{
 		CardEventID: card.String(), Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
-		MatchCode: code, Item: item, DeviceTrust: evt.Mautrix.TrustState.String(), Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(),
+		MatchCode: code, Item: item, DeviceTrust: evt.Mautrix.TrustState.String(), Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(), ReplayKey: evt.ID.String(),
 	}, false)
 }
 
@@ -82,7 +83,7 @@ func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID
 		b.answer(ctx, evt.RoomID, card, evt.Sender.String()+": that signed approval is malformed; copy the whole line again.")
 		return
 	}
-	ballot := approval.Ballot{Voter: evt.Sender.String(), Signed: v, Source: "signed reply " + evt.ID.String()}
+	ballot := approval.Ballot{Voter: evt.Sender.String(), Signed: v, Source: "signed reply " + evt.ID.String(), ReplayKey: evt.ID.String()}
 	if card != "" {
 		ballot.CardEventID = card.String()
 	}
@@ -126,8 +127,11 @@ func (b *Bot) voteOnRequests(ctx context.Context, ballot approval.Ballot, reqIDs
 	return results, nil
 }
 
-// answerVote tells the voter what became of a vote.
+// answerVote tells the voter what became of a vote; a replayed vote was answered before.
 func (b *Bot) answerVote(ctx context.Context, roomID id.RoomID, card id.EventID, ballot approval.Ballot, quietIfUnknown bool, results []*approval.Result, err error) {
+	if err == nil && len(results) > 0 && !slices.ContainsFunc(results, func(r *approval.Result) bool { return !r.Replayed }) {
+		return
+	}
 	switch {
 	case errors.Is(err, approval.ErrUnknownRequest):
 		if !quietIfUnknown {

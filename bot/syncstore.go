@@ -13,7 +13,8 @@ import (
 // handlers, so a crash in between would skip those events for good: a vote would be lost. The
 // loop saves the next token only after it finished the batch before, so this store writes a
 // token through only when the next one arrives. After a crash the bot fetches the unfinished
-// batch again: events may be seen twice (votes count people, not ballots), never lost.
+// batch again: events may be seen twice (a vote seen again is recognised by its event id),
+// never lost.
 type processedSyncStore struct {
 	mautrix.SyncStore
 	mu      sync.Mutex

@@ -19,8 +19,8 @@ const killedFlows = 200
 // TestKilledDuringApprovalFlows runs 200 approval flows (a torrent arrives, is held, carded,
 // approved or denied, and the decision carried out) while seedgate is killed with SIGKILL at
 // random moments and started again each time. No request may be lost or opened twice, no card
-// shown twice, no action started twice, every torrent must end as decided, and the audit chain
-// must be intact.
+// shown twice, no vote recorded twice, no action started twice, every torrent must end as
+// decided, and the audit chain must be intact.
 func TestKilledDuringApprovalFlows(t *testing.T) {
 	ctx, s := upStack(t, 12*time.Minute, stack.Options{Approvers: []string{"alice"}})
 	alice := s.Clients["alice"]
@@ -132,7 +132,7 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 		}
 	}
 	auditIntact(ctx, t, s)
-	opened, started, finished := map[string]int{}, map[string]int{}, map[string]int{}
+	opened, started, finished, votes := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	sc := bufio.NewScanner(strings.NewReader(auditExport(ctx, t, s)))
 	for sc.Scan() {
 		var e struct {
@@ -148,6 +148,8 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 		switch e.Kind {
 		case "request_opened":
 			opened[e.Data.Hash]++
+		case "vote_counted", "vote_rejected":
+			votes[e.RequestID]++
 		case "action_started":
 			started[e.RequestID]++
 		case "action_done", "action_failed":
@@ -161,6 +163,11 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 	}
 	if len(started) != killedFlows || len(finished) != killedFlows {
 		t.Errorf("actions started for %d requests and finished for %d, want %d each", len(started), len(finished), killedFlows)
+	}
+	for id, n := range votes {
+		if n != 1 {
+			t.Errorf("request %s: %d votes recorded for one reaction (a replayed event recorded again)", id, n)
+		}
 	}
 	for id, n := range started {
 		if n != 1 || finished[id] != 1 {
