@@ -135,7 +135,7 @@ func (s *Service) replayed(ctx context.Context, b Ballot, req *store.Request) (*
 		return nil, err
 	}
 	for _, v := range votes {
-		if strings.Contains(v.Source, b.ReplayKey) {
+		if slices.Contains(strings.Fields(v.Source), b.ReplayKey) {
 			return &Result{Request: req, Decision: v.Decision, Counted: v.Counted, Reason: v.Reason, Votes: votes, Replayed: true}, nil
 		}
 	}
