@@ -35,9 +35,12 @@ func TestReplayedBallotIsNotRecordedAgain(t *testing.T) {
 	if len(votes) != 1 || audited != 1 {
 		t.Fatalf("%d votes and %d audit entries after a replay, want 1 and 1", len(votes), audited)
 	}
-	// Another event from the same person is a new ballot, not a replay.
-	ballot.Source, ballot.ReplayKey = "reaction $r2", "$r2"
-	if res, err := h.svc.Vote(ctx, ballot); err != nil || res.Replayed {
-		t.Fatalf("a new event was taken for a replay: %+v, %v", res, err)
+	// Another event from the same person is a new ballot, not a replay, even when its id is
+	// the start of an earlier one.
+	for _, key := range []string{"$r", "$r2"} {
+		ballot.Source, ballot.ReplayKey = "reaction "+key, key
+		if res, err := h.svc.Vote(ctx, ballot); err != nil || res.Replayed {
+			t.Fatalf("event %s was taken for a replay: %+v, %v", key, res, err)
+		}
 	}
 }
