@@ -30,20 +30,17 @@ type Bot struct {
 	store     *store.Store
 	approvals *approval.Service
 
-	as     *appservice.AppService
-	server *http.Server
-	client *mautrix.Client
-	crypto *cryptohelper.CryptoHelper
-	rooms  map[string]id.RoomID // card rooms by group ("" = the main approvals room)
-	// recentCards are the cards the previous run posted lately, by request id, read back at
-	// start and only read after (see readRecentCards).
-	recentCards map[string]postedCard
-	sent        sentCards
-	dms         map[id.UserID]id.RoomID
-	dmOwners    map[id.RoomID]id.UserID
-	members     map[id.UserID]bool // approvers and observers: everyone the main room invites
-	mentions    *mentionLimiter
-	verifier    *verifier
+	as       *appservice.AppService
+	server   *http.Server
+	client   *mautrix.Client
+	crypto   *cryptohelper.CryptoHelper
+	rooms    map[string]id.RoomID // card rooms by group ("" = the main approvals room)
+	sent     sentCards            // cards sent by this run or read back at start
+	dms      map[id.UserID]id.RoomID
+	dmOwners map[id.RoomID]id.UserID
+	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
+	mentions *mentionLimiter
+	verifier *verifier
 }
 
 var _ approval.Notifier = (*Bot)(nil)
@@ -90,7 +87,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err := b.ensureDMs(ctx); err != nil {
 		return err
 	}
-	b.recentCards = b.readRecentCards(ctx)
+	b.readRecentCards(ctx)
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
 		Stringer("room_id", b.RoomID()).Msg("Bot ready")
 	return nil

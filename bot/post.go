@@ -61,15 +61,15 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 		}
 	}
 	roomID := b.roomFor(req)
-	if card, ok := b.adoptRecentCard(reqs, roomID); ok {
-		return card.room.String(), card.event.String(), nil
+	if card, ok := b.sent.adoptable(roomID, requestIDs(reqs)); ok {
+		return roomID.String(), card.String(), nil // sent before, never recorded: adopt it
 	}
 	resp, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw},
 		mautrix.ReqSendEvent{TransactionID: cardTxnID(reqs)})
 	if err != nil {
 		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
 	}
-	b.sent.remember(resp.EventID, requestIDs(reqs))
+	b.sent.remember(roomID, resp.EventID, requestIDs(reqs), false)
 	for _, key := range []string{reactApprove, reactDeny} {
 		reaction := &event.ReactionEventContent{RelatesTo: event.RelatesTo{Type: event.RelAnnotation, EventID: resp.EventID, Key: key}}
 		if _, err = b.client.SendMessageEvent(ctx, roomID, event.EventReaction, reaction,
@@ -86,21 +86,6 @@ func requestIDs(reqs []*store.Request) []string {
 		out[i] = r.ID
 	}
 	return out
-}
-
-// adoptRecentCard returns the card the previous run already posted for exactly these
-// requests, if start-up read one back.
-func (b *Bot) adoptRecentCard(reqs []*store.Request, roomID id.RoomID) (postedCard, bool) {
-	first, ok := b.recentCards[reqs[0].ID]
-	if !ok || first.room != roomID {
-		return postedCard{}, false
-	}
-	for _, r := range reqs[1:] {
-		if b.recentCards[r.ID] != first {
-			return postedCard{}, false
-		}
-	}
-	return first, true
 }
 
 // cardTxnID names the sending of a card after the requests on it, so a repeated send (after

@@ -99,7 +99,7 @@ func (b *Bot) castAndAnswer(ctx context.Context, roomID id.RoomID, card id.Event
 		// A card the homeserver took but seedgate has not recorded yet (a vote faster than the
 		// record, or a card the previous run sent just before it died): the bot knows which
 		// requests it shows.
-		if reqIDs := b.unrecordedCard(id.EventID(ballot.CardEventID)); len(reqIDs) > 0 {
+		if reqIDs := b.sent.requestsOn(id.EventID(ballot.CardEventID)); len(reqIDs) > 0 {
 			results, err = b.voteOnRequests(ctx, ballot, reqIDs)
 		}
 	}

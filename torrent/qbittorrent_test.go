@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -75,25 +74,8 @@ func TestQBittorrentStopsABurstInOneCall(t *testing.T) {
 	if err = c.StopMany(ctx, hashes); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		states, err := session.States(ctx, strings.Join(hashes, "|"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		stopped := 0
-		for _, h := range hashes {
-			if stack.IsStopped(states[h]) {
-				stopped++
-			}
-		}
-		if stopped == len(hashes) {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d of %d torrents stopped: %v", stopped, len(hashes), states)
-		case <-time.After(100 * time.Millisecond): // qBittorrent's API can only be asked
-		}
+	for _, h := range hashes {
+		waitTorrent(ctx, t, c, h, "torrent "+h+" stopped", func(tr *torrent.Torrent) bool { return tr.State == torrent.StateStopped })
 	}
 }
 

@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,18 +130,7 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 	}
 	auditIntact(ctx, t, s)
 	opened, started, finished, votes := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	sc := bufio.NewScanner(strings.NewReader(auditExport(ctx, t, s)))
-	for sc.Scan() {
-		var e struct {
-			Kind      string `json:"kind"`
-			RequestID string `json:"request_id"`
-			Data      struct {
-				Hash string `json:"hash"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range auditEntries(ctx, t, s) {
 		switch e.Kind {
 		case "request_opened":
 			opened[e.Data.Hash]++

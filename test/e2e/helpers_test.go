@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -266,4 +269,52 @@ func readConfig(t *testing.T, s *stack.Stack) map[string]any {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// auditEntry is one entry of `seedgate audit export`, as far as the tests read it.
+type auditEntry struct {
+	Kind      string `json:"kind"`
+	RequestID string `json:"request_id"`
+	Data      struct {
+		Hash string `json:"hash"`
+	} `json:"data"`
+}
+
+// auditEntries runs `seedgate audit export` and returns the whole audit log in order.
+func auditEntries(ctx context.Context, t *testing.T, s *stack.Stack) []auditEntry {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, s.Seedgate.Bin, "audit", "export", "-c", s.Seedgate.ConfigPath).Output()
+	if err != nil {
+		t.Fatalf("audit export: %v", err)
+	}
+	var entries []auditEntry
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var e auditEntry
+		if err = json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("audit export line %q: %v", sc.Text(), err)
+		}
+		entries = append(entries, e)
+	}
+	return entries
+}
+
+// countAudit counts the entries of one kind.
+func countAudit(entries []auditEntry, kind string) int {
+	n := 0
+	for _, e := range entries {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// auditIntact runs `seedgate audit verify`, which checks every link of the hash chain.
+func auditIntact(ctx context.Context, t *testing.T, s *stack.Stack) {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, s.Seedgate.Bin, "audit", "verify", "-c", s.Seedgate.ConfigPath).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "intact") {
+		t.Fatalf("audit verify: %v: %s", err, out)
+	}
 }

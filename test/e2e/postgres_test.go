@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,8 +33,5 @@ func TestApprovalOnPostgres(t *testing.T) {
 	}
 	waitCardState(ctx, t, alice, card.EventID, "done")
 	waitTorrentState(ctx, t, s.QB, tf.Hash, "resumed", func(state string, exists bool) bool { return exists && !stack.IsStopped(state) })
-	out, err := exec.CommandContext(ctx, s.Seedgate.Bin, "audit", "verify", "-c", s.Seedgate.ConfigPath).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "intact") {
-		t.Fatalf("audit verify on PostgreSQL: %v: %s", err, out)
-	}
+	auditIntact(ctx, t, s)
 }

@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -157,25 +154,10 @@ func TestApprovalEndToEnd(t *testing.T) {
 	})
 
 	t.Run("audit chain intact and each action ran once", func(t *testing.T) {
-		out, err := exec.CommandContext(ctx, s.Seedgate.Bin, "audit", "verify", "-c", s.Seedgate.ConfigPath).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "intact") {
-			t.Fatalf("audit verify: %v: %s", err, out)
-		}
-		out, err = exec.CommandContext(ctx, s.Seedgate.Bin, "audit", "export", "-c", s.Seedgate.ConfigPath).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
+		auditIntact(ctx, t, s)
 		started := map[string]int{}
 		rejected := 0
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		for sc.Scan() {
-			var e struct {
-				Kind      string `json:"kind"`
-				RequestID string `json:"request_id"`
-			}
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				t.Fatal(err)
-			}
+		for _, e := range auditEntries(ctx, t, s) {
 			switch e.Kind {
 			case "action_started":
 				started[e.RequestID]++
