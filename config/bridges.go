@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -48,16 +49,28 @@ func (b *Bridges) applyDefaults() {
 	}
 }
 
-// ReadSecret returns an inline secret or the trimmed contents of its file.
+// ErrEmptySecretFile is a secret file with nothing in it. It is a configuration error, never an
+// empty key: an HMAC with an empty key is one anybody can compute.
+var ErrEmptySecretFile = errors.New("the secret file is empty")
+
+// ReadSecret returns an inline secret or the trimmed contents of its file; an empty one is an
+// error.
 func ReadSecret(inline, file string) (string, error) {
-	if inline != "" {
+	if strings.TrimSpace(inline) != "" {
 		return inline, nil
+	}
+	if file == "" {
+		return "", errors.New("missing secret: set it inline or in a file")
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return "", fmt.Errorf("read secret file: %w", err)
 	}
-	return strings.TrimSpace(string(data)), nil
+	secret := strings.TrimSpace(string(data))
+	if secret == "" {
+		return "", fmt.Errorf("%s: %w", file, ErrEmptySecretFile)
+	}
+	return secret, nil
 }
 
 func (c *Config) validateBridges(bad func(path, format string, args ...any), checkURL func(path, value string)) {

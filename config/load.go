@@ -61,7 +61,11 @@ func (c *Config) loadSecretFiles() error {
 			return
 		}
 		first, _, _ := strings.Cut(string(data), "\n")
-		*into = Secret(strings.TrimRight(first, "\r"))
+		if first = strings.TrimRight(first, "\r"); strings.TrimSpace(first) == "" {
+			errs = append(errs, fmt.Errorf("%s: %s: %w", key, path, ErrEmptySecretFile))
+			return
+		}
+		*into = Secret(first)
 	}
 	for i := range c.TorrentClients {
 		tc := &c.TorrentClients[i]
@@ -72,6 +76,8 @@ func (c *Config) loadSecretFiles() error {
 		data, err := os.ReadFile(c.Database.URIFile)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("database.uri_file: %w", err))
+		} else if strings.TrimSpace(string(data)) == "" {
+			errs = append(errs, fmt.Errorf("database.uri_file: %s: %w", c.Database.URIFile, ErrEmptySecretFile))
 		}
 		c.Database.URI = Secret(strings.TrimSpace(string(data)))
 	}
@@ -83,6 +89,9 @@ func (c *Config) loadSecretFiles() error {
 		data, err := os.ReadFile(caller.TokenFile)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("api.callers[%d].token_file: %w", i, err))
+			continue
+		} else if strings.TrimSpace(string(data)) == "" {
+			errs = append(errs, fmt.Errorf("api.callers[%d].token_file: %s: %w", i, caller.TokenFile, ErrEmptySecretFile))
 			continue
 		}
 		caller.Token = Secret(strings.TrimSpace(string(data)))

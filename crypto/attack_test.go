@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -213,27 +214,27 @@ func TestHookAuthentication(t *testing.T) {
 		now    time.Time
 		want   error
 	}{
-		{"valid", NewHookVerifier(secret, time.Minute), header, body, now, nil},
-		{"forged with another secret", NewHookVerifier([]byte("other"), time.Minute), header, body, now, ErrBadSignature},
-		{"body altered", NewHookVerifier(secret, time.Minute), header, []byte(`{"event":"added","hash":"cd"}`), now, ErrBadSignature},
-		{"stale", NewHookVerifier(secret, time.Minute), header, body, now.Add(2 * time.Minute), ErrExpired},
-		{"from the future", NewHookVerifier(secret, time.Minute), header, body, now.Add(-2 * time.Minute), ErrNotYetValid},
-		{"no header", NewHookVerifier(secret, time.Minute), "", body, now, ErrMalformed},
-		{"timestamp rewritten", NewHookVerifier(secret, time.Minute), strings.Replace(header, "t=1800000000", "t=1800000001", 1), body, now, ErrBadSignature},
+		{"valid", NewHookVerifier(secret, time.Minute, &MemoryNonces{}), header, body, now, nil},
+		{"forged with another secret", NewHookVerifier([]byte("other"), time.Minute, &MemoryNonces{}), header, body, now, ErrBadSignature},
+		{"body altered", NewHookVerifier(secret, time.Minute, &MemoryNonces{}), header, []byte(`{"event":"added","hash":"cd"}`), now, ErrBadSignature},
+		{"stale", NewHookVerifier(secret, time.Minute, &MemoryNonces{}), header, body, now.Add(2 * time.Minute), ErrExpired},
+		{"from the future", NewHookVerifier(secret, time.Minute, &MemoryNonces{}), header, body, now.Add(-2 * time.Minute), ErrNotYetValid},
+		{"no header", NewHookVerifier(secret, time.Minute, &MemoryNonces{}), "", body, now, ErrMalformed},
+		{"timestamp rewritten", NewHookVerifier(secret, time.Minute, &MemoryNonces{}), strings.Replace(header, "t=1800000000", "t=1800000001", 1), body, now, ErrBadSignature},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.v.Verify(tc.header, tc.body, tc.now); !errors.Is(err, tc.want) {
+			if err := tc.v.Verify(context.Background(), tc.header, tc.body, tc.now); !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 		})
 	}
 	t.Run("replayed", func(t *testing.T) {
-		v := NewHookVerifier(secret, time.Minute)
-		if err := v.Verify(header, body, now); err != nil {
+		v := NewHookVerifier(secret, time.Minute, &MemoryNonces{})
+		if err := v.Verify(context.Background(), header, body, now); err != nil {
 			t.Fatal(err)
 		}
-		if err := v.Verify(header, body, now.Add(time.Second)); !errors.Is(err, ErrReplayedNonce) {
+		if err := v.Verify(context.Background(), header, body, now.Add(time.Second)); !errors.Is(err, ErrReplayedNonce) {
 			t.Fatalf("replay: %v", err)
 		}
 	})

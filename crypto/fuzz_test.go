@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,6 @@ func FuzzHookVerify(f *testing.F) {
 	now := time.Unix(1_800_000_000, 0)
 	f.Add(SignHook(secret, now, []byte("body")), []byte("body"))
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
-		_ = NewHookVerifier(secret, time.Minute).Verify(header, body, now)
+		_ = NewHookVerifier(secret, time.Minute, &MemoryNonces{}).Verify(context.Background(), header, body, now)
 	})
 }

@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -32,19 +33,52 @@ func SignHook(secret []byte, now time.Time, body []byte) string {
 type HookVerifier struct {
 	secret []byte
 	window time.Duration
-
-	mu     sync.Mutex
-	nonces map[string]time.Time
+	ledger NonceLedger
 }
 
-// NewHookVerifier returns a verifier accepting calls up to window away from its clock.
-func NewHookVerifier(secret []byte, window time.Duration) *HookVerifier {
-	return &HookVerifier{secret: secret, window: window, nonces: map[string]time.Time{}}
+// NonceLedger remembers the nonces of accepted hook calls. It must outlive the process (the
+// database), or a call captured on the network could be replayed right after a restart, while
+// its timestamp is still inside the window.
+type NonceLedger interface {
+	// SpendNonce records nonce as seen at now and reports whether it was new; nonces seen
+	// before forgetBefore may be forgotten, since their calls are too old to pass anyway.
+	SpendNonce(ctx context.Context, nonce string, now, forgetBefore time.Time) (bool, error)
+}
+
+// NewHookVerifier returns a verifier accepting calls up to window away from its clock, with
+// the nonces it has seen kept in ledger.
+func NewHookVerifier(secret []byte, window time.Duration, ledger NonceLedger) *HookVerifier {
+	return &HookVerifier{secret: secret, window: window, ledger: ledger}
+}
+
+// MemoryNonces is a NonceLedger that forgets at exit: for tests and tools that never restart.
+type MemoryNonces struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+// SpendNonce implements NonceLedger.
+func (m *MemoryNonces) SpendNonce(_ context.Context, nonce string, now, forgetBefore time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil {
+		m.seen = map[string]time.Time{}
+	}
+	for n, at := range m.seen {
+		if at.Before(forgetBefore) {
+			delete(m.seen, n)
+		}
+	}
+	if _, dup := m.seen[nonce]; dup {
+		return false, nil
+	}
+	m.seen[nonce] = now
+	return true, nil
 }
 
 // Verify checks one call. It returns ErrMalformed, ErrBadSignature, ErrExpired, ErrNotYetValid
-// or ErrReplayedNonce.
-func (v *HookVerifier) Verify(header string, body []byte, now time.Time) error {
+// or ErrReplayedNonce, or the ledger's error: a nonce that cannot be recorded is refused.
+func (v *HookVerifier) Verify(ctx context.Context, header string, body []byte, now time.Time) error {
 	var ts int64
 	var nonce, sig string
 	for _, part := range strings.Split(header, ",") {
@@ -72,16 +106,12 @@ func (v *HookVerifier) Verify(header string, body []byte, now time.Time) error {
 	case at.Sub(now) > v.window:
 		return fmt.Errorf("hook: signed %s in the future: %w", at.Sub(now).Round(time.Second), ErrNotYetValid)
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for n, seen := range v.nonces {
-		if now.Sub(seen) > 2*v.window {
-			delete(v.nonces, n)
-		}
+	fresh, err := v.ledger.SpendNonce(ctx, nonce, now, now.Add(-2*v.window))
+	if err != nil {
+		return fmt.Errorf("hook: recording its nonce: %w", err)
 	}
-	if _, dup := v.nonces[nonce]; dup {
+	if !fresh {
 		return fmt.Errorf("hook: %w", ErrReplayedNonce)
 	}
-	v.nonces[nonce] = now
 	return nil
 }

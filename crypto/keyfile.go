@@ -79,8 +79,15 @@ func LoadSecret(path string) ([]byte, error) {
 		// The decoder's message can quote the offending bytes: keep it out.
 		return nil, fmt.Errorf("key file %s: not valid base64", path)
 	}
+	if len(secret) == 0 {
+		// An empty key would still "sign": HMAC with no key is computable by anyone.
+		return nil, fmt.Errorf("key file %s: %w", path, ErrEmptySecret)
+	}
 	return secret, nil
 }
+
+// ErrEmptySecret is returned for a secret file that holds nothing.
+var ErrEmptySecret = errors.New("the file is empty: a secret cannot be empty")
 
 // CheckKeyFilePermissions refuses a key file that is not a regular file or that group or
 // others may access.

@@ -43,7 +43,7 @@ func (h *HookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, http.StatusRequestEntityTooLarge, "too_large", "hook body larger than 4 KiB", err)
 		return
 	}
-	if err = h.Verifier.Verify(r.Header.Get(crypto.HookHeader), body, time.Now()); err != nil {
+	if err = h.Verifier.Verify(r.Context(), r.Header.Get(crypto.HookHeader), body, time.Now()); err != nil {
 		status, reason := http.StatusUnauthorized, "bad_signature"
 		switch {
 		case errors.Is(err, crypto.ErrReplayedNonce):

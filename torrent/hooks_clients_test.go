@@ -67,7 +67,7 @@ func startHookTargetLater(t testing.TB) *hookTarget {
 		t.Fatal(err)
 	}
 	h.receiver = &torrent.HookReceiver{
-		Verifier: crypto.NewHookVerifier(secret, time.Minute),
+		Verifier: crypto.NewHookVerifier(secret, time.Minute, &crypto.MemoryNonces{}),
 		Watchers: map[string]*torrent.Watcher{},
 		Log:      zerolog.Nop(),
 	}

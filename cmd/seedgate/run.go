@@ -134,7 +134,7 @@ func run(ctx context.Context, configPath string) int {
 		if err != nil {
 			return fail("Loading the hook secret failed (hooks.secret_file)", err)
 		}
-		receiver := &torrent.HookReceiver{Verifier: crypto.NewHookVerifier(secret, cfg.Hooks.Window.D()), Watchers: watchers,
+		receiver := &torrent.HookReceiver{Verifier: crypto.NewHookVerifier(secret, cfg.Hooks.Window.D(), st), Watchers: watchers,
 			Log: log.With().Str("component", "hooks").Logger()}
 		tlsConf, err := hookServerTLS(cfg.Hooks.TLS)
 		if err != nil {

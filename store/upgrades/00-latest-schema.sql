@@ -1,4 +1,4 @@
--- v0 -> v7: Latest revision
+-- v0 -> v8: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -130,3 +130,18 @@ CREATE TABLE device_keys (
 	revoked_by  TEXT,
 	revoked_at  BIGINT
 );
+
+CREATE TABLE master_keys (
+	user_id    TEXT   PRIMARY KEY,
+	pinned     TEXT   NOT NULL,
+	pinned_by  TEXT   NOT NULL,
+	pinned_at  BIGINT NOT NULL,
+	changed    TEXT   NOT NULL DEFAULT '',
+	changed_at BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE hook_nonces (
+	nonce   TEXT   PRIMARY KEY,
+	seen_at BIGINT NOT NULL
+);
+CREATE INDEX hook_nonces_age_idx ON hook_nonces (seen_at);
