@@ -45,7 +45,7 @@ func (in *Inbound) Run(ctx context.Context) error {
 
 func (in *Inbound) handle(ctx context.Context, e Envelope) {
 	if e.ReceiptMessage != nil {
-		in.receipt(ctx, e.ReceiptMessage)
+		in.receipt(ctx, e.SourceNumber, e.ReceiptMessage)
 		return
 	}
 	if e.SyncMessage != nil || e.DataMessage == nil || e.SourceNumber == "" {
@@ -58,11 +58,11 @@ func (in *Inbound) handle(ctx context.Context, e Envelope) {
 		return
 	case dm.Reaction != nil:
 		msg.Text = dm.Reaction.Emoji // a reaction is never signed: it is answered as unsigned
-		msg.RequestID = in.requestOf(ctx, dm.Reaction.TargetSentTimestamp)
+		msg.RequestID = in.requestOf(ctx, e.SourceNumber, dm.Reaction.TargetSentTimestamp)
 	case dm.Message != nil:
 		msg.Text = *dm.Message
 		if dm.Quote != nil {
-			msg.RequestID = in.requestOf(ctx, dm.Quote.ID)
+			msg.RequestID = in.requestOf(ctx, e.SourceNumber, dm.Quote.ID)
 		}
 	default:
 		return
@@ -77,14 +77,21 @@ func (in *Inbound) handle(ctx context.Context, e Envelope) {
 	}
 }
 
-// receipt marks the messages a delivery receipt names as delivered.
-func (in *Inbound) receipt(ctx context.Context, r *ReceiptMessage) {
+// receipt marks the messages a delivery receipt names as delivered — only those sent to the
+// number the receipt comes from. Timestamps are no secret (anyone the card's text reaches can
+// guess them), so a receipt from anyone else would let them stop the fallback to the next
+// route while the card never arrived.
+func (in *Inbound) receipt(ctx context.Context, from string, r *ReceiptMessage) {
 	if !r.IsDelivery && !r.IsRead {
 		return
 	}
 	for _, stamp := range r.Timestamps {
 		m, err := in.Store.FindOutboxByTransportID(ctx, "signal", strconv.FormatInt(stamp, 10))
 		if err != nil || m.State != store.OutboxSent {
+			continue
+		}
+		if from == "" || m.Recipient != from {
+			zerolog.Ctx(ctx).Warn().Str("outbox_id", m.ID).Msg("Ignoring a Signal receipt from another number than the message went to")
 			continue
 		}
 		metrics.DeliveryReceipts.Inc("signal", "delivered")
@@ -94,10 +101,10 @@ func (in *Inbound) receipt(ctx context.Context, r *ReceiptMessage) {
 	}
 }
 
-// requestOf returns the request of the message sent at stamp, or "".
-func (in *Inbound) requestOf(ctx context.Context, stamp int64) string {
+// requestOf returns the request of the message sent to from at stamp, or "".
+func (in *Inbound) requestOf(ctx context.Context, from string, stamp int64) string {
 	m, err := in.Store.FindOutboxByTransportID(ctx, "signal", strconv.FormatInt(stamp, 10))
-	if err != nil {
+	if err != nil || m.Recipient != from {
 		return ""
 	}
 	return m.RequestID
