@@ -95,6 +95,7 @@ func (s *Service) subject(evt torrent.Event) config.Subject {
 	return config.Subject{
 		Event: string(evt.Kind), Client: evt.Client, Host: s.hosts[evt.Client], Name: evt.Torrent.Name,
 		Size: evt.Torrent.Size, Category: evt.Torrent.Category, Tags: splitTags(evt.Torrent.Tags), Tracker: evt.Torrent.Tracker,
+		MetadataUnknown: !evt.Torrent.MetadataKnown(),
 	}
 }
 

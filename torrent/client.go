@@ -39,6 +39,12 @@ type Torrent struct {
 	AddedAt  time.Time
 }
 
+// MetadataKnown reports whether the torrent's name, size and trackers are its own: not so for
+// a magnet whose metadata has not arrived (a placeholder name, no size).
+func (t Torrent) MetadataKnown() bool {
+	return t.State != StateMetadata && t.Size > 0
+}
+
 // Changes is what a client reports since the previous poll.
 type Changes struct {
 	// Full is true when Torrents is the complete list (first poll, or the client forgot our
