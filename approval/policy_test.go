@@ -229,7 +229,7 @@ func TestDeviceTrustAgainstPolicy(t *testing.T) {
 			h.cfg.Policies[0].MinTrust = tc.minTrust
 			req := h.hold(t, "aa")
 			res, err := h.svc.Vote(context.Background(), Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: DecisionApprove,
-				Assurance: AssuranceDevice, DeviceTrust: tc.trust})
+				Assurance: AssuranceDevice, DeviceTrust: tc.trust, MatchCode: req.MatchCode})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,8 +26,13 @@ type Ballot struct {
 	Signed      *crypto.SignedVote // a signed vote: its key, not the transport, says who voted
 	MatchCode   string             // the match code the voter typed, if any
 	DeviceTrust string             // for `device` assurance: the sending device's trust state
-	Item        int                // on a digest card: the item voted on (1-based); 0 = every open item
-	Source      string             // what carried it, for the audit log ("reaction $event")
+	DeviceWhy   string             // why that trust is low, in words for the voter ("" when it is not)
+	// NamedInBody says the encrypted body itself names the request (a `!sg approve <id>`
+	// command). Otherwise a `device` ballot is bound to its card only by the match code it
+	// carries: the card it answers comes from cleartext the homeserver can rewrite.
+	NamedInBody bool
+	Item        int    // on a digest card: the item voted on (1-based); 0 = every open item
+	Source      string // what carried it, for the audit log ("reaction $event")
 	// ReplayKey names the delivery, when the same one can arrive twice: a Matrix event id (the
 	// bot fetches a batch again after a crash). A ballot whose key is already in a vote on the
 	// request is a replay, answered from that vote and not recorded again.
@@ -159,8 +164,24 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 		RequestID: req.ID, Person: b.Voter, Decision: b.Decision, Assurance: b.Assurance,
 		Source: b.Source, CreatedAt: s.now(),
 	}
-	if b.Assurance == AssuranceDevice && !config.TrustAtLeast(b.DeviceTrust, req.MinTrust) {
+	weak := ""
+	switch {
+	case b.Assurance != AssuranceDevice:
+	case !config.TrustAtLeast(b.DeviceTrust, req.MinTrust):
 		// An encrypted reply from a device below the policy's trust proves no more than a reaction.
+		weak = "your device is not trusted"
+		if b.DeviceWhy != "" {
+			weak += ": " + b.DeviceWhy
+		}
+	case b.MatchCode == "" && !b.NamedInBody:
+		// Without the code, nothing inside the ciphertext says which card it answers.
+		example := b.Decision + " " + req.MatchCode
+		if req.DigestIndex > 0 {
+			example = fmt.Sprintf("%s %d %s", b.Decision, req.DigestIndex, req.MatchCode)
+		}
+		weak = "an encrypted reply must name its card's match code (“" + example + "”)"
+	}
+	if weak != "" {
 		b.Assurance, vote.Assurance = AssuranceHomeserver, AssuranceHomeserver
 	}
 	vote.Person, vote.Reason = s.identify(ctx, b, req)
@@ -172,6 +193,9 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 			vote.Reason = "request expired"
 		case assuranceRank(b.Assurance) < assuranceRank(req.MinAssurance):
 			vote.Reason = needs(req.MinAssurance)
+			if weak != "" {
+				vote.Reason += " (" + weak + ")"
+			}
 		case b.MatchCode != "" && crypto.NormalizeMatchCode(b.MatchCode) != crypto.NormalizeMatchCode(req.MatchCode):
 			vote.Reason = "the match code does not match this request"
 		default:

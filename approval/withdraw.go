@@ -11,7 +11,10 @@ import (
 
 // Withdraw takes back the votes a Matrix event carried, when its sender redacts it. While a
 // request is pending the person's vote stops counting (recorded as a withdrawal, audited); once
-// decided, a withdrawal changes nothing and says so. It returns one sentence per request.
+// decided, a withdrawal changes nothing and says so. A redaction proves only what the
+// homeserver says, so it withdraws only a vote that proved no more: a `device` or `signature`
+// vote stands (the homeserver admin could otherwise undo it), and the voter is told to vote
+// again instead. It returns one sentence per request.
 func (s *Service) Withdraw(ctx context.Context, voter, eventID string) ([]string, *store.Request, error) {
 	approver, ok := s.cfg.ApproverByMatrixID(voter)
 	if !ok {
@@ -37,6 +40,12 @@ func (s *Service) Withdraw(ctx context.Context, voter, eventID string) ([]string
 		if req.State != StatePending {
 			s.mu.Unlock()
 			answers = append(answers, fmt.Sprintf("%s: request %s is already %s; your %s stands in the audit log.", voter, req.ID, req.State, v.Decision))
+			continue
+		}
+		if assuranceRank(v.Assurance) > assuranceRank(AssuranceHomeserver) {
+			s.mu.Unlock()
+			answers = append(answers, fmt.Sprintf("%s: your %s on %s was made at %s assurance and a redaction cannot take it back "+
+				"(a homeserver can forge redactions); it still counts. To change it, vote again the same way.", voter, v.Decision, req.ID, v.Assurance))
 			continue
 		}
 		err = s.store.Txn(ctx, func(ctx context.Context) error {

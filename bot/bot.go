@@ -88,6 +88,7 @@ func (b *Bot) Start(ctx context.Context) error {
 		return err
 	}
 	b.readRecentCards(ctx)
+	b.checkMasterKeys(ctx, b.approverUserIDs())
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
 		Stringer("room_id", b.RoomID()).Msg("Bot ready")
 	return nil
@@ -184,6 +185,7 @@ func (b *Bot) login(ctx context.Context) error {
 	syncer.OnEventType(event.EventReaction, b.onReaction)
 	syncer.OnEventType(event.EventMessage, b.onMessage)
 	syncer.OnEventType(event.EventRedaction, b.onRedaction)
+	syncer.OnSync(b.onDeviceListChanges)
 	return nil
 }
 

@@ -63,18 +63,19 @@ func describeOutcome(outcome string) string {
 // renderCard draws a request as it stands: the question while pending, the verdict after.
 func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, now time.Time) *event.MessageEventContent {
 	t := approval.Tally(votes)
+	name := neutralizeText(req.TorrentName, maxNameRunes)
 	var headline string
 	switch req.State {
 	case approval.StatePending:
-		headline = fmt.Sprintf("🔒 Approval needed: %s torrent “%s”", req.Action, req.TorrentName)
+		headline = fmt.Sprintf("🔒 Approval needed: %s torrent “%s”", req.Action, name)
 	case approval.StateApproved, approval.StateDenied, approval.StateExpired, approval.StateExecuting:
-		headline = fmt.Sprintf("⏳ %s: %s torrent “%s” — carrying out", strings.ToUpper(req.State[:1])+req.State[1:], req.Action, req.TorrentName)
+		headline = fmt.Sprintf("⏳ %s: %s torrent “%s” — carrying out", strings.ToUpper(req.State[:1])+req.State[1:], req.Action, name)
 	default:
 		verdict := map[string]string{approval.StateApproved: "✅ Approved", approval.StateDenied: "❌ Denied", approval.StateExpired: "⌛ Expired"}[req.Decision]
-		headline = fmt.Sprintf("%s: %s torrent “%s”", verdict, req.Action, req.TorrentName)
+		headline = fmt.Sprintf("%s: %s torrent “%s”", verdict, req.Action, name)
 	}
 	lines := []cardLine{
-		{"Client", fmt.Sprintf("%s on %s", req.Client, req.Host)},
+		{"Client", fmt.Sprintf("%s on %s", neutralizeText(req.Client, maxNameRunes), neutralizeText(req.Host, maxNameRunes))},
 		{"Size", humanSize(req.TorrentSize)},
 		{"Hash", req.TorrentHash},
 		{"Policy", fmt.Sprintf("%s (needs %s assurance)", req.Policy, req.MinAssurance)},
@@ -92,8 +93,11 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 			cardLine{"Decided", fmt.Sprintf("by %s at %s UTC", by, req.DecidedAt.UTC().Format("2006-01-02 15:04:05"))},
 			cardLine{"Outcome", describeOutcome(req.Outcome)})
 		if req.Error != "" {
-			lines = append(lines, cardLine{"Error", req.Error})
+			lines = append(lines, cardLine{"Error", neutralizeText(req.Error, maxReasonRunes)})
 		}
+	}
+	if req.Requester != "" {
+		lines = append(lines, cardLine{"Asked by", neutralizeText(req.Requester, maxNameRunes) + ": " + neutralizeText(req.Reason, maxReasonRunes)})
 	}
 	lines = append(lines, cardLine{"Request", req.ID})
 
@@ -109,9 +113,6 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		fmt.Fprintf(&rich, "<li><strong>%s:</strong> %s</li>", html.EscapeString(l.label), value)
 	}
 	rich.WriteString("</ul>")
-	if req.Requester != "" {
-		lines = append(lines[:len(lines)-1], cardLine{"Asked by", req.Requester + ": " + req.Reason}, lines[len(lines)-1])
-	}
 	if approval.IsOpen(req.State) {
 		mentions := make([]string, 0, len(approvers))
 		richMentions := make([]string, 0, len(approvers))
@@ -123,10 +124,10 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		if req.MinAssurance == approval.AssuranceSignature {
 			ask = "This needs a signed approval: reply with the line `seedgate device approve` prints."
 		} else if req.MinAssurance == approval.AssuranceDevice {
-			ask = "Reply “approve” or “deny” from a verified device (reactions are not enough here)."
+			ask = fmt.Sprintf("Reply “approve %s” or “deny %s” (with this card's match code) from a verified device; reactions are not enough here.", req.MatchCode, req.MatchCode)
 		}
-		fmt.Fprintf(&plain, "%s %s", strings.Join(mentions, " "), ask)
-		fmt.Fprintf(&rich, "<p>%s %s</p>", strings.Join(richMentions, " "), html.EscapeString(ask))
+		plain.WriteString(strings.TrimSpace(strings.Join(mentions, " ") + " " + ask))
+		rich.WriteString("<p>" + strings.TrimSpace(strings.Join(richMentions, " ")+" "+html.EscapeString(ask)) + "</p>")
 	}
 	return &event.MessageEventContent{
 		MsgType:       event.MsgText,

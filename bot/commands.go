@@ -3,13 +3,16 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/store"
 )
 
 const commandPrefix = "!sg"
@@ -37,21 +40,20 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 	case cmd == "help":
 		answer = commandHelp
 	case cmd == "pending":
-		answer = b.pendingText(ctx)
+		answer = b.pendingText(ctx, evt.Sender)
 	case cmd == "status" && len(fields) == 2:
-		answer = b.statusText(ctx, fields[1])
+		answer = b.statusText(ctx, evt.Sender, fields[1])
 	case (cmd == "approve" || cmd == "deny") && len(fields) >= 2:
 		decision := approval.DecisionApprove
 		if cmd == "deny" {
 			decision = approval.DecisionDeny
 		}
-		assurance := approval.AssuranceHomeserver
-		if evt.Mautrix.EventSource&event.SourceDecrypted != 0 {
-			assurance = approval.AssuranceDevice
-		}
+		// The command names its request inside the ciphertext, so no match code is needed to
+		// bind it; a code given must still match.
+		sender := b.judgeSender(ctx, evt)
 		b.castAndAnswer(ctx, evt.RoomID, "", approval.Ballot{
-			RequestID: fields[1], Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
-			DeviceTrust: evt.Mautrix.TrustState.String(), MatchCode: strings.Join(fields[2:], ""),
+			RequestID: fields[1], Voter: evt.Sender.String(), Decision: decision, Assurance: messageAssurance(evt),
+			DeviceTrust: sender.Trust.String(), DeviceWhy: sender.Why, MatchCode: strings.Join(fields[2:], ""), NamedInBody: true,
 			Source: "command " + evt.ID.String(), ReplayKey: evt.ID.String(),
 		}, false)
 		return
@@ -64,42 +66,60 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 	case cmd == "verify":
 		answer = b.verifyCommand(ctx, evt)
 	default:
-		answer = fmt.Sprintf("Unknown command %q.\n%s", strings.Join(fields, " "), commandHelp)
+		answer = fmt.Sprintf("Unknown command %q.\n%s", quoteUserText(strings.Join(fields, " ")), commandHelp)
 	}
-	if _, err := b.client.SendMessageEvent(ctx, evt.RoomID, event.EventMessage, &event.MessageEventContent{
-		MsgType: event.MsgNotice, Body: answer, RelatesTo: (&event.RelatesTo{}).SetReplyTo(evt.ID),
-	}); err != nil {
+	if err := b.sendNotice(ctx, evt.RoomID, answer, (&event.RelatesTo{}).SetReplyTo(evt.ID)); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Answering command failed")
 	}
 }
 
-func (b *Bot) pendingText(ctx context.Context) string {
-	reqs, err := b.store.ListRequests(ctx, approval.StatePending)
+// askerMaySee says whether the sender of a read command may see a request: only approvers,
+// and only requests they may vote on. Torrent names and hashes are for the people who decide,
+// not for every member of a room (observers, puppets, someone a room admin invited).
+func (b *Bot) askerMaySee(asker id.UserID, req *store.Request) bool {
+	approver, ok := b.cfg.ApproverByMatrixID(asker.String())
+	return ok && (len(req.Approvers) == 0 || slices.Contains(req.Approvers, approver.Name))
+}
+
+func (b *Bot) pendingText(ctx context.Context, asker id.UserID) string {
+	if _, ok := b.cfg.ApproverByMatrixID(asker.String()); !ok {
+		return "Only approvers can list requests."
+	}
+	all, err := b.store.ListRequests(ctx, approval.StatePending)
 	if err != nil {
 		return "Could not read the requests: " + err.Error()
 	}
+	var reqs []*store.Request
+	for _, r := range all {
+		if b.askerMaySee(asker, r) {
+			reqs = append(reqs, r)
+		}
+	}
 	if len(reqs) == 0 {
-		return "No open requests."
+		return "No open requests for you."
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%d open request(s):", len(reqs))
 	for _, r := range reqs {
 		votes, _ := b.store.ListVotes(ctx, r.ID)
 		t := approval.Tally(votes)
-		fmt.Fprintf(&sb, "\n%s  %s “%s” on %s — %d of %d, expires in %s", r.ID, r.Action, r.TorrentName, r.Client,
+		fmt.Fprintf(&sb, "\n%s  %s “%s” on %s — %d of %d, expires in %s", r.ID, r.Action, neutralizeText(r.TorrentName, maxNameRunes), r.Client,
 			t.Approvals, r.Quorum, timeLeft(time.Until(r.ExpiresAt)))
 	}
 	return sb.String()
 }
 
-func (b *Bot) statusText(ctx context.Context, requestID string) string {
+func (b *Bot) statusText(ctx context.Context, asker id.UserID, requestID string) string {
+	if _, ok := b.cfg.ApproverByMatrixID(asker.String()); !ok {
+		return "Only approvers can read requests."
+	}
 	r, err := b.store.GetRequest(ctx, requestID)
-	if err != nil {
-		return "No request " + requestID + "."
+	if err != nil || !b.askerMaySee(asker, r) {
+		return "No request " + quoteUserText(requestID) + " for you." // the same answer either way: existence is not told
 	}
 	votes, _ := b.store.ListVotes(ctx, r.ID)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: %s “%s” (%s) on %s — %s", r.ID, r.Action, r.TorrentName, r.TorrentHash, r.Client, r.State)
+	fmt.Fprintf(&sb, "%s: %s “%s” (%s) on %s — %s", r.ID, r.Action, neutralizeText(r.TorrentName, maxNameRunes), r.TorrentHash, r.Client, r.State)
 	if r.Decision != "" {
 		fmt.Fprintf(&sb, ", %s by %s, outcome %s", r.Decision, r.DecidedBy, r.Outcome)
 	}

@@ -54,17 +54,20 @@ func renderDigest(reqs []*store.Request, mention []id.UserID, now time.Time) *ev
 		headline = fmt.Sprintf("Digest of %d torrents: all decided", len(reqs))
 	}
 	var plain, rich strings.Builder
-	fmt.Fprintf(&plain, "%s\nClient: %s on %s · Policy: %s · Expires: %s UTC\n", headline, first.Client, first.Host, first.Policy, first.ExpiresAt.UTC().Format("15:04:05"))
+	client, host := neutralizeText(first.Client, maxNameRunes), neutralizeText(first.Host, maxNameRunes)
+	fmt.Fprintf(&plain, "%s\nClient: %s on %s · Policy: %s · Expires: %s UTC\n", headline, client, host, first.Policy, first.ExpiresAt.UTC().Format("15:04:05"))
 	fmt.Fprintf(&rich, "<p><strong>%s</strong><br>Client: %s on %s · Policy: %s · Expires: %s UTC</p><ol>", html.EscapeString(headline),
-		html.EscapeString(first.Client), html.EscapeString(first.Host), html.EscapeString(first.Policy), first.ExpiresAt.UTC().Format("15:04:05"))
+		html.EscapeString(client), html.EscapeString(host), html.EscapeString(first.Policy), first.ExpiresAt.UTC().Format("15:04:05"))
 	for _, r := range reqs {
-		fmt.Fprintf(&plain, "%d. %s (%s, %s) — %s\n", r.DigestIndex, r.TorrentName, humanSize(r.TorrentSize), r.TorrentHash[:min(12, len(r.TorrentHash))], itemState(r))
-		fmt.Fprintf(&rich, "<li>%s (%s, <code>%s</code>) — %s</li>", html.EscapeString(r.TorrentName), humanSize(r.TorrentSize),
-			html.EscapeString(r.TorrentHash[:min(12, len(r.TorrentHash))]), html.EscapeString(itemState(r)))
+		name, hash := neutralizeText(r.TorrentName, maxNameRunes), r.TorrentHash[:min(12, len(r.TorrentHash))]
+		fmt.Fprintf(&plain, "%d. %s (%s, %s) code %s — %s\n", r.DigestIndex, name, humanSize(r.TorrentSize), hash, r.MatchCode, itemState(r))
+		fmt.Fprintf(&rich, "<li>%s (%s, <code>%s</code>) code <code>%s</code> — %s</li>", html.EscapeString(name), humanSize(r.TorrentSize),
+			html.EscapeString(hash), html.EscapeString(r.MatchCode), html.EscapeString(itemState(r)))
 	}
 	rich.WriteString("</ol>")
 	if open > 0 {
-		ask := fmt.Sprintf("React %s / %s to decide every open item at once, or reply “approve 3” / “deny 3” for one item.", reactApprove, reactDeny)
+		ask := fmt.Sprintf("React %s / %s to decide every open item at once, or reply “approve 3 <its code>” / “deny 3 <its code>” for one item "+
+			"(the code is what makes an encrypted reply count as a verified device's).", reactApprove, reactDeny)
 		names := make([]string, len(mention))
 		for i, u := range mention {
 			names[i] = u.String()

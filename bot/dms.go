@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"maunium.net/go/mautrix/event"
+	"github.com/rs/zerolog"
+
 	"maunium.net/go/mautrix/id"
 )
 
@@ -47,6 +48,15 @@ func (b *Bot) tell(ctx context.Context, user id.UserID, text string) error {
 	if !ok {
 		return fmt.Errorf("bot: no direct-message room with %s", user)
 	}
-	_, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text})
-	return err
+	return b.sendNotice(ctx, roomID, text, nil)
+}
+
+// tellQuietly is tell for news that may have no DM to go to; a failure is only logged.
+func (b *Bot) tellQuietly(ctx context.Context, user id.UserID, text string) {
+	if _, ok := b.dms[user]; !ok {
+		return
+	}
+	if err := b.tell(ctx, user, text); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Stringer("user_id", user).Msg("Telling an approver failed")
+	}
 }

@@ -19,7 +19,7 @@ import (
 // sent it, or why it may not: a device key decides signed votes, so it may only be changed
 // from the approver's own direct-message room, encrypted by a device their cross-signing
 // vouches for. A homeserver admin who can post as the approver cannot pass that.
-func (b *Bot) keyCommandSender(evt *event.Event, verb string) (config.Approver, string, string) {
+func (b *Bot) keyCommandSender(ctx context.Context, evt *event.Event, verb string) (config.Approver, string, string) {
 	approver, ok := b.cfg.ApproverByMatrixID(evt.Sender.String())
 	if !ok {
 		return config.Approver{}, "", "Only approvers have device keys here."
@@ -27,24 +27,29 @@ func (b *Bot) keyCommandSender(evt *event.Event, verb string) (config.Approver, 
 	if b.dmOwners[evt.RoomID] != evt.Sender {
 		return config.Approver{}, "", fmt.Sprintf("Send `!sg %s` in your direct-message room with me (%s), not here.", verb, b.dms[evt.Sender])
 	}
-	device := "unknown device"
-	if evt.Mautrix.TrustSource != nil {
-		device = evt.Mautrix.TrustSource.DeviceID.String()
-	}
 	if evt.Mautrix.EventSource&event.SourceDecrypted == 0 {
 		return config.Approver{}, "", "That command was not encrypted, so nothing shows which device sent it. Send it from an encrypted session."
 	}
-	if !config.TrustAtLeast(evt.Mautrix.TrustState.String(), b.cfg.Matrix.EnrollMinTrust) {
-		return config.Approver{}, "", fmt.Sprintf("Your device %s is %s; changing device keys needs a device that is at least %s. "+
+	sender := b.judgeSender(ctx, evt)
+	device := "unknown device"
+	if sender.Device != "" {
+		device = sender.Device.String()
+	}
+	if !config.TrustAtLeast(sender.Trust.String(), b.cfg.Matrix.EnrollMinTrust) {
+		why := sender.Why
+		if why == "" {
+			why = "its trust is " + sender.Trust.String()
+		}
+		return config.Approver{}, "", fmt.Sprintf("Not done: your device %s does not count for device keys: %s. Changing device keys needs a device that is at least %s. "+
 			"Verify this session from another of yours (so your cross-signing signs it), then send the command again.",
-			device, evt.Mautrix.TrustState, b.cfg.Matrix.EnrollMinTrust)
+			device, why, b.cfg.Matrix.EnrollMinTrust)
 	}
 	return approver, evt.Sender.String() + "/" + device, ""
 }
 
 // enroll answers `!sg enroll sgkey1...`.
 func (b *Bot) enroll(ctx context.Context, evt *event.Event, args []string) string {
-	approver, by, refusal := b.keyCommandSender(evt, "enroll")
+	approver, by, refusal := b.keyCommandSender(ctx, evt, "enroll")
 	if refusal != "" {
 		return refusal
 	}
@@ -68,7 +73,7 @@ func (b *Bot) enroll(ctx context.Context, evt *event.Event, args []string) strin
 
 // revoke answers `!sg revoke <fingerprint or key id>`.
 func (b *Bot) revoke(ctx context.Context, evt *event.Event, args []string) string {
-	approver, by, refusal := b.keyCommandSender(evt, "revoke")
+	approver, by, refusal := b.keyCommandSender(ctx, evt, "revoke")
 	if refusal != "" {
 		return refusal
 	}

@@ -64,8 +64,7 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 	if card, ok := b.sent.adoptable(roomID, requestIDs(reqs)); ok {
 		return roomID.String(), card.String(), nil // sent before, never recorded: adopt it
 	}
-	resp, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw},
-		mautrix.ReqSendEvent{TransactionID: cardTxnID(reqs)})
+	resp, err := b.sendMessage(ctx, roomID, content, raw, mautrix.ReqSendEvent{TransactionID: cardTxnID(reqs)})
 	if err != nil {
 		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
 	}
@@ -126,7 +125,7 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 		raw[requestField] = requestInfo(req)
 		content.SetEdit(id.EventID(req.CardEvent))
 	}
-	_, err := b.client.SendMessageEvent(ctx, id.RoomID(req.CardRoom), event.EventMessage, &event.Content{Parsed: content, Raw: raw})
+	_, err := b.sendMessage(ctx, id.RoomID(req.CardRoom), content, raw)
 	if err != nil {
 		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)
 	}
@@ -135,10 +134,9 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 
 // Announce posts a notice for an event a policy only announces, in the policy's room.
 func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) error {
-	body := fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, %s) on %s [policy %s]", evt.Kind, evt.Torrent.Name,
+	body := fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, %s) on %s [policy %s]", evt.Kind, neutralizeText(evt.Torrent.Name, maxNameRunes),
 		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
-	_, err := b.client.SendMessageEvent(ctx, b.roomFor(&store.Request{Policy: policy}), event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: body})
-	if err != nil {
+	if err := b.sendNotice(ctx, b.roomFor(&store.Request{Policy: policy}), body, nil); err != nil {
 		return fmt.Errorf("bot: announce %s: %w", evt.Kind, err)
 	}
 	return nil
@@ -146,8 +144,5 @@ func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) er
 
 // replyInThread answers a vote under its card.
 func (b *Bot) replyInThread(ctx context.Context, roomID id.RoomID, cardEvent id.EventID, text string) error {
-	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}
-	content.RelatesTo = (&event.RelatesTo{}).SetThread(cardEvent, cardEvent)
-	_, err := b.client.SendMessageEvent(ctx, roomID, event.EventMessage, content)
-	return err
+	return b.sendNotice(ctx, roomID, text, (&event.RelatesTo{}).SetThread(cardEvent, cardEvent))
 }

@@ -46,31 +46,36 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 	if card == "" {
 		return
 	}
-	decision, rest, ok := parseReply(content.Body)
+	decision, item, code, ok := parseReply(content.Body)
 	if !ok {
 		return
 	}
-	item, code := 0, rest
-	if n, err := strconv.Atoi(rest); err == nil && n > 0 && n < 1000 {
-		item, code = n, "" // "approve 3" on a digest card: item 3
-	}
 	// An encrypted reply says which device sent it; the policy's min_trust decides whether that
-	// device's trust state is enough for `device` assurance. A reply in the clear proves what a
-	// reaction proves.
-	assurance := approval.AssuranceHomeserver
-	if evt.Mautrix.EventSource&event.SourceDecrypted != 0 {
-		assurance = approval.AssuranceDevice
-	}
+	// device's trust is enough for `device` assurance. Which card it answers comes from the
+	// cleartext m.relates_to, which the homeserver can point elsewhere: only the match code
+	// inside the ciphertext binds it to its card, so approval counts it as `device` only with
+	// that code. A reply in the clear proves what a reaction proves.
+	sender := b.judgeSender(ctx, evt)
 	b.castAndAnswer(ctx, evt.RoomID, card, approval.Ballot{
-		CardEventID: card.String(), Voter: evt.Sender.String(), Decision: decision, Assurance: assurance,
-		MatchCode: code, Item: item, DeviceTrust: evt.Mautrix.TrustState.String(), Source: "reply " + evt.ID.String() + " trust " + evt.Mautrix.TrustState.String(), ReplayKey: evt.ID.String(),
+		CardEventID: card.String(), Voter: evt.Sender.String(), Decision: decision, Assurance: messageAssurance(evt),
+		MatchCode: code, Item: item, DeviceTrust: sender.Trust.String(), DeviceWhy: sender.Why,
+		Source: "reply " + evt.ID.String() + " trust " + sender.Trust.String(), ReplayKey: evt.ID.String(),
 	}, false)
+}
+
+// messageAssurance is the most a message can prove: `device` when it was encrypted (its
+// device's trust and binding are judged next), `homeserver` in the clear.
+func messageAssurance(evt *event.Event) string {
+	if evt.Mautrix.EventSource&event.SourceDecrypted != 0 {
+		return approval.AssuranceDevice
+	}
+	return approval.AssuranceHomeserver
 }
 
 // onEdit answers an edit that reads like a vote: a vote is what was sent, and changing its
 // words afterwards would let a vote say one thing when counted and another when read.
 func (b *Bot) onEdit(ctx context.Context, evt *event.Event, content *event.MessageEventContent) {
-	if _, _, isVote := parseReply(content.NewContent.Body); !isVote && len(crypto.FindVotes(content.NewContent.Body)) == 0 {
+	if _, _, _, isVote := parseReply(content.NewContent.Body); !isVote && len(crypto.FindVotes(content.NewContent.Body)) == 0 {
 		return
 	}
 	b.answer(ctx, evt.RoomID, "", evt.Sender.String()+": edits do not change votes; your earlier vote stands as sent. "+
@@ -162,7 +167,7 @@ func (b *Bot) answer(ctx context.Context, roomID id.RoomID, card id.EventID, tex
 	if card != "" {
 		err = b.replyInThread(ctx, roomID, card, text)
 	} else {
-		_, err = b.client.SendNotice(ctx, roomID, text)
+		err = b.sendNotice(ctx, roomID, text, nil)
 	}
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Answering vote failed")
@@ -181,9 +186,10 @@ func repliedTo(content *event.MessageEventContent) id.EventID {
 	return rel.GetReplyTo()
 }
 
-// parseReply reads "approve", "deny", or either followed by the match code. Reply fallbacks
-// (quoted lines starting with ">") are skipped.
-func parseReply(body string) (decision, code string, ok bool) {
+// parseReply reads "approve" or "deny", then optionally a digest item's number, then
+// optionally the match code: "approve", "approve ZQD-KG5", "approve 3 ZQD-KG5". Reply
+// fallbacks (quoted lines starting with ">") are skipped.
+func parseReply(body string) (decision string, item int, code string, ok bool) {
 	for _, line := range strings.Split(body, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, ">") {
@@ -196,12 +202,15 @@ func parseReply(body string) (decision, code string, ok bool) {
 		case "deny", "denied", "no":
 			decision = approval.DecisionDeny
 		default:
-			return "", "", false
+			return "", 0, "", false
 		}
-		if len(fields) > 1 {
-			code = strings.Join(fields[1:], "")
+		rest := fields[1:]
+		if len(rest) > 0 {
+			if n, err := strconv.Atoi(rest[0]); err == nil && n > 0 && n < 1000 {
+				item, rest = n, rest[1:]
+			}
 		}
-		return decision, code, true
+		return decision, item, strings.Join(rest, ""), true
 	}
-	return "", "", false
+	return "", 0, "", false
 }

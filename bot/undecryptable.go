@@ -32,7 +32,7 @@ func (b *Bot) onUndecryptable(ctx context.Context, evt *event.Event, err error) 
 		"send it again. If this keeps happening, verify your session or sign out and in again.", evt.Sender, evt.ID, content.DeviceID, why)
 	reportCtx, cancel := context.WithTimeout(log.WithContext(context.WithoutCancel(ctx)), reportTimeout)
 	defer cancel()
-	if _, err = b.client.SendMessageEvent(reportCtx, evt.RoomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}); err != nil {
+	if err = b.sendNotice(reportCtx, evt.RoomID, text, nil); err != nil {
 		log.Warn().Err(err).Msg("Reporting an undecryptable event failed")
 	}
 }

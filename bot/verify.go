@@ -15,8 +15,14 @@ import (
 // verifier lets an approver verify the bot, and the bot verify them, by comparing emoji (SAS)
 // in their direct-message room. The bot cannot look at anyone's screen, so its side of the
 // comparison is to show its emoji in the room and in its log and to confirm; the person
-// confirms in their client only when both match. A completed verification makes the bot sign
-// the person's cross-signing key, so their cross-signed devices reach trust `verified`.
+// confirms in their client only when both match.
+//
+// Verification never raises a lone device's trust: the bot verifies only with a device that is
+// already cross-signed under the master key it pinned for that person (deviceTrust), and what a
+// completed verification changes is the person's identity — the bot signs their master key, so
+// their cross-signed devices reach `cross-signed-verified`. mautrix also marks the device itself
+// verified; deviceTrust ignores that mark. A device a homeserver admin added to the account is
+// not cross-signed, so the bot refuses to verify with it.
 type verifier struct {
 	bot    *Bot
 	helper *verificationhelper.VerificationHelper
@@ -106,8 +112,31 @@ func (v *verifier) VerificationRequested(ctx context.Context, txn id.Verificatio
 		})
 		return
 	}
+	if why := v.refuseDevice(ctx, from, fromDevice); why != "" {
+		log.Info().Str("reason", why).Msg("Refusing verification from a device its owner's cross-signing does not vouch for")
+		v.bot.tellQuietly(ctx, from, fmt.Sprintf("I refused to verify with your device %s: %s. I verify only with a device that your cross-signing "+
+			"already vouches for, and verifying it would not make it count.", fromDevice, why))
+		v.later(ctx, "Refusing verification failed", func(ctx context.Context) error {
+			return v.helper.CancelVerification(ctx, txn, event.VerificationCancelCodeUser, "seedgate verifies only with devices cross-signed under the identity it pinned: "+why)
+		})
+		return
+	}
 	v.remember(txn, from, false)
 	v.later(ctx, "Accepting verification failed", func(ctx context.Context) error { return v.helper.AcceptVerification(ctx, txn) })
+}
+
+// refuseDevice says why the bot will not verify with a device, or "" when it may: the device
+// must be cross-signed by its owner under the master key the bot pinned.
+func (v *verifier) refuseDevice(ctx context.Context, user id.UserID, deviceID id.DeviceID) string {
+	dev, err := v.bot.crypto.Machine().GetOrFetchDevice(ctx, user, deviceID)
+	if err != nil || dev == nil {
+		return whyUnknownDevice
+	}
+	judged := v.bot.deviceTrust(ctx, dev)
+	if judged.Trust < id.TrustStateCrossSignedTOFU {
+		return judged.Why
+	}
+	return ""
 }
 
 // later runs a step of the verification after the callback returns: mautrix calls the
@@ -125,6 +154,15 @@ func (v *verifier) later(ctx context.Context, failure string, step func(context.
 func (v *verifier) VerificationReady(ctx context.Context, txn id.VerificationTransactionID, otherDevice id.DeviceID, supportsSAS, _ bool, _ *verificationhelper.QRCode) {
 	user, started := v.lookup(txn)
 	if !started {
+		return
+	}
+	// The request went to every device of the person: whichever answered must pass the same
+	// test as a device that asks.
+	if why := v.refuseDevice(ctx, user, otherDevice); why != "" {
+		v.say(ctx, txn, fmt.Sprintf("I stopped the verification with your device %s: %s. Accept it on a device your cross-signing vouches for.", otherDevice, why))
+		v.later(ctx, "Cancelling verification failed", func(ctx context.Context) error {
+			return v.helper.CancelVerification(ctx, txn, event.VerificationCancelCodeUser, "seedgate verifies only with devices cross-signed under the identity it pinned: "+why)
+		})
 		return
 	}
 	if !supportsSAS {
@@ -159,7 +197,7 @@ func (v *verifier) ShowSAS(ctx context.Context, txn id.VerificationTransactionID
 func (v *verifier) VerificationDone(ctx context.Context, txn id.VerificationTransactionID, _ event.VerificationMethod) {
 	user, _ := v.lookup(txn)
 	zerolog.Ctx(ctx).Info().Stringer("transaction_id", txn).Stringer("user_id", user).Msg("Verification done")
-	v.say(ctx, txn, "✅ Verified: we each checked the other's keys. Your cross-signed devices now count as verified here.")
+	v.say(ctx, txn, "✅ Verified: we each checked the other's keys, and I signed your cross-signing identity. Your cross-signed devices now count as cross-signed-verified here.")
 	v.forget(txn)
 }
 

@@ -333,9 +333,15 @@ func (c *Config) Approver(name string) (Approver, bool) {
 }
 
 // TrustAtLeast reports whether a sending device's trust state (mautrix's names, from
-// "unverified" to "verified") reaches a policy's min_trust.
+// "unverified" to "verified") reaches a policy's min_trust. seedgate judges devices by their
+// owner's cross-signing only (a device verified on its own proves nothing a homeserver admin
+// cannot arrange), so a minimum of "verified" means the owner's identity is verified:
+// cross-signed-verified.
 func TrustAtLeast(have, minimum string) bool {
 	h, m := id.ParseTrustState(have), id.ParseTrustState(minimum)
+	if m == id.TrustStateVerified {
+		m = id.TrustStateCrossSignedVerified
+	}
 	return h != id.TrustStateInvalid && m != id.TrustStateInvalid && h >= m
 }
 

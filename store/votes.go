@@ -35,15 +35,16 @@ func (s *Store) ListVotes(ctx context.Context, requestID string) ([]*Vote, error
 	return s.queryVotes(ctx, "request_id=$1", requestID)
 }
 
-// VotesFromEvent returns the votes a Matrix event carried (its id appears in their source).
+// VotesFromEvent returns the votes a Matrix event carried: its id is a whole word of their
+// source ("reaction $id", "reply $id trust …"), never merely the start of a longer id.
 func (s *Store) VotesFromEvent(ctx context.Context, eventID string) ([]*Vote, error) {
 	escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(eventID)
-	return s.queryVotes(ctx, `source LIKE $1 ESCAPE '\'`, "% "+escaped+"%")
+	return s.queryVotes(ctx, `(source LIKE $1 ESCAPE '\' OR source LIKE $2 ESCAPE '\')`, "% "+escaped, "% "+escaped+" %")
 }
 
-func (s *Store) queryVotes(ctx context.Context, where string, arg string) ([]*Vote, error) {
+func (s *Store) queryVotes(ctx context.Context, where string, args ...any) ([]*Vote, error) {
 	rows, err := s.db.Query(ctx, `SELECT request_id, person, decision, assurance, source, counted, reason, created_at
-		FROM votes WHERE `+where+` ORDER BY seq`, arg)
+		FROM votes WHERE `+where+` ORDER BY seq`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: votes where %s: %w", where, err)
 	}

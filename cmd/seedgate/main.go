@@ -33,6 +33,8 @@ Usage:
   seedgate doctor [-c CONFIG]           check every configured part, with a fix for each fault
   seedgate hook --client C --event E ... what a torrent client's hook runs (see 'seedgate hook -h')
   seedgate outbox [list|retry [ID]] [-c CONFIG]  courier messages not yet delivered; send held ones now
+  seedgate trust [list] [-c CONFIG]     approvers' pinned cross-signing master keys, and changed ones
+  seedgate trust repin USER KEY [-c CONFIG]  accept a changed master key (after checking it with them)
   seedgate -v                           print the version
 
 Flags:
@@ -53,6 +55,8 @@ func main() {
 			os.Exit(runHook(os.Args[2:], os.Stderr))
 		case "outbox":
 			os.Exit(runOutbox(os.Args[2:], os.Stdout, os.Stderr))
+		case "trust":
+			os.Exit(runTrust(os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
 	flags := flag.NewFlagSet("seedgate", flag.ContinueOnError)

@@ -273,3 +273,19 @@ func (s *Stack) Down() {
 	}
 	s.stops = nil
 }
+
+// NewDevice logs user in again with another approver client: a second device on the same
+// account, as a homeserver admin can make for anyone (they can also set the password). The
+// client is stopped with the stack; its log goes beside the first one's, named by suffix.
+func (s *Stack) NewDevice(ctx context.Context, user, suffix string) (*Approver, error) {
+	dir := filepath.Join(s.Dendrite.Dir, "..", "devices-"+suffix)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	client, err := StartApprover(ctx, s.Tools, dir, s.Dendrite.URL, user, s.Passwords[user])
+	if err != nil {
+		return nil, err
+	}
+	s.stops = append(s.stops, client.Stop)
+	return client, nil
+}

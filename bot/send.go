@@ -1,0 +1,50 @@
+package bot
+
+import (
+	"context"
+	"strings"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// sendMessage is how the bot sends every room message. It gives the message, and the new
+// content of an edit, an explicit m.mentions — empty unless the content names someone on
+// purpose — because a message that carries the field is exempt from the push rules that match
+// its text: an approver's name, a torrent's name or a command echoed back ("@room") then rings
+// nobody. raw holds extra top-level fields (the card's machine-readable parts) and may be nil.
+func (b *Bot) sendMessage(ctx context.Context, roomID id.RoomID, content *event.MessageEventContent, raw map[string]any, opts ...mautrix.ReqSendEvent) (*mautrix.RespSendEvent, error) {
+	explicitMentions(content)
+	if raw == nil {
+		return b.client.SendMessageEvent(ctx, roomID, event.EventMessage, content, opts...)
+	}
+	return b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw}, opts...)
+}
+
+// sendNotice sends text as a notice, in reply to or in the thread of rel when it is set.
+func (b *Bot) sendNotice(ctx context.Context, roomID id.RoomID, text string, rel *event.RelatesTo) error {
+	_, err := b.sendMessage(ctx, roomID, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text, RelatesTo: rel}, nil)
+	return err
+}
+
+func explicitMentions(content *event.MessageEventContent) {
+	if content.Mentions == nil {
+		content.Mentions = &event.Mentions{}
+	}
+	if content.NewContent != nil && content.NewContent.Mentions == nil {
+		content.NewContent.Mentions = &event.Mentions{}
+	}
+}
+
+// noticeContent is a plain notice with no mentions.
+func noticeContent(text string) *event.MessageEventContent {
+	return &event.MessageEventContent{MsgType: event.MsgNotice, Body: text, Mentions: &event.Mentions{}}
+}
+
+// quoteUserText makes text someone else chose safe to echo in a notice: the room-wide mention
+// keyword loses its power for clients that still match text, and control characters go.
+func quoteUserText(text string) string {
+	text = strings.ReplaceAll(text, "@room", "@\u2060room")
+	return neutralizeText(text, 200)
+}
