@@ -111,3 +111,21 @@ func TestSignedVotes(t *testing.T) {
 		t.Fatalf("revoked key: %+v", res.Reason)
 	}
 }
+
+// Two approvers' signed lines pasted into one message are two votes: each is verified and
+// counted on its own, and neither is taken for a replay of the other.
+func TestTwoSignedLinesInOneMessageBothCount(t *testing.T) {
+	h, devs := signedHarness(t, 2)
+	req := h.hold(t, "aa")
+	for i, name := range []string{"alice", "bob"} {
+		key := "$message/" + string(rune('1'+i))
+		res, err := h.svc.Vote(context.Background(), Ballot{Voter: "@alice:hs", Signed: signFor(t, h, req, devs[name], "approve"),
+			Source: "signed reply " + key, ReplayKey: key})
+		if err != nil || !res.Counted || res.Replayed {
+			t.Fatalf("line %d (%s): %+v %v", i+1, name, res, err)
+		}
+	}
+	if got := h.state(t, req.ID).State; got != StateApproved {
+		t.Fatalf("two signed approvals in one message left the request %s", got)
+	}
+}

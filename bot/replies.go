@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,8 +39,8 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) {
 		return
 	}
 	if lines := crypto.FindVotes(content.Body); len(lines) > 0 {
-		for _, line := range lines {
-			b.signedReply(ctx, evt, card, line)
+		for i, line := range lines {
+			b.signedReply(ctx, evt, card, i, line)
 		}
 		return
 	}
@@ -82,17 +83,25 @@ func (b *Bot) onEdit(ctx context.Context, evt *event.Event, content *event.Messa
 		"To change it, redact it and vote again.")
 }
 
-func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID, line string) {
+// signedReply casts the index-th signed line of a message. Several lines in one message (two
+// approvers' lines pasted together) are each a vote of their own, so each has its own replay
+// key: the message's event id alone would make the second line look like a replay of the first.
+func (b *Bot) signedReply(ctx context.Context, evt *event.Event, card id.EventID, index int, line string) {
 	v, err := crypto.ParseVote(line)
 	if err != nil {
-		b.answer(ctx, evt.RoomID, card, evt.Sender.String()+": that signed approval is malformed; copy the whole line again.")
+		b.answer(ctx, evt.RoomID, card, fmt.Sprintf("%s: signed line %d of that message is malformed; copy the whole line again.", evt.Sender, index+1))
 		return
 	}
-	ballot := approval.Ballot{Voter: evt.Sender.String(), Signed: v, Source: "signed reply " + evt.ID.String(), ReplayKey: evt.ID.String()}
+	b.castAndAnswer(ctx, evt.RoomID, card, signedBallot(evt, card, index, v), false)
+}
+
+func signedBallot(evt *event.Event, card id.EventID, index int, v *crypto.SignedVote) approval.Ballot {
+	key := fmt.Sprintf("%s/%d", evt.ID, index+1)
+	ballot := approval.Ballot{Voter: evt.Sender.String(), Signed: v, Source: "signed reply " + key, ReplayKey: key}
 	if card != "" {
 		ballot.CardEventID = card.String()
 	}
-	b.castAndAnswer(ctx, evt.RoomID, card, ballot, false)
+	return ballot
 }
 
 // castAndAnswer votes and tells the voter what became of it in roomID, where the vote came

@@ -67,29 +67,6 @@ func TestCardCannotBeDisguised(t *testing.T) {
 	}
 }
 
-func TestParseReply(t *testing.T) {
-	cases := []struct {
-		body     string
-		decision string
-		item     int
-		code     string
-		ok       bool
-	}{
-		{"approve", "approve", 0, "", true},
-		{"Approve ZQD-KG5", "approve", 0, "zqd-kg5", true},
-		{"deny 3", "deny", 3, "", true},
-		{"approve 3 ZQD-KG5", "approve", 3, "zqd-kg5", true},
-		{"> quoted card\n\napprove zqd kg5", "approve", 0, "zqdkg5", true},
-		{"hello", "", 0, "", false},
-	}
-	for _, tc := range cases {
-		decision, item, code, ok := parseReply(tc.body)
-		if decision != tc.decision || item != tc.item || code != tc.code || ok != tc.ok {
-			t.Errorf("parseReply(%q) = %q %d %q %v", tc.body, decision, item, code, ok)
-		}
-	}
-}
-
 // Every message the bot sends says whom it mentions, so text in it pings nobody else.
 func TestExplicitMentions(t *testing.T) {
 	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: "@room hi"}
