@@ -121,7 +121,7 @@ func (b *Bot) keysText(ctx context.Context, evt *event.Event) string {
 }
 
 func (b *Bot) gatewayLine() string {
-	gw, err := sgcrypto.LoadOrCreateGatewayKey(filepath.Join(b.cfg.Database.KeysDir, sgcrypto.GatewayKeyFile))
+	gw, err := sgcrypto.LoadGatewayKey(filepath.Join(b.cfg.Database.KeysDir, sgcrypto.GatewayKeyFile))
 	if err != nil {
 		return "Gateway key: unavailable"
 	}

@@ -32,6 +32,18 @@ func LoadOrCreateGatewayKey(path string) (*GatewayKey, error) {
 	return gatewayKeyFromSeed(seed), nil
 }
 
+// LoadGatewayKey reads the gateway key without creating one: for commands that only show it.
+func LoadGatewayKey(path string) (*GatewayKey, error) {
+	seed, err := LoadSecret(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("key file %s: holds %d bytes, expected %d", path, len(seed), ed25519.SeedSize)
+	}
+	return gatewayKeyFromSeed(seed), nil
+}
+
 func gatewayKeyFromSeed(seed []byte) *GatewayKey {
 	priv := ed25519.NewKeyFromSeed(seed)
 	pub := priv.Public().(ed25519.PublicKey)

@@ -6,7 +6,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the pure-Go "pgx" PostgreSQL driver
@@ -40,8 +42,15 @@ func sqliteDSN(path string) string {
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path and upgrades seedgate's
-// schema. mautrix's stores upgrade their own tables when the bot starts.
+// schema. mautrix's stores upgrade their own tables when the bot starts. A new database file is
+// created 0600 (SQLite gives its -wal and -shm files the same mode): it holds the bot's
+// encryption keys, sealed sessions and the audit log.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_ = f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
 	raw, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -94,6 +103,21 @@ func Open(ctx context.Context, backend, target string) (*Store, error) {
 		return OpenPostgres(ctx, target)
 	}
 	return nil, fmt.Errorf("store: unknown backend %q", backend)
+}
+
+// ErrNoDatabase says a command that only reads found no database: seedgate has not run with
+// this configuration yet.
+var ErrNoDatabase = errors.New("no database yet: seedgate creates it on its first start")
+
+// OpenExisting is Open for commands that only read (audit, keys, trust, outbox): it never
+// creates a database, so running one with a wrong config path leaves nothing behind.
+func OpenExisting(ctx context.Context, backend, target string) (*Store, error) {
+	if backend == "" || backend == "sqlite" {
+		if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store: %s: %w", target, ErrNoDatabase)
+		}
+	}
+	return Open(ctx, backend, target)
 }
 
 // redactURI keeps a connection URI (and the password in it) out of an error message.

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +110,30 @@ func testVoteOrder(t *testing.T, st *Store, _ func() *Store) {
 	votes, err := st.ListVotes(ctx, "r1")
 	if err != nil || len(votes) != 3 || votes[1].Decision != "deny" || votes[2].Decision != "approve" {
 		t.Fatalf("votes out of order: %v %v", votes, err)
+	}
+}
+
+// The database holds the bot's encryption keys and the audit log: only its owner may read it.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	st, err := OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err = st.SetKV(context.Background(), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has mode %04o", filepath.Base(f), perm)
+		}
+	}
+	if _, err = OpenExisting(context.Background(), "sqlite", filepath.Join(t.TempDir(), "none.db")); !errors.Is(err, ErrNoDatabase) {
+		t.Fatalf("OpenExisting on a missing file: %v", err)
 	}
 }

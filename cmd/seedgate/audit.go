@@ -28,7 +28,7 @@ func runAudit(args []string) int {
 		return 2
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Database.Type, cfg.Database.Target())
+	st, err := store.OpenExisting(ctx, cfg.Database.Type, cfg.Database.Target())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "seedgate: %v\n", err)
 		return 1

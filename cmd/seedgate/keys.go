@@ -46,7 +46,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	gw, err := crypto.LoadOrCreateGatewayKey(filepath.Join(dir, crypto.GatewayKeyFile))
+	gw, err := crypto.LoadGatewayKey(filepath.Join(dir, crypto.GatewayKeyFile))
 	if err != nil {
 		fmt.Fprintf(stderr, "seedgate: %v\n", err)
 		return 1
@@ -59,7 +59,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "Next gateway key, staged for rotation (pin it too):\n%s\n", next.Public())
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Database.Type, cfg.Database.Target())
+	st, err := store.OpenExisting(ctx, cfg.Database.Type, cfg.Database.Target())
 	if err != nil {
 		fmt.Fprintf(stderr, "seedgate: %v\n", err)
 		return 1

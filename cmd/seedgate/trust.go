@@ -39,7 +39,7 @@ func runTrust(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Database.Type, cfg.Database.Target())
+	st, err := store.OpenExisting(ctx, cfg.Database.Type, cfg.Database.Target())
 	if err != nil {
 		fmt.Fprintf(stderr, "seedgate: %v\n", err)
 		return 1
