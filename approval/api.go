@@ -3,6 +3,7 @@ package approval
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,11 +19,13 @@ import (
 // maxAPIBody bounds a request body: a signed vote is about 230 bytes.
 const maxAPIBody = 8 << 10
 
-func (s *Service) handleApprove(w http.ResponseWriter, r *http.Request) {
+func (s *Service) handleApprove(w http.ResponseWriter, r *http.Request, limits *apiLimits) {
 	ctx := r.Context()
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "body larger than 8 KiB"})
+		if !limits.refuseAnonymous(w, r) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "body larger than 8 KiB"})
+		}
 		return
 	}
 	line := strings.TrimSpace(string(raw))
@@ -31,14 +34,28 @@ func (s *Service) handleApprove(w http.ResponseWriter, r *http.Request) {
 			Vote string `json:"vote"`
 		}
 		if json.Unmarshal(raw, &body) != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body is not JSON {"vote": "sg1.vote..."}`})
+			if !limits.refuseAnonymous(w, r) {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body is not JSON {"vote": "sg1.vote..."}`})
+			}
 			return
 		}
 		line = body.Vote
 	}
 	vote, err := crypto.ParseVote(line)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "not a signed vote: " + err.Error()})
+		if !limits.refuseAnonymous(w, r) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "not a signed vote: " + err.Error()})
+		}
+		return
+	}
+	// A vote whose signature verifies under an enrolled key is charged to that key; any other
+	// to its address, so a forger naming someone's key id cannot use up that person's budget.
+	if _, key, ok, err := s.keys.Owner(ctx, vote.KeyID); err == nil && ok && vote.VerifySignature(key) == nil {
+		if !limits.keys.allow(vote.KeyID, time.Now()) {
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": fmt.Sprintf("rate limited: at most %d votes a minute per device key", keyBudget)})
+			return
+		}
+	} else if limits.refuseAnonymous(w, r) {
 		return
 	}
 	res, err := s.Vote(ctx, Ballot{Voter: "api " + clientAddress(r), Signed: vote, Source: "POST /v1/approve"})
@@ -122,5 +139,38 @@ func (l *rateLimiter) allow(key string, now time.Time) bool {
 		return false
 	}
 	b.tokens--
+	return true
+}
+
+// Budgets of the HTTP API, per minute.
+const (
+	anonymousBudget = 20  // per address, for calls that prove nothing
+	callerBudget    = 120 // per caller token
+	keyBudget       = 30  // per enrolled device key whose signature verified
+)
+
+// maxWait is the longest long poll.
+const maxWait = 5 * time.Minute
+
+// apiLimits holds the API's separate budgets.
+type apiLimits struct {
+	anonymous, callers, keys *rateLimiter
+}
+
+func newAPILimits() *apiLimits {
+	return &apiLimits{
+		anonymous: newRateLimiter(anonymousBudget, time.Minute),
+		callers:   newRateLimiter(callerBudget, time.Minute),
+		keys:      newRateLimiter(keyBudget, time.Minute),
+	}
+}
+
+// refuseAnonymous charges an anonymous call to its address and answers 429 when the address
+// is over its budget.
+func (l *apiLimits) refuseAnonymous(w http.ResponseWriter, r *http.Request) bool {
+	if l.anonymous.allow(clientAddress(r), time.Now()) {
+		return false
+	}
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": fmt.Sprintf("rate limited: at most %d unauthenticated calls a minute from one address", anonymousBudget)})
 	return true
 }

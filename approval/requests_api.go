@@ -76,45 +76,55 @@ func (s *Service) Ask(ctx context.Context, caller string, in AskInput) (*store.R
 //	POST /v1/approve         a signed vote line; the signature authenticates it
 //	POST /v1/requests        ask for an approval (bearer token of a configured caller)
 //	GET  /v1/requests/{id}   a request's state; ?wait=60s long-polls until it is decided
+//
+// Rate limits apply after authentication, each to its own budget: a caller's token, an
+// enrolled device key (for a vote whose signature verifies), and a small one per address for
+// everything anonymous (no or a wrong token, a malformed or unverifiable vote). Junk from
+// anywhere therefore uses up only the anonymous budget, never a caller's or an approver's.
 func (s *Service) APIHandler(log zerolog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	limiter := newRateLimiter(20, time.Minute)
-	limited := func(h http.HandlerFunc) http.HandlerFunc {
+	limits := newAPILimits()
+	prepared := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if !limiter.allow(clientAddress(r), time.Now()) {
-				writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "rate limited: at most 20 calls a minute from one address"})
-				return
-			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
 			h(w, r.WithContext(log.WithContext(r.Context())))
 		}
 	}
-	mux.HandleFunc("POST /v1/approve", limited(s.handleApprove))
-	mux.HandleFunc("POST /v1/requests", limited(s.authenticated(s.handleAsk)))
-	mux.HandleFunc("GET /v1/requests/{id}", limited(s.authenticated(s.handleGet)))
+	mux.HandleFunc("POST /v1/approve", prepared(func(w http.ResponseWriter, r *http.Request) { s.handleApprove(w, r, limits) }))
+	mux.HandleFunc("POST /v1/requests", prepared(s.authenticated(limits, s.handleAsk)))
+	mux.HandleFunc("GET /v1/requests/{id}", prepared(s.authenticated(limits, s.handleGet)))
 	return mux
 }
 
-// authenticated checks the bearer token against the configured callers, in constant time.
-func (s *Service) authenticated(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+// authenticated checks the bearer token against the configured callers, in constant time, and
+// charges the caller's budget, or the anonymous one when no caller is found.
+func (s *Service) authenticated(limits *apiLimits, h func(http.ResponseWriter, *http.Request, config.APICaller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		caller := ""
+		var caller config.APICaller
 		for _, c := range s.cfg.API.Callers {
 			if ok && subtle.ConstantTimeCompare([]byte(token), []byte(c.Token.Value())) == 1 {
-				caller = c.Name
+				caller = c
 			}
 		}
-		if caller == "" {
+		if caller.Name == "" {
+			if limits.refuseAnonymous(w, r) {
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="seedgate"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "missing or unknown bearer token"})
+			return
+		}
+		if !limits.callers.allow(caller.Name, time.Now()) {
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": fmt.Sprintf("rate limited: at most %d calls a minute per token", callerBudget)})
 			return
 		}
 		h(w, r, caller)
 	}
 }
 
-func (s *Service) handleAsk(w http.ResponseWriter, r *http.Request, caller string) {
+func (s *Service) handleAsk(w http.ResponseWriter, r *http.Request, apiCaller config.APICaller) {
+	caller := apiCaller.Name
 	ctx := r.Context()
 	var in AskInput
 	dec := json.NewDecoder(r.Body)
@@ -150,22 +160,29 @@ func (s *Service) handleAsk(w http.ResponseWriter, r *http.Request, caller strin
 	writeJSON(w, status, requestView(req))
 }
 
-func (s *Service) handleGet(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Service) handleGet(w http.ResponseWriter, r *http.Request, caller config.APICaller) {
 	ctx := r.Context()
 	wait := time.Duration(0)
 	if v := r.URL.Query().Get("wait"); v != "" {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > 5*time.Minute {
+		if err != nil || d < 0 || d > maxWait {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "wait must be a duration up to 5m, such as 60s"})
 			return
 		}
 		wait = d
 	}
+	// The listener's write timeout (10 s) is for ordinary answers; a long poll may take its
+	// whole wait, and then needs time to write.
+	if wait > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
+	}
 	deadline := time.After(wait)
 	for {
 		changed := s.changes.wait() // before reading, so no change slips between read and wait
 		req, err := s.store.GetRequest(ctx, r.PathValue("id"))
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && caller.Scope != config.ScopeAll && req.Requester != caller.Name) {
+			// A token reads only the requests it asked for, unless its scope is all; another's
+			// request is answered as if it did not exist.
 			writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such request"})
 			return
 		} else if err != nil {

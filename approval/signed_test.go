@@ -30,6 +30,16 @@ func signedHarness(t *testing.T, quorum int) (*harness, map[string]*crypto.Devic
 // signFor opens the challenge sealed to dev for req, as the device tool would, and signs it.
 func signFor(t *testing.T, h *harness, req *store.Request, dev *crypto.DevicePrivate, decision string) *crypto.SignedVote {
 	t.Helper()
+	v, err := crypto.ParseVote(signedLine(t, h, req, dev, decision))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// signedLine is signFor's vote as the line the device tool prints.
+func signedLine(t *testing.T, h *harness, req *store.Request, dev *crypto.DevicePrivate, decision string) string {
+	t.Helper()
 	chs, err := h.store.ListChallenges(context.Background(), req.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -46,14 +56,10 @@ func signFor(t *testing.T, h *harness, req *store.Request, dev *crypto.DevicePri
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := crypto.ParseVote(line)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
+		return line
 	}
 	t.Fatalf("no challenge sealed to %s", dev.ID)
-	return nil
+	return ""
 }
 
 func (h *harness) signedVote(t *testing.T, requestID string, v *crypto.SignedVote) *Result {

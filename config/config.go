@@ -188,7 +188,16 @@ type APICaller struct {
 	Name      string `yaml:"name"`
 	Token     Secret `yaml:"token"`
 	TokenFile string `yaml:"token_file"`
+	// Scope is what the token may read: "own" (default), the requests it asked for; "all",
+	// every request (a dashboard).
+	Scope string `yaml:"scope"`
 }
+
+// API caller scopes.
+const (
+	ScopeOwn = "own"
+	ScopeAll = "all"
+)
 
 // Hooks configures the listener for the torrent clients' own hooks (`seedgate hook`).
 type Hooks struct {

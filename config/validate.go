@@ -220,6 +220,9 @@ func (c *Config) Validate() error {
 			bad(path+".token", "two callers share a token")
 		}
 		tokens[caller.Token.Value()] = true
+		if caller.Scope != "" && caller.Scope != ScopeOwn && caller.Scope != ScopeAll {
+			bad(path+".scope", "%q is not one of own, all", caller.Scope)
+		}
 	}
 
 	policyNames := map[string]bool{}
