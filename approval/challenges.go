@@ -26,6 +26,7 @@ func (s *Service) sealChallenges(ctx context.Context, req *store.Request) error 
 		blob, err := crypto.SealChallenge(s.gateway, ek.Key, crypto.Challenge{
 			RequestID: req.ID, Binding: bindingOf(req), TorrentName: req.TorrentName, TorrentSize: req.TorrentSize,
 			IssuedAt: req.CreatedAt, ExpiresAt: req.ExpiresAt, MatchCode: req.MatchCode, Token: token,
+			OnApprove: req.OnApprove, OnDeny: req.OnDeny,
 		})
 		if err != nil {
 			return err

@@ -120,12 +120,23 @@ func TestChallengeAttacks(t *testing.T) {
 	}
 	forged, _ := SealChallenge(fakeGW, dev.DeviceKey, testChallenge(now))
 	// A courier re-seals a challenge it made up, claiming the real gateway's key id.
-	fakePayload, _ := signedPayload(fakeGW, testChallenge(now))
+	fakePayload, _ := signedPayload(fakeGW, dev.ID, testChallenge(now))
 	fakePayload = []byte(strings.Replace(string(fakePayload), fakeGW.ID, gw.ID, 1))
 	impersonated, _ := sealPayload(dev.DeviceKey, fakePayload)
 	toOther, _ := SealChallenge(gw, other.DeviceKey, testChallenge(now))
 	misnamed := blobPrefix + dev.ID + toOther[len(blobPrefix)+16:]
 	future, _ := SealChallenge(gw, dev.DeviceKey, testChallenge(now.Add(time.Hour)))
+	// A device that opened its challenge re-seals it to another device (anyone can seal to a
+	// public key): the gateway signed it for the first device only.
+	ownPayload, _ := signedPayload(gw, other.ID, testChallenge(now))
+	resealed, _ := sealPayload(dev.DeviceKey, ownPayload)
+	// What an answer does is signed: a courier-side edit of on_approve breaks the signature.
+	honest, _ := signedPayload(gw, dev.ID, testChallenge(now))
+	worse, _ := sealPayload(dev.DeviceKey, []byte(strings.Replace(string(honest), `"on_approve":"resume"`, `"on_approve":"remove_with_data"`, 1)))
+	// A name that is not valid UTF-8 still gives a challenge that opens.
+	badName := testChallenge(now)
+	badName.TorrentName = "caf\xe9 \xff.iso"
+	invalidUTF8, _ := SealChallenge(gw, dev.DeviceKey, badName)
 
 	cases := []struct {
 		name string
@@ -139,6 +150,9 @@ func TestChallengeAttacks(t *testing.T) {
 		{"sealed by a gateway this device does not pin", forged, now, ErrUnknownKey},
 		{"forged, claiming the real gateway", impersonated, now, ErrBadSignature},
 		{"sealed to another device", toOther, now, ErrWrongKey},
+		{"re-sealed from another device's challenge", resealed, now, ErrWrongKey},
+		{"on_approve rewritten", worse, now, ErrBadSignature},
+		{"name not valid UTF-8", invalidUTF8, now, nil},
 		{"another device's blob relabelled", misnamed, now, ErrCannotOpen},
 		{"truncated", blob[:len(blob)-8], now, ErrCannotOpen},
 		{"too short to be a box", blobPrefix + dev.ID + ".AAAA", now, ErrMalformed},

@@ -33,18 +33,26 @@ func (b Binding) Digest() []byte {
 type Challenge struct {
 	RequestID   string
 	Binding     Binding
-	TorrentName string
+	TorrentName string // valid UTF-8: SealChallenge replaces invalid bytes with U+FFFD, as JSON would
 	TorrentSize int64
 	IssuedAt    time.Time
 	ExpiresAt   time.Time
 	MatchCode   string
 	Token       []byte // the single-use secret the device's vote must carry back
-	GatewayID   string
+	// OnApprove and OnDeny are what each answer will do ("resume", "remove_with_data"...),
+	// signed, so the device shows the person the consequence it can vouch for.
+	OnApprove, OnDeny string
+	DeviceKeyID       string // the device it was sealed to
+	GatewayID         string
 }
+
+// ChallengeVersion is the payload's "v" and the version field every challenge signature covers.
+const ChallengeVersion = 2
 
 // challengePayload is the JSON inside the sealed box.
 type challengePayload struct {
 	V       int    `json:"v"`
+	Dev     string `json:"dev"`
 	RID     string `json:"rid"`
 	Client  string `json:"cli"`
 	Hash    string `json:"hash"`
@@ -56,6 +64,8 @@ type challengePayload struct {
 	EXP     int64  `json:"exp"`
 	Code    string `json:"code"`
 	Token   string `json:"tok"`
+	Approve string `json:"on_approve"`
+	Deny    string `json:"on_deny"`
 	Gateway string `json:"gw"`
 	Sig     string `json:"sig"`
 }
@@ -67,29 +77,37 @@ const (
 	clockSkew  = 2 * time.Minute
 )
 
+// signedBytes is what the gateway signs: every field a device shows or acts on, including
+// which device and which gateway key it is for, so a challenge cannot be re-sealed to another
+// device or pass for another gateway key's.
 func (c *Challenge) signedBytes() []byte {
-	return canonical("seedgate-challenge-v1", []byte(c.RequestID), c.Binding.Digest(), []byte(c.TorrentName),
-		u64(c.TorrentSize), u64(c.IssuedAt.Unix()), u64(c.ExpiresAt.Unix()), []byte(c.MatchCode), c.Token)
+	return canonical("seedgate-challenge-v2", []byte(strconv.Itoa(ChallengeVersion)), []byte(c.DeviceKeyID), []byte(c.GatewayID),
+		[]byte(c.RequestID), c.Binding.Digest(), []byte(c.TorrentName), u64(c.TorrentSize), u64(c.IssuedAt.Unix()),
+		u64(c.ExpiresAt.Unix()), []byte(c.MatchCode), c.Token, []byte(c.OnApprove), []byte(c.OnDeny))
 }
 
 // SealChallenge signs a challenge with the gateway key and seals it to one device:
 // sg1.box.<device key id>.<base64url of crypto_box_seal(payload)>.
 func SealChallenge(gw *GatewayKey, dev DeviceKey, c Challenge) (string, error) {
-	payload, err := signedPayload(gw, c)
+	payload, err := signedPayload(gw, dev.ID, c)
 	if err != nil {
 		return "", err
 	}
 	return sealPayload(dev, payload)
 }
 
-// signedPayload is the gateway-signed JSON that goes inside the box.
-func signedPayload(gw *GatewayKey, c Challenge) ([]byte, error) {
-	c.GatewayID = gw.ID
+// signedPayload is the gateway-signed JSON that goes inside the box. The name is made valid
+// UTF-8 first: JSON would carry U+FFFD for invalid bytes, and a signature over the raw bytes
+// would then match nothing any device can read.
+func signedPayload(gw *GatewayKey, deviceKeyID string, c Challenge) ([]byte, error) {
+	c.GatewayID, c.DeviceKeyID = gw.ID, deviceKeyID
+	c.TorrentName = strings.ToValidUTF8(c.TorrentName, "\uFFFD")
 	sig := ed25519.Sign(gw.priv, c.signedBytes())
 	payload, err := json.Marshal(challengePayload{
-		V: 1, RID: c.RequestID, Client: c.Binding.Client, Hash: c.Binding.TorrentHash, Action: c.Binding.Action,
+		V: ChallengeVersion, Dev: c.DeviceKeyID, RID: c.RequestID, Client: c.Binding.Client, Hash: c.Binding.TorrentHash, Action: c.Binding.Action,
 		Host: c.Binding.Host, Name: c.TorrentName, Size: c.TorrentSize, IAT: c.IssuedAt.Unix(), EXP: c.ExpiresAt.Unix(),
-		Code: c.MatchCode, Token: b64.EncodeToString(c.Token), Gateway: gw.ID, Sig: b64.EncodeToString(sig),
+		Code: c.MatchCode, Token: b64.EncodeToString(c.Token), Approve: c.OnApprove, Deny: c.OnDeny,
+		Gateway: gw.ID, Sig: b64.EncodeToString(sig),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("seal challenge: %w", err)
@@ -151,8 +169,14 @@ func OpenChallenge(dev *DevicePrivate, gateways []GatewayPublic, blob string, no
 		return nil, fmt.Errorf("sealed blob: %w", ErrCannotOpen)
 	}
 	var p challengePayload
-	if err = json.Unmarshal(payload, &p); err != nil || p.V != 1 {
+	if err = json.Unmarshal(payload, &p); err != nil {
 		return nil, fmt.Errorf("sealed blob: unreadable challenge: %w", ErrMalformed)
+	}
+	if p.V != ChallengeVersion {
+		return nil, fmt.Errorf("sealed blob: challenge version %d, this device reads %d (update seedgate on the device or the gateway): %w", p.V, ChallengeVersion, ErrMalformed)
+	}
+	if p.Dev != dev.ID {
+		return nil, fmt.Errorf("sealed blob: challenge made for device %s, sealed to %s: %w", p.Dev, dev.ID, ErrWrongKey)
 	}
 	token, err1 := b64.DecodeString(p.Token)
 	sig, err2 := b64.DecodeString(p.Sig)
@@ -162,7 +186,7 @@ func OpenChallenge(dev *DevicePrivate, gateways []GatewayPublic, blob string, no
 	c := &Challenge{
 		RequestID: p.RID, Binding: Binding{Client: p.Client, TorrentHash: p.Hash, Action: p.Action, Host: p.Host},
 		TorrentName: p.Name, TorrentSize: p.Size, IssuedAt: time.Unix(p.IAT, 0), ExpiresAt: time.Unix(p.EXP, 0),
-		MatchCode: p.Code, Token: token, GatewayID: p.Gateway,
+		MatchCode: p.Code, Token: token, OnApprove: p.Approve, OnDeny: p.Deny, DeviceKeyID: p.Dev, GatewayID: p.Gateway,
 	}
 	var gw *GatewayPublic
 	for i := range gateways {
@@ -193,6 +217,8 @@ func (c *Challenge) Describe(now time.Time) string {
 		"  hash:       " + c.Binding.TorrentHash,
 		"  size:       " + strconv.FormatInt(c.TorrentSize, 10) + " bytes",
 		"  match code: " + c.MatchCode + "  (check it matches what the requester shows)",
+		"  approve:    " + describeConsequence(c.OnApprove),
+		"  deny:       " + describeConsequence(c.OnDeny),
 		"  expires:    " + c.ExpiresAt.UTC().Format(time.RFC3339) + " (in " + c.ExpiresAt.Sub(now).Round(time.Second).String() + ")",
 	}, "\n")
 }
@@ -202,4 +228,21 @@ var blobPattern = regexp.MustCompile(`sg1\.box\.[0-9a-z]{16}\.[A-Za-z0-9_\-]+`)
 // FindBlobs returns the sealed blobs in a text (a whole card pasted from a client, say).
 func FindBlobs(text string) []string {
 	return blobPattern.FindAllString(text, 64)
+}
+
+// describeConsequence says what an answer's action does to the torrent.
+func describeConsequence(action string) string {
+	switch action {
+	case "resume":
+		return "the torrent starts"
+	case "remove":
+		return "the torrent is removed (its data stays)"
+	case "remove_with_data":
+		return "the torrent AND ITS DATA are deleted"
+	case "keep_stopped":
+		return "the torrent stays stopped"
+	case "none", "":
+		return "nothing changes"
+	}
+	return action
 }

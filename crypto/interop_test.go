@@ -29,7 +29,7 @@ func testChallenge(now time.Time) Challenge {
 	return Challenge{
 		RequestID: "req0000000000001", Binding: Binding{Client: "seedbox", TorrentHash: strings.Repeat("ab", 20), Action: "add", Host: "box.example"},
 		TorrentName: "debian-12.iso", TorrentSize: 658505728, IssuedAt: now, ExpiresAt: now.Add(10 * time.Minute),
-		MatchCode: "7KQ-X3P", Token: NewToken(),
+		MatchCode: "7KQ-X3P", Token: NewToken(), OnApprove: "resume", OnDeny: "remove",
 	}
 }
 
@@ -61,7 +61,7 @@ func TestInteropSealedBoxes(t *testing.T) {
 	}
 
 	// libsodium seals the gateway-signed payload, seedgate opens it.
-	payload, err := signedPayload(gw, c)
+	payload, err := signedPayload(gw, dev.ID, c)
 	if err != nil {
 		t.Fatal(err)
 	}
