@@ -23,8 +23,10 @@ func hookMAC(secret []byte, ts int64, nonce string, body []byte) []byte {
 
 // SignHook returns the header value that authenticates body at time now.
 func SignHook(secret []byte, now time.Time, body []byte) string {
-	nonce := b64.EncodeToString(randomBytes(12))
-	ts := now.Unix()
+	return signHookAt(secret, now.Unix(), b64.EncodeToString(randomBytes(12)), body)
+}
+
+func signHookAt(secret []byte, ts int64, nonce string, body []byte) string {
 	return fmt.Sprintf("t=%d,n=%s,s=%s", ts, nonce, hex.EncodeToString(hookMAC(secret, ts, nonce, body)))
 }
 

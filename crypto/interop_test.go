@@ -3,6 +3,8 @@ package crypto
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,6 +16,12 @@ import (
 // phones would use; it fails the test in CI when missing and skips elsewhere.
 func pynacl(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return pynaclScript(t, "testdata/pynacl.py", args...)
+}
+
+// pynaclScript runs a Python script that needs PyNaCl, with args.
+func pynaclScript(t *testing.T, script string, args ...string) (string, error) {
+	t.Helper()
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import nacl").Run(); err != nil {
 		if os.Getenv("CI") != "" {
@@ -21,7 +29,11 @@ func pynacl(t *testing.T, args ...string) (string, error) {
 		}
 		t.Skipf("PyNaCl unavailable (outside CI, so skipping): %v", err)
 	}
-	out, err := exec.Command(python, append([]string{"testdata/pynacl.py"}, args...)...).Output()
+	out, err := exec.Command(python, append([]string{script}, args...)...).Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		err = fmt.Errorf("%w: %s", err, exit.Stderr)
+	}
 	return strings.TrimSpace(string(out)), err
 }
 
