@@ -41,6 +41,8 @@ type Bot struct {
 	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
 	mentions *mentionLimiter
 	verifier *verifier
+	// enrollNonces are the open `!sg enroll` nonces.
+	enrollNonces enrollNonces
 }
 
 var _ approval.Notifier = (*Bot)(nil)

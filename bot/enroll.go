@@ -47,19 +47,42 @@ func (b *Bot) keyCommandSender(ctx context.Context, evt *event.Event, verb strin
 	return approver, evt.Sender.String() + "/" + device, ""
 }
 
-// enroll answers `!sg enroll sgkey1...`.
+// enroll answers `!sg enroll` in two steps: alone, it gives the sender a fresh nonce and the
+// device command that proves possession of the key; with the proof line that command printed,
+// it checks the proof (for this sender, this gateway key and that nonce, once) and enrols.
 func (b *Bot) enroll(ctx context.Context, evt *event.Event, args []string) string {
 	approver, by, refusal := b.keyCommandSender(ctx, evt, "enroll")
 	if refusal != "" {
 		return refusal
 	}
-	if len(args) != 1 {
-		return "Usage: !sg enroll sgkey1.<id>.<ed25519>.<x25519> (the line `seedgate device keygen` printed)."
+	gw, err := b.gatewayKey()
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("Reading the gateway key failed")
+		return "Not enrolled: the gateway key could not be read; the operator should check seedgate's keys_dir."
 	}
-	key, err := b.approvals.Keys().Enroll(ctx, approver.Name, args[0], by)
+	if len(args) == 0 || strings.HasPrefix(args[0], "sgkey1.") {
+		nonce := b.enrollNonces.issue(evt.Sender)
+		prefix := ""
+		if len(args) > 0 {
+			prefix = "A public key line proves nothing: anyone who saw it could send it. Prove you hold the key instead.\n"
+		}
+		return fmt.Sprintf("%sOn the device, run (valid %s, once):\n"+
+			"seedgate device enroll -k device.key -g %s --user %s --nonce %s\n"+
+			"then send me `!sg enroll <the sgproof1… line it prints>` here.", prefix, timeLeft(enrollNonceTTL), gw.Public(), evt.Sender, nonce)
+	}
+	proof, err := sgcrypto.ParseEnrollmentProof(sgcrypto.FindEnrollmentProof(strings.Join(args, " ")))
+	if err != nil {
+		return "That is not an enrolment proof: " + err.Error() + ". Send `!sg enroll` alone for the command that makes one."
+	}
+	if !b.enrollNonces.spend(evt.Sender, proof.Nonce) {
+		return "Not enrolled: that proof answers no nonce I gave you, or it expired or was used. Send `!sg enroll` alone for a fresh one."
+	}
+	if err = proof.Verify(evt.Sender.String(), gw.ID); err != nil {
+		return "Not enrolled: the proof's signature does not hold for " + evt.Sender.String() + " and gateway " + gw.ID +
+			" (made for someone else, another gateway, or not by this key's holder)."
+	}
+	key, err := b.approvals.Keys().Enroll(ctx, approver.Name, proof.Key.Enrollment(), by)
 	switch {
-	case errors.Is(err, sgcrypto.ErrMalformed):
-		return "That is not a device key line: " + err.Error() + ". Copy the whole sgkey1… line `seedgate device keygen` printed."
 	case errors.Is(err, approval.ErrKeyTaken), errors.Is(err, approval.ErrKeyRevoked):
 		return "Not enrolled: " + err.Error() + "."
 	case err != nil:
@@ -121,9 +144,13 @@ func (b *Bot) keysText(ctx context.Context, evt *event.Event) string {
 }
 
 func (b *Bot) gatewayLine() string {
-	gw, err := sgcrypto.LoadGatewayKey(filepath.Join(b.cfg.Database.KeysDir, sgcrypto.GatewayKeyFile))
+	gw, err := b.gatewayKey()
 	if err != nil {
 		return "Gateway key: unavailable"
 	}
 	return "Gateway key (pin it on each device with -g):\n" + gw.Public()
+}
+
+func (b *Bot) gatewayKey() (*sgcrypto.GatewayKey, error) {
+	return sgcrypto.LoadGatewayKey(filepath.Join(b.cfg.Database.KeysDir, sgcrypto.GatewayKeyFile))
 }

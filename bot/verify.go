@@ -188,9 +188,17 @@ func (v *verifier) ShowSAS(ctx context.Context, txn id.VerificationTransactionID
 	}
 	user, _ := v.lookup(txn)
 	zerolog.Ctx(ctx).Info().Stringer("transaction_id", txn).Stringer("user_id", user).Str("sas", text).Msg("Verification emoji")
-	v.say(ctx, txn, "🔐 My emoji: "+text+"\nConfirm in your client only if it shows the same ones, in this order. "+
-		"For a check no homeserver can touch, compare with the line seedgate logs (\"Verification emoji\").")
-	v.later(ctx, "Confirming SAS failed", func(ctx context.Context) error { return v.helper.ConfirmSAS(ctx, txn) })
+	// Confirm, then show the emoji, so the bot's side is done before the person can answer:
+	// mautrix v0.31 fails a verification whose other side's MAC arrives before this confirm
+	// ("master keys do not match": ConfirmSAS compares their master key with the bot's own).
+	v.later(ctx, "Confirming SAS failed", func(ctx context.Context) error {
+		if err := v.helper.ConfirmSAS(ctx, txn); err != nil {
+			return err
+		}
+		v.say(ctx, txn, "🔐 My emoji: "+text+"\nConfirm in your client only if it shows the same ones, in this order. "+
+			"For a check no homeserver can touch, compare with the line seedgate logs (\"Verification emoji\").")
+		return nil
+	})
 }
 
 // VerificationDone tells the person it worked.

@@ -17,7 +17,9 @@ import (
 
 const deviceUsage = `seedgate device — the approver's side, for a phone (Termux) or a laptop
 
-  seedgate device keygen  [-k device.key]                  make a device key; prints the line to enrol
+  seedgate device keygen  [-k device.key]                  make a device key; prints its public line
+  seedgate device enroll  [-k device.key] -g GW --user @you:example.org --nonce NONCE
+                                                           prove you hold this key, for '!sg enroll' 
   seedgate device open    [-k device.key] -g GW [BLOB|-]   show what a sealed challenge asks
   seedgate device approve [-k device.key] -g GW [--url URL] [BLOB|-]
   seedgate device deny    [-k device.key] -g GW [--url URL] [BLOB|-]
@@ -39,6 +41,8 @@ func runDevice(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	keyPath := flags.String("k", "device.key", "device key file")
 	url := flags.String("url", "", "POST the signed vote to this approve endpoint instead of printing it")
+	user := flags.String("user", "", "enroll: your Matrix user id, as the bot named it")
+	nonce := flags.String("nonce", "", "enroll: the nonce the bot gave you in your DM")
 	var gateways []crypto.GatewayPublic
 	flags.Func("g", "gateway public key (sggw1...) or a file holding it; repeatable", func(v string) error {
 		if raw, err := os.ReadFile(v); err == nil {
@@ -66,8 +70,20 @@ func runDevice(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err = crypto.WriteDeviceFile(*keyPath, dev); err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "Wrote %s (keep it private; mode 0600).\nKey fingerprint: %s\nEnrol this device by adding this line to your approver's device_keys:\n%s\n",
+		fmt.Fprintf(stdout, "Wrote %s (keep it private; mode 0600).\nKey fingerprint: %s\n"+
+			"Enrol it from Matrix: send `!sg enroll` in your DM with the bot and follow its answer. Or the operator adds this line to your approver's device_keys:\n%s\n",
 			*keyPath, dev.Fingerprint(), dev.Enrollment())
+		return 0
+	case "enroll":
+		if len(gateways) == 0 || *user == "" || *nonce == "" {
+			return fail(errors.New("-g, --user and --nonce are required: the bot's answer to `!sg enroll` gives the whole line"))
+		}
+		dev, err := crypto.LoadDeviceFile(*keyPath)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stderr, "Enrolling key %s for %s with gateway %s. Send this line to the bot in your DM:\n", dev.Fingerprint(), *user, gateways[0].ID)
+		fmt.Fprintln(stdout, crypto.ProveEnrollment(dev, *user, gateways[0].ID, *nonce))
 		return 0
 	case "open", "approve", "deny":
 	default:

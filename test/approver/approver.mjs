@@ -6,7 +6,8 @@
 // It prints one JSON object per line on stdout (ready, joined, message, result, error) and takes
 // one JSON command per line on stdin: react, reply, cross_sign, redact, raw_event, verify,
 // verified, quit. Whoever drives it decides how to vote. Verification requests from others are
-// accepted and their emoji confirmed, as a person who compared them would.
+// accepted, and their emoji confirmed once they match the ones the bot shows in the DM, as a
+// person who compared them would.
 import { parseArgs } from "node:util";
 import readline from "node:readline";
 import * as sdk from "matrix-js-sdk";
@@ -82,9 +83,36 @@ client.on(sdk.MatrixEventEvent.Decrypted, async (event) => {
   await emitMessage(event);
 });
 
+// Decrypted message bodies from others, newest last, and who waits for one.
+const bodies = [];
+const bodyWaiters = new Set();
+
+function waitForBody(match, ms) {
+  const found = bodies.findLast(match);
+  if (found) return Promise.resolve(found);
+  return new Promise((resolve) => {
+    const waiter = (body) => {
+      if (!match(body)) return false;
+      clearTimeout(timer);
+      bodyWaiters.delete(waiter);
+      resolve(body);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      bodyWaiters.delete(waiter);
+      resolve(null);
+    }, ms);
+    bodyWaiters.add(waiter);
+  });
+}
+
 async function emitMessage(event) {
   if (event.getType() !== "m.room.message") return;
   const content = event.getContent();
+  if (event.getSender() !== login.user_id && typeof content.body === "string") {
+    bodies.push(content.body);
+    for (const waiter of [...bodyWaiters]) waiter(content.body);
+  }
   // The shield Element would draw beside the event: NONE, or GREY/RED with a reason such as
   // UNSIGNED_DEVICE (the sender's device is not cross-signed by its owner).
   let shield = null;
@@ -126,9 +154,19 @@ async function runSAS(request) {
     verifier = request.verifier;
   }
   if (!verifier) throw new Error(`verification ${txn} ended in phase ${request.phase} (${request.cancellationCode})`);
-  verifier.on(VerifierEvent.ShowSas, (sas) => {
-    emit({ type: "sas", transaction_id: txn, emojis: sas.sas.emoji.map(([e, name]) => `${e} ${name}`) });
-    sas.confirm();
+  verifier.on(VerifierEvent.ShowSas, async (sas) => {
+    const emojis = sas.sas.emoji.map(([e, name]) => `${e} ${name}`);
+    emit({ type: "sas", transaction_id: txn, emojis });
+    // As a person would: compare with the emoji the bot shows in the DM, and confirm only if
+    // they are the same, in the same order.
+    const shown = await waitForBody((body) => body.startsWith("🔐 My emoji: "), 30000);
+    const theirs = shown === null ? null : shown.slice("🔐 My emoji: ".length).split("\n")[0].split(" · ");
+    if (theirs !== null && theirs.join("|") === emojis.join("|")) {
+      sas.confirm();
+    } else {
+      emit({ type: "error", message: `emoji differ or were never shown: ${theirs}` });
+      sas.mismatch();
+    }
   });
   await verifier.verify();
   // Signing the other user's master key goes out through the crypto machine's request loop.

@@ -59,9 +59,11 @@ func TestDirectMessagesAndKeys(t *testing.T) {
 	if err = alice.CrossSign(ctx); err != nil {
 		t.Fatal(err)
 	}
-	command(dm, "!sg enroll sgkey1.not-a-key", "That is not a device key line")
+	command(dm, "!sg enroll sgproof1.not-a-proof", "That is not an enrolment proof")
+	// A public key line proves nothing: anyone who saw it could send it.
+	command(dm, "!sg enroll "+device.enrollment, "A public key line proves nothing")
 	fingerprint := strings.Join([]string{device.keyID()[0:4], device.keyID()[4:8], device.keyID()[8:12], device.keyID()[12:16]}, " ")
-	command(dm, "!sg enroll "+device.enrollment, "Enrolled device key "+fingerprint+" for alice")
+	device.enroll(ctx, t, alice, dm, "Enrolled device key "+fingerprint+" for alice")
 	command(dm, "!sg keys", "device key of alice: "+fingerprint+" (@alice:localhost/")
 	command(dm, "!sg frobnicate", "Unknown command")
 
@@ -86,7 +88,7 @@ func TestDirectMessagesAndKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitThreadNotice(ctx, t, alice, card.EventID, "unknown or revoked key")
-	command(dm, "!sg enroll "+device.enrollment, "was revoked and cannot be enrolled again")
+	device.enroll(ctx, t, alice, dm, "was revoked and cannot be enrolled again")
 
 	// Editing a vote into another one changes nothing, and says so.
 	if _, err = alice.RawEvent(ctx, card.RoomID, "m.room.message", map[string]any{

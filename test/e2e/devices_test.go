@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/seedgate/seedgate/test/stack"
 )
 
 // approverDevice is one approver's phone running `seedgate device`.
@@ -67,4 +69,39 @@ func (d *approverDevice) sign(ctx context.Context, t *testing.T, text, decision 
 		t.Fatalf("device %s: %v\n%s", decision, err, line)
 	}
 	return line
+}
+
+// enroll runs the two steps of `!sg enroll` from the device: it asks the bot in the DM for a
+// nonce, runs the command the answer gives with this device's key, and sends the proof back.
+// It returns the bot's answer to the proof.
+func (d *approverDevice) enroll(ctx context.Context, t *testing.T, a *stack.Approver, dm, want string) *stack.ApproverMessage {
+	t.Helper()
+	sent, err := a.Reply(ctx, dm, "", "!sg enroll")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := waitReplyTo(ctx, t, a, dm, sent, "seedgate device enroll")
+	body, _ := answer.Content["body"].(string)
+	var command []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "seedgate device enroll ") {
+			command = strings.Fields(line)[2:]
+		}
+	}
+	if command == nil {
+		t.Fatalf("the bot's answer gives no command:\n%s", body)
+	}
+	for i := range command {
+		if command[i] == "-k" && i+1 < len(command) {
+			command[i+1] = d.keyPath
+		}
+	}
+	out, err := exec.CommandContext(ctx, d.bin, append([]string{"device"}, command...)...).Output()
+	if err != nil {
+		t.Fatalf("device enroll: %v", err)
+	}
+	if sent, err = a.Reply(ctx, dm, "", "!sg enroll "+strings.TrimSpace(string(out))); err != nil {
+		t.Fatal(err)
+	}
+	return waitReplyTo(ctx, t, a, dm, sent, want)
 }
