@@ -74,6 +74,9 @@ func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
 	log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("client", evt.Client).Str("hash", evt.Torrent.Hash).Logger()
 	ctx = log.WithContext(ctx)
+	if _, err := s.reevaluate(ctx, evt); err != nil {
+		return err
+	}
 	policy, ok := s.cfg.PolicyFor(s.subject(evt))
 	if !ok {
 		return nil

@@ -269,3 +269,11 @@ func (s *Store) SetCard(ctx context.Context, id, roomID, eventID string, digestI
 func (s *Store) Txn(ctx context.Context, fn func(ctx context.Context) error) error {
 	return s.db.DoTxn(ctx, nil, fn)
 }
+
+// SetRequestFacts records a held torrent's real name and size, once its metadata is known.
+func (s *Store) SetRequestFacts(ctx context.Context, id, name string, size int64) error {
+	if _, err := s.db.Exec(ctx, "UPDATE requests SET torrent_name=$1, torrent_size=$2 WHERE id=$3", name, size, id); err != nil {
+		return fmt.Errorf("store: set facts of request %s: %w", id, err)
+	}
+	return nil
+}
