@@ -68,12 +68,13 @@ func renderDigest(reqs []*store.Request, mention []id.UserID, now time.Time) *ev
 	if open > 0 {
 		ask := fmt.Sprintf("React %s / %s to decide every open item at once, or reply “approve 3 <its code>” / “deny 3 <its code>” for one item "+
 			"(the code is what makes an encrypted reply count as a verified device's).", reactApprove, reactDeny)
-		names := make([]string, len(mention))
+		names, pills := make([]string, len(mention)), make([]string, len(mention))
 		for i, u := range mention {
 			names[i] = u.String()
+			pills[i] = fmt.Sprintf(`<a href="%s">%s</a>`, u.URI().MatrixToURL(), html.EscapeString(u.String()))
 		}
-		fmt.Fprintf(&plain, "%s %s", strings.Join(names, " "), ask)
-		fmt.Fprintf(&rich, "<p>%s %s</p>", html.EscapeString(strings.Join(names, " ")), html.EscapeString(ask))
+		plain.WriteString(strings.TrimSpace(strings.Join(names, " ") + " " + ask))
+		rich.WriteString("<p>" + strings.TrimSpace(strings.Join(pills, " ")+" "+html.EscapeString(ask)) + "</p>")
 	}
 	return &event.MessageEventContent{
 		MsgType: event.MsgText, Body: strings.TrimRight(plain.String(), "\n"), Format: event.FormatHTML,

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"html"
 	"slices"
 	"time"
 
@@ -53,7 +54,9 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 		raw[digestField] = digestInfo(reqs)
 	}
 	if len(muted) > 0 {
-		content.Body += fmt.Sprintf("\n(Not notifying %d approver(s) about this card: over %d cards in 10 minutes.)", len(muted), b.cfg.Matrix.MentionLimit)
+		note := fmt.Sprintf("(Not notifying %d approver(s) about this card: over %d cards in 10 minutes.)", len(muted), b.cfg.Matrix.MentionLimit)
+		content.Body += "\n" + note
+		content.FormattedBody += "<p><em>" + html.EscapeString(note) + "</em></p>"
 	}
 	if len(reqs) > 1 {
 		if size := contentSize(content, raw); size > maxDigestBytes {
@@ -121,9 +124,14 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 		}
 		content, raw = digestEdit(reqs, id.EventID(req.CardEvent), time.Now())
 	} else {
-		content = renderCard(req, votes, nil, time.Now())
-		raw[requestField] = requestInfo(req)
-		content.SetEdit(id.EventID(req.CardEvent))
+		var challenges []*store.Challenge
+		if approval.IsOpen(req.State) {
+			var err error
+			if challenges, err = b.store.ListChallenges(ctx, req.ID); err != nil {
+				return err
+			}
+		}
+		content, raw = cardEdit(req, votes, challenges, time.Now())
 	}
 	_, err := b.sendMessage(ctx, id.RoomID(req.CardRoom), content, raw)
 	if err != nil {
@@ -145,4 +153,17 @@ func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) er
 // replyInThread answers a vote under its card.
 func (b *Bot) replyInThread(ctx context.Context, roomID id.RoomID, cardEvent id.EventID, text string) error {
 	return b.sendNotice(ctx, roomID, text, (&event.RelatesTo{}).SetThread(cardEvent, cardEvent))
+}
+
+// cardEdit redraws a request's card as an edit. Clients show an edit's m.new_content in place
+// of the card, so that is where everything the card carries must be too: while the request is
+// open, the sealed challenges (a second approver of a 2-of-N signed policy still needs theirs
+// after the first vote) and, always, the machine-readable request.
+func cardEdit(req *store.Request, votes []*store.Vote, challenges []*store.Challenge, now time.Time) (*event.MessageEventContent, map[string]any) {
+	content := renderCard(req, votes, nil, now)
+	inner := map[string]any{requestField: requestInfo(req)}
+	addSealed(content, inner, challenges)
+	content.SetEdit(id.EventID(req.CardEvent))
+	raw := map[string]any{requestField: requestInfo(req), "m.new_content": inner}
+	return content, raw
 }
