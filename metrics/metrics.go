@@ -113,9 +113,27 @@ func labelPairs(names []string, joined string) string {
 		if i < len(values) {
 			v = values[i]
 		}
-		pairs[i] = fmt.Sprintf(`%s=%q`, n, v)
+		pairs[i] = n + `="` + labelEscaper.Replace(v) + `"`
 	}
 	return "{" + strings.Join(pairs, ",") + "}"
+}
+
+// labelEscaper escapes a label value as the Prometheus text format requires: backslash, double
+// quote and line feed, and nothing else (UTF-8 passes as is). Go's %q would also write \t and
+// \u escapes, which the format does not know, and one odd client name would then break the
+// whole scrape.
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// helpEscaper escapes HELP text: backslash and line feed.
+var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+
+// SetBuildInfo exposes seedgate_build_info{version, commit, go_version} 1, the usual way to
+// see which build a scrape came from.
+func SetBuildInfo(version, commit, goVersion string) {
+	SetGaugeFunc("seedgate_build_info", "Which seedgate build is running; always 1.", []string{"version", "commit", "go_version"},
+		func() map[string]float64 {
+			return map[string]float64{version + "\x00" + commit + "\x00" + goVersion: 1}
+		})
 }
 
 func sortedKeys(m map[string]float64) []string {
@@ -140,7 +158,7 @@ func Write(w io.Writer) {
 	cs, hs, gs := append([]*Counter(nil), counters...), append([]*Histogram(nil), hists...), append([]*GaugeFunc(nil), gauges...)
 	mu.Unlock()
 	for _, c := range cs {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", c.name, c.help, c.name)
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", c.name, helpEscaper.Replace(c.help), c.name)
 		c.mu.Lock()
 		for _, k := range sortedKeys(c.values) {
 			fmt.Fprintf(w, "%s%s %s\n", c.name, labelPairs(c.labels, k), formatFloat(c.values[k]))
@@ -148,14 +166,14 @@ func Write(w io.Writer) {
 		c.mu.Unlock()
 	}
 	for _, g := range gs {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", g.name, g.help, g.name)
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", g.name, helpEscaper.Replace(g.help), g.name)
 		values := g.read()
 		for _, k := range sortedKeys(values) {
 			fmt.Fprintf(w, "%s%s %s\n", g.name, labelPairs(g.labels, k), formatFloat(values[k]))
 		}
 	}
 	for _, h := range hs {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", h.name, h.help, h.name)
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", h.name, helpEscaper.Replace(h.help), h.name)
 		h.mu.Lock()
 		for i, b := range h.buckets {
 			fmt.Fprintf(w, "%s_bucket{le=%q} %d\n", h.name, formatFloat(b), h.counts[i])

@@ -42,3 +42,33 @@ func TestExposition(t *testing.T) {
 		}
 	}
 }
+
+// Label values are escaped exactly as the text format says (backslash, quote, line feed) and
+// nothing more, so an odd client name cannot break the scrape.
+func TestLabelValuesAreEscapedForPrometheus(t *testing.T) {
+	c := NewCounter("test_escaped_total", "Escaped\nhelp \\ text.", "client")
+	c.Inc("tab\there \"q\" back\\slash\nnew ünï")
+	SetBuildInfo("v1.2.3", "abc1234", "go1.26.8")
+	var sb strings.Builder
+	Write(&sb)
+	out := sb.String()
+	want := `test_escaped_total{client="tab` + "\t" + `here \"q\" back\\slash\nnew ünï"} 1`
+	if !strings.Contains(out, want+"\n") {
+		t.Fatalf("escaped series missing; want %q in:\n%s", want, out)
+	}
+	if !strings.Contains(out, "# HELP test_escaped_total Escaped\\nhelp \\\\ text.\n") {
+		t.Fatalf("HELP not escaped:\n%s", out)
+	}
+	if !strings.Contains(out, `seedgate_build_info{version="v1.2.3",commit="abc1234",go_version="go1.26.8"} 1`) {
+		t.Fatalf("no build info:\n%s", out)
+	}
+	// Every sample line has the form the text format allows: name{labels} value.
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.Count(line, "\n") > 0 || !strings.Contains(line, " ") || strings.Contains(line, `\t`) || strings.Contains(line, `\u`) {
+			t.Fatalf("sample line the format cannot parse: %q", line)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -147,6 +148,7 @@ func run(ctx context.Context, configPath string) int {
 		defer srv.Close()
 	}
 	metrics.Ready.Store(true)
+	metrics.SetBuildInfo(version, commit, runtime.Version())
 	log.Info().Str("version", version).Msg("seedgate running")
 	<-ctx.Done()
 	log.Info().Msg("Shutting down")
