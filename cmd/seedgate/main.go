@@ -3,8 +3,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,7 +26,7 @@ var (
 const usage = `seedgate — out-of-band approvals for torrent clients over Matrix
 
 Usage:
-  seedgate -e PATH                      write the example configuration to PATH
+  seedgate -e PATH                      write the example configuration to PATH (never over a file; - for stdout)
   seedgate -g -c CONFIG -r REGISTRATION generate the appservice registration
   seedgate [-c CONFIG]                  run
   seedgate audit verify|export [-c CONFIG]
@@ -73,7 +76,7 @@ func main() {
 	case *showVersion:
 		fmt.Printf("seedgate %s (%s)\n", version, commit)
 	case *examplePath != "":
-		os.Exit(writeExample(*examplePath))
+		os.Exit(writeExample(*examplePath, os.Stdout, os.Stderr))
 	case *generate:
 		os.Exit(generateRegistration(*configPath, *registrationPath))
 	default:
@@ -83,12 +86,31 @@ func main() {
 	}
 }
 
-func writeExample(path string) int {
-	if err := os.WriteFile(path, seedgate.ExampleConfig, 0o600); err != nil {
-		fmt.Fprintf(os.Stderr, "seedgate: writing example config: %v\n", err)
+// writeExample writes the example configuration to path, or to stdout for "-". It never
+// overwrites a file: an edited config is worth more than a fresh example.
+func writeExample(path string, stdout, stderr io.Writer) int {
+	if path == "-" {
+		_, _ = stdout.Write(seedgate.ExampleConfig)
+		return 0
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		fmt.Fprintf(stderr, "seedgate: %s exists; not overwriting it (remove it first, or use -e - to print the example)\n", path)
+		return 1
+	} else if err != nil {
+		fmt.Fprintf(stderr, "seedgate: writing example config: %v\n", err)
 		return 1
 	}
-	fmt.Printf("Wrote %s. Edit it, then run: seedgate -g -c %s -r registration.yaml\n", path, path)
+	_, err = f.Write(seedgate.ExampleConfig)
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		fmt.Fprintf(stderr, "seedgate: writing example config: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Wrote %s. Edit it, then run: seedgate -g -c %s -r registration.yaml\n", path, path)
 	return 0
 }
 
