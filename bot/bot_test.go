@@ -17,7 +17,7 @@ import (
 func TestGeneratedRegistration(t *testing.T) {
 	cfg := &config.Config{Homeserver: config.Homeserver{Domain: "example.org"}, Appservice: config.Appservice{
 		ID: "seedgate", PublicURL: "http://127.0.0.1:29340", BotPrefix: "seedgate_", PuppetPrefix: "seedgate_puppet_"}}
-	a, b := GenerateRegistration(cfg), GenerateRegistration(cfg)
+	a, b := GenerateRegistration(cfg, nil, false), GenerateRegistration(cfg, nil, false)
 	if a.AppToken == b.AppToken || a.ServerToken == b.ServerToken || a.SenderLocalpart == b.SenderLocalpart {
 		t.Fatal("two registrations share tokens or bot localpart")
 	}
@@ -53,7 +53,7 @@ func TestGeneratedRegistration(t *testing.T) {
 	if _, err := LoadRegistration(cfg, path); err == nil || !strings.Contains(err.Error(), "regenerate it with -g") {
 		t.Fatalf("old registration in appservice mode: %v", err)
 	}
-	c := GenerateRegistration(cfg)
+	c := GenerateRegistration(cfg, nil, false)
 	if !c.EphemeralEvents || !c.SoruEphemeralEvents || !c.MSC3202 || !c.MSC4190 {
 		t.Fatalf("appservice-mode registration lacks MSC2409/3202/4190: %+v", c)
 	}
@@ -110,5 +110,33 @@ func TestCardShowsWhatIsAskedAndEscapesNames(t *testing.T) {
 		if !strings.Contains(c.Body, want) {
 			t.Errorf("decided card lacks %q:\n%s", want, c.Body)
 		}
+	}
+}
+
+// Regenerating keeps the bot and its tokens, so the bot stays in its rooms with its device;
+// only -rotate makes new tokens, and only appservice.bot_localpart moves the bot.
+func TestRegenerationKeepsTokensAndBot(t *testing.T) {
+	cfg := &config.Config{Homeserver: config.Homeserver{Domain: "example.net"}, Appservice: config.Appservice{
+		ID: "seedgate", PublicURL: "http://127.0.0.1:29340", BotPrefix: "seedgate_", PuppetPrefix: "seedgate_puppet_"}}
+	first := GenerateRegistration(cfg, nil, false)
+	again := GenerateRegistration(cfg, first, false)
+	if again.AppToken != first.AppToken || again.ServerToken != first.ServerToken || again.SenderLocalpart != first.SenderLocalpart {
+		t.Fatal("regenerating changed the tokens or the bot")
+	}
+	rotated := GenerateRegistration(cfg, first, true)
+	if rotated.AppToken == first.AppToken || rotated.ServerToken == first.ServerToken || rotated.SenderLocalpart != first.SenderLocalpart {
+		t.Fatal("-rotate must make new tokens and keep the bot")
+	}
+	cfg.Appservice.BotLocalpart = "seedgate_bot"
+	moved := GenerateRegistration(cfg, first, false)
+	if moved.SenderLocalpart != "seedgate_bot" || moved.AppToken != first.AppToken {
+		t.Fatalf("bot_localpart: %s", moved.SenderLocalpart)
+	}
+	path := filepath.Join(t.TempDir(), "reg.yaml")
+	if err := first.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadRegistration(cfg, path); err == nil || !strings.Contains(err.Error(), "appservice.bot_localpart says seedgate_bot") {
+		t.Fatalf("a registration for another bot than the config names: %v", err)
 	}
 }

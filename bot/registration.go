@@ -15,13 +15,27 @@ import (
 // placeholderMarker appears in the committed template registration's tokens.
 const placeholderMarker = "CHANGE_ME"
 
-// GenerateRegistration returns a registration with fresh random tokens, a random-suffixed bot
-// localpart, and anchored, exclusive namespaces for the bot and its puppets.
-func GenerateRegistration(cfg *config.Config) *appservice.Registration {
+// GenerateRegistration returns a registration with anchored, exclusive namespaces for the bot
+// and its puppets, made from the config. Given the registration in use (previous), it keeps
+// that one's tokens and bot localpart, so regenerating (to switch encryption modes, say) leaves
+// the bot in its rooms with its device; otherwise, or with rotate, the tokens are fresh. The bot
+// localpart is appservice.bot_localpart when set, else previous's, else bot_prefix plus a
+// random suffix.
+func GenerateRegistration(cfg *config.Config, previous *appservice.Registration, rotate bool) *appservice.Registration {
 	reg := appservice.CreateRegistration()
+	if previous != nil && !rotate {
+		reg.AppToken, reg.ServerToken = previous.AppToken, previous.ServerToken
+	}
 	reg.ID = cfg.Appservice.ID
 	reg.URL = cfg.Appservice.PublicURL
-	reg.SenderLocalpart = cfg.Appservice.BotPrefix + strings.ToLower(random.String(8))
+	switch {
+	case cfg.Appservice.BotLocalpart != "":
+		reg.SenderLocalpart = cfg.Appservice.BotLocalpart
+	case previous != nil && previous.SenderLocalpart != "":
+		reg.SenderLocalpart = previous.SenderLocalpart
+	default:
+		reg.SenderLocalpart = cfg.Appservice.BotPrefix + strings.ToLower(random.String(8))
+	}
 	falseVal := false
 	reg.RateLimited = &falseVal
 	domain := regexp.QuoteMeta(cfg.Homeserver.Domain)
@@ -38,6 +52,12 @@ func GenerateRegistration(cfg *config.Config) *appservice.Registration {
 	return reg
 }
 
+// IsTemplateRegistration reports whether reg is the committed template, placeholders and all.
+func IsTemplateRegistration(reg *appservice.Registration) bool {
+	return strings.Contains(reg.AppToken, placeholderMarker) || strings.Contains(reg.ServerToken, placeholderMarker) ||
+		strings.Contains(reg.SenderLocalpart, "CHANGEME")
+}
+
 // LoadRegistration reads a registration and refuses one that still holds the template's
 // placeholders or lacks what seedgate needs.
 func LoadRegistration(cfg *config.Config, path string) (*appservice.Registration, error) {
@@ -46,8 +66,7 @@ func LoadRegistration(cfg *config.Config, path string) (*appservice.Registration
 		return nil, fmt.Errorf("appservice.registration: %w", err)
 	}
 	var problems []error
-	if strings.Contains(reg.AppToken, placeholderMarker) || strings.Contains(reg.ServerToken, placeholderMarker) ||
-		strings.Contains(reg.SenderLocalpart, "CHANGEME") {
+	if IsTemplateRegistration(reg) {
 		problems = append(problems, errors.New("holds the template's placeholder tokens: generate a real one with `seedgate -g -c config.yaml -r "+path+"`"))
 	}
 	if len(reg.AppToken) < 32 || len(reg.ServerToken) < 32 {
@@ -58,6 +77,8 @@ func LoadRegistration(cfg *config.Config, path string) (*appservice.Registration
 	}
 	if reg.SenderLocalpart == "" {
 		problems = append(problems, errors.New("sender_localpart is missing"))
+	} else if want := cfg.Appservice.BotLocalpart; want != "" && reg.SenderLocalpart != want {
+		problems = append(problems, fmt.Errorf("its bot is %s but appservice.bot_localpart says %s: regenerate it with -g (and give the homeserver the new file)", reg.SenderLocalpart, want))
 	}
 	if cfg.Appservice.Encryption == config.EncryptionAppservice && (!reg.MSC3202 || !(reg.EphemeralEvents || reg.SoruEphemeralEvents)) {
 		problems = append(problems, errors.New("appservice.encryption is appservice but the registration does not ask for to-device events and device lists (receive_ephemeral, org.matrix.msc3202): regenerate it with -g"))

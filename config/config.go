@@ -27,11 +27,14 @@ type Homeserver struct {
 
 // Appservice configures the application-service side.
 type Appservice struct {
-	Registration   string `yaml:"registration"`
-	Listen         string `yaml:"listen"`
-	PublicURL      string `yaml:"public_url"`
-	ID             string `yaml:"id"`
-	BotPrefix      string `yaml:"bot_prefix"`
+	Registration string `yaml:"registration"`
+	Listen       string `yaml:"listen"`
+	PublicURL    string `yaml:"public_url"`
+	ID           string `yaml:"id"`
+	BotPrefix    string `yaml:"bot_prefix"`
+	// BotLocalpart is the bot user's localpart. Empty: `-g` keeps the one of an existing
+	// registration, or makes bot_prefix plus a random suffix for a new one.
+	BotLocalpart   string `yaml:"bot_localpart"`
 	PuppetPrefix   string `yaml:"puppet_prefix"`
 	BotDisplayname string `yaml:"bot_displayname"`
 	// Encryption is how the bot's device gets what end-to-end encryption needs: "sync" (its

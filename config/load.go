@@ -25,8 +25,26 @@ func Load(path string) (*Config, error) {
 	return cfg, nil
 }
 
-// Parse decodes and validates configuration bytes.
-func Parse(raw []byte) (*Config, error) {
+// LoadForRegistration reads the configuration for `seedgate -g`: decoded and defaulted like
+// Load, but checked only in the sections a registration is made from, and without reading
+// secret files, so it works before the torrent clients' passwords are set.
+func LoadForRegistration(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := decode(raw)
+	if err == nil {
+		err = cfg.ValidateForRegistration()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// decode parses configuration bytes, refusing unknown keys, and applies the defaults.
+func decode(raw []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
 		return nil, fmt.Errorf("not valid YAML: %w", err)
@@ -40,13 +58,22 @@ func Parse(raw []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	cfg.applyDefaults()
+	return &cfg, nil
+}
+
+// Parse decodes and validates configuration bytes.
+func Parse(raw []byte) (*Config, error) {
+	cfg, err := decode(raw)
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.loadSecretFiles(); err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &cfg, nil
+	return cfg, nil
 }
 
 func (c *Config) loadSecretFiles() error {

@@ -65,33 +65,65 @@ func checkRTorrentURL(path, value string, bad func(path, format string, args ...
 	}
 }
 
-// Validate checks the whole configuration and returns every problem, each naming its key.
-func (c *Config) Validate() error {
-	var errs []error
-	bad := func(path, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+// problemList collects configuration problems, each naming its key.
+type problemList struct{ errs []error }
+
+func (p *problemList) bad(path, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+}
+
+func (p *problemList) checkURL(path, value string) {
+	if value == "" {
+		p.bad(path, "required")
+		return
 	}
-	checkURL := func(path, value string) {
-		if value == "" {
-			bad(path, "required")
-			return
-		}
-		u, err := url.Parse(value)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(path, "%q is not an http(s) URL", value)
-		}
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.bad(path, "%q is not an http(s) URL", value)
 	}
-	checkURL("homeserver.address", c.Homeserver.Address)
+}
+
+// localpartGrammar is what a Matrix user id's localpart may hold.
+var localpartGrammar = regexp.MustCompile(`^[a-z0-9._=/-]+$`)
+
+// validateHomeserverAndAppservice checks the two sections a registration is made from.
+func (c *Config) validateHomeserverAndAppservice(p *problemList) {
+	p.checkURL("homeserver.address", c.Homeserver.Address)
 	if c.Homeserver.Domain == "" {
-		bad("homeserver.domain", "required (the server name in user ids)")
+		p.bad("homeserver.domain", "required (the server name in user ids)")
 	}
-	checkURL("appservice.public_url", c.Appservice.PublicURL)
+	p.checkURL("appservice.public_url", c.Appservice.PublicURL)
 	switch {
 	case c.Appservice.Encryption != EncryptionSync && c.Appservice.Encryption != EncryptionAppservice:
-		bad("appservice.encryption", "%q is not one of sync, appservice", c.Appservice.Encryption)
+		p.bad("appservice.encryption", "%q is not one of sync, appservice", c.Appservice.Encryption)
 	case c.Appservice.MSC4190 && c.Appservice.Encryption != EncryptionAppservice:
-		bad("appservice.msc4190", "needs appservice.encryption: appservice (MSC4190 devices get no /sync of their own)")
+		p.bad("appservice.msc4190", "needs appservice.encryption: appservice (MSC4190 devices get no /sync of their own)")
 	}
+	if l := c.Appservice.BotLocalpart; l != "" && (!localpartGrammar.MatchString(l) || strings.HasPrefix(l, c.Appservice.PuppetPrefix)) {
+		p.bad("appservice.bot_localpart", "%q is not a user id localpart (a-z, 0-9, ._=/-) outside puppet_prefix", l)
+	}
+}
+
+// ExampleDomain is the example config's homeserver.domain: a registration made for it would
+// name users nobody has.
+const ExampleDomain = "example.org"
+
+// ValidateForRegistration checks only what `seedgate -g` needs (the homeserver and appservice
+// sections), so a registration can be made before the torrent passwords are filled in.
+func (c *Config) ValidateForRegistration() error {
+	var p problemList
+	c.validateHomeserverAndAppservice(&p)
+	if c.Homeserver.Domain == ExampleDomain {
+		p.bad("homeserver.domain", "still the example's %s: set your homeserver's server name (the part after ':' in your user id)", ExampleDomain)
+	}
+	return errors.Join(p.errs...)
+}
+
+// Validate checks the whole configuration and returns every problem, each naming its key.
+func (c *Config) Validate() error {
+	var p problemList
+	bad, checkURL := p.bad, p.checkURL
+	c.validateHomeserverAndAppservice(&p)
 	if c.Matrix.RoomID != "" && !strings.HasPrefix(c.Matrix.RoomID, "!") {
 		bad("matrix.room_id", "%q is not a room id (they start with !)", c.Matrix.RoomID)
 	}
@@ -300,7 +332,7 @@ func (c *Config) Validate() error {
 	if !slices.Contains(validFormats, c.Logging.Format) {
 		bad("logging.format", "%q is not one of %s", c.Logging.Format, strings.Join(validFormats, ", "))
 	}
-	return errors.Join(errs...)
+	return errors.Join(p.errs...)
 }
 
 // ApproverByMatrixID returns the approver a Matrix user id belongs to.

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"maunium.net/go/mautrix/appservice"
+
 	seedgate "github.com/seedgate/seedgate"
 	"github.com/seedgate/seedgate/bot"
 	"github.com/seedgate/seedgate/config"
@@ -27,7 +29,8 @@ const usage = `seedgate — out-of-band approvals for torrent clients over Matri
 
 Usage:
   seedgate -e PATH                      write the example configuration to PATH (never over a file; - for stdout)
-  seedgate -g -c CONFIG -r REGISTRATION generate the appservice registration
+  seedgate -g -c CONFIG -r REGISTRATION generate the appservice registration (keeps an existing one's
+                                        tokens and bot; -rotate for new tokens)
   seedgate [-c CONFIG]                  run
   seedgate audit verify|export [-c CONFIG]
   seedgate keys [-c CONFIG]             print the gateway key devices pin, and the enrolled keys
@@ -68,6 +71,7 @@ func main() {
 	examplePath := flags.String("e", "", "write the example configuration here and exit")
 	generate := flags.Bool("g", false, "generate the appservice registration and exit")
 	registrationPath := flags.String("r", "", "registration file to write with -g (default: appservice.registration from the config)")
+	rotate := flags.Bool("rotate", false, "with -g: make new as_token and hs_token instead of keeping an existing registration's")
 	showVersion := flags.Bool("v", false, "print the version and exit")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
@@ -78,7 +82,7 @@ func main() {
 	case *examplePath != "":
 		os.Exit(writeExample(*examplePath, os.Stdout, os.Stderr))
 	case *generate:
-		os.Exit(generateRegistration(*configPath, *registrationPath))
+		os.Exit(generateRegistration(*configPath, *registrationPath, *rotate, os.Stdout, os.Stderr))
 	default:
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -114,21 +118,47 @@ func writeExample(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func generateRegistration(configPath, registrationPath string) int {
-	cfg, err := config.Load(configPath)
+// generateRegistration writes the appservice registration. An existing one's tokens and bot
+// are kept unless rotate: a new bot user or new tokens would cut seedgate off from its rooms
+// and its device until the homeserver is given the new file.
+func generateRegistration(configPath, registrationPath string, rotate bool, stdout, stderr io.Writer) int {
+	cfg, err := config.LoadForRegistration(configPath)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "seedgate: %v\n", err)
+		fmt.Fprintf(stderr, "seedgate: %v\n", err)
 		return 2
 	}
 	if registrationPath == "" {
 		registrationPath = cfg.Appservice.Registration
 	}
-	reg := bot.GenerateRegistration(cfg)
+	var previous *appservice.Registration
+	if _, err = os.Stat(registrationPath); err == nil {
+		if previous, err = appservice.LoadRegistration(registrationPath); err != nil {
+			fmt.Fprintf(stderr, "seedgate: %s exists but cannot be read (%v); move it away to make a new one\n", registrationPath, err)
+			return 1
+		}
+		if bot.IsTemplateRegistration(previous) {
+			previous = nil // the committed template's placeholders are nothing to keep
+		}
+	}
+	reg := bot.GenerateRegistration(cfg, previous, rotate)
 	if err = reg.Save(registrationPath); err != nil {
-		fmt.Fprintf(os.Stderr, "seedgate: writing registration: %v\n", err)
+		fmt.Fprintf(stderr, "seedgate: writing registration: %v\n", err)
 		return 1
 	}
-	fmt.Printf("Wrote %s (bot @%s:%s). Add it to your homeserver's appservice config files, restart the homeserver, then start seedgate with appservice.registration: %s\n",
-		registrationPath, reg.SenderLocalpart, cfg.Homeserver.Domain, registrationPath)
+	switch {
+	case previous == nil:
+		fmt.Fprintf(stdout, "Wrote %s (bot @%s:%s). Add it to your homeserver's appservice config files, restart the homeserver, then start seedgate with appservice.registration: %s\n",
+			registrationPath, reg.SenderLocalpart, cfg.Homeserver.Domain, registrationPath)
+	case rotate:
+		fmt.Fprintf(stdout, "Rewrote %s with new tokens (bot @%s:%s). Give the homeserver the new file and restart it, then restart seedgate.\n",
+			registrationPath, reg.SenderLocalpart, cfg.Homeserver.Domain)
+	default:
+		moved := ""
+		if previous.SenderLocalpart != reg.SenderLocalpart {
+			moved = fmt.Sprintf(" The bot moves from @%s to @%s (appservice.bot_localpart): it will set up its rooms and device anew.", previous.SenderLocalpart, reg.SenderLocalpart)
+		}
+		fmt.Fprintf(stdout, "Updated %s, keeping its tokens (-rotate makes new ones).%s Restart the homeserver so it reads the file, then seedgate.\n",
+			registrationPath, moved)
+	}
 	return 0
 }

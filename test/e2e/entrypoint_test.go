@@ -48,6 +48,7 @@ func TestContainerFirstRun(t *testing.T) {
 	// The person edits the config: a password for the example's qBittorrent.
 	edited := strings.Replace(string(cfg), `password: ""`, `password: "from-the-operator"`, 1)
 	edited = strings.Replace(edited, "address: http://127.0.0.1:8008", "address: http://127.0.0.1:9", 1)
+	edited = strings.Replace(edited, "domain: example.org", "domain: seedbox.test", 1) // -g refuses the example's
 	if err = os.WriteFile(filepath.Join(data, "config.yaml"), []byte(edited), 0o600); err != nil {
 		t.Fatal(err)
 	}
