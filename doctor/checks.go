@@ -78,7 +78,7 @@ func checkDatabase(ctx context.Context, cfg *config.Config) (*store.Store, Resul
 			return nil, warn("database", cfg.Database.Path+" does not exist yet", "seedgate creates it on first start")
 		}
 	}
-	st, err := store.Open(ctx, cfg.Database.Type, cfg.Database.Target())
+	st, err := store.OpenExisting(ctx, cfg.Database.Type, cfg.Database.Target())
 	if err != nil {
 		return nil, fail("database", err.Error(), "check database.path / database.uri and that the database is reachable")
 	}
