@@ -41,6 +41,8 @@ type Bot struct {
 	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
 	mentions *mentionLimiter
 	verifier *verifier
+	// encryption is the mode Start settled on: sync or appservice (chooseEncryption).
+	encryption string
 	// enrollNonces are the open `!sg enroll` nonces.
 	enrollNonces enrollNonces
 }
@@ -83,6 +85,14 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err := b.login(ctx); err != nil {
 		return err
 	}
+	mode, err := chooseEncryption(ctx, b.cfg.Appservice.Encryption, b.reg, b.client)
+	if err != nil {
+		return fmt.Errorf("appservice.encryption: %w", err)
+	}
+	b.encryption = mode
+	if mode == config.EncryptionAppservice {
+		b.catchUpAfterAbsence(ctx)
+	}
 	if err := b.ensureRooms(ctx); err != nil {
 		return err
 	}
@@ -92,7 +102,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	b.readRecentCards(ctx)
 	b.checkMasterKeys(ctx, b.approverUserIDs())
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
-		Stringer("room_id", b.RoomID()).Msg("Bot ready")
+		Stringer("room_id", b.RoomID()).Str("encryption", b.encryption).Msg("Bot ready")
 	return nil
 }
 
@@ -140,12 +150,6 @@ func (b *Bot) startAppservice(ctx context.Context) error {
 			zerolog.Ctx(ctx).Error().Err(err).Msg("Appservice listener stopped")
 		}
 	}()
-	if b.cfg.Appservice.Encryption == config.EncryptionSync {
-		// Room events reach the bot through its /sync loop (which also carries the to-device
-		// messages its encryption needs on Dendrite); transactions are acknowledged and drained.
-		ep := appservice.NewEventProcessor(b.as)
-		go ep.Start(ctx)
-	}
 	b.as.Ready = true
 	return nil
 }
@@ -244,11 +248,15 @@ func explainHomeserverError(doing string, err error) error {
 func (b *Bot) Run(ctx context.Context) error {
 	log := zerolog.Ctx(ctx).With().Str("component", "bot").Logger()
 	ctx = log.WithContext(ctx)
-	if b.cfg.Appservice.Encryption == config.EncryptionAppservice {
+	if b.encryption == config.EncryptionAppservice {
+		go b.pingHomeserver(ctx)
 		pumpTransactions(ctx, b.as, transactionSink{user: b.client.UserID, device: b.client.DeviceID,
 			mach: b.crypto.Machine(), state: b.client.StateStore, syncer: b.client.Syncer.(mautrix.DispatchableSyncer)})
 		return ctx.Err()
 	}
+	// Room events reach the bot through its /sync loop (which also carries the to-device
+	// messages its encryption needs); transactions are acknowledged and drained.
+	go appservice.NewEventProcessor(b.as).Start(ctx)
 	backoff := time.Second
 	for {
 		err := b.client.SyncWithContext(ctx)

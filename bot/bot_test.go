@@ -16,7 +16,8 @@ import (
 
 func TestGeneratedRegistration(t *testing.T) {
 	cfg := &config.Config{Homeserver: config.Homeserver{Domain: "example.org"}, Appservice: config.Appservice{
-		ID: "seedgate", PublicURL: "http://127.0.0.1:29340", BotPrefix: "seedgate_", PuppetPrefix: "seedgate_puppet_"}}
+		ID: "seedgate", PublicURL: "http://127.0.0.1:29340", BotPrefix: "seedgate_", PuppetPrefix: "seedgate_puppet_",
+		Encryption: config.EncryptionSync}}
 	a, b := GenerateRegistration(cfg, nil, false), GenerateRegistration(cfg, nil, false)
 	if a.AppToken == b.AppToken || a.ServerToken == b.ServerToken || a.SenderLocalpart == b.SenderLocalpart {
 		t.Fatal("two registrations share tokens or bot localpart")
@@ -47,6 +48,12 @@ func TestGeneratedRegistration(t *testing.T) {
 	if a.EphemeralEvents || a.MSC3202 || a.MSC4190 {
 		t.Fatal("a /sync-mode registration asks for appservice encryption")
 	}
+	// auto (the default) asks for transactions too, so it can use them where /sync is refused.
+	cfg.Appservice.Encryption = config.EncryptionAuto
+	if auto := GenerateRegistration(cfg, nil, false); !auto.EphemeralEvents || !auto.MSC3202 {
+		t.Fatal("an auto-mode registration does not ask for transactions")
+	}
+	cfg.Appservice.Encryption = config.EncryptionSync
 
 	// Switching to appservice encryption needs a registration that asks for it.
 	cfg.Appservice.Encryption, cfg.Appservice.MSC4190 = config.EncryptionAppservice, true

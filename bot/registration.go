@@ -43,9 +43,10 @@ func GenerateRegistration(cfg *config.Config, previous *appservice.Registration,
 		"^@"+regexp.QuoteMeta(reg.SenderLocalpart)+":"+domain+"$"), true)
 	reg.Namespaces.UserIDs.Register(regexp.MustCompile(
 		"^@"+regexp.QuoteMeta(cfg.Appservice.PuppetPrefix)+".*:"+domain+"$"), true)
-	if cfg.Appservice.Encryption == config.EncryptionAppservice {
+	if cfg.Appservice.Encryption != config.EncryptionSync {
 		// Ask the homeserver to push ephemeral and to-device events, device lists and key
-		// counts (MSC2409, MSC3202), under both the stable and Synapse's unstable names.
+		// counts (MSC2409, MSC3202), under both the stable and Synapse's unstable names. In
+		// auto mode too: a homeserver that serves /sync (Dendrite) ignores the request.
 		reg.EphemeralEvents, reg.SoruEphemeralEvents, reg.MSC3202 = true, true, true
 		reg.MSC4190 = cfg.Appservice.MSC4190
 	}

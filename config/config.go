@@ -38,8 +38,9 @@ type Appservice struct {
 	PuppetPrefix   string `yaml:"puppet_prefix"`
 	BotDisplayname string `yaml:"bot_displayname"`
 	// Encryption is how the bot's device gets what end-to-end encryption needs: "sync" (its
-	// own /sync loop; every homeserver) or "appservice" (pushed in transactions: MSC2409 and
-	// MSC3202, Synapse behind experimental flags).
+	// own /sync loop: Dendrite; Synapse refuses /sync to appservice users), "appservice"
+	// (pushed in transactions: MSC2409 and MSC3202, Synapse behind experimental flags), or
+	// "auto" (the default: sync where the homeserver serves it, else appservice).
 	Encryption string `yaml:"encryption"`
 	// MSC4190 creates the bot's device with the appservice API instead of a login (Synapse's
 	// MSC4190, needed where logins go through an OIDC server). Only with Encryption "appservice".
@@ -48,6 +49,7 @@ type Appservice struct {
 
 // Encryption modes of the bot's device.
 const (
+	EncryptionAuto       = "auto"
 	EncryptionSync       = "sync"
 	EncryptionAppservice = "appservice"
 )

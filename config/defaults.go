@@ -19,7 +19,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Appservice.PuppetPrefix, "seedgate_puppet_")
 	setDefault(&c.Appservice.BotDisplayname, "seedgate")
 	setDefault(&c.Matrix.RoomName, "seedgate approvals")
-	setDefault(&c.Appservice.Encryption, EncryptionSync)
+	setDefault(&c.Appservice.Encryption, EncryptionAuto)
 	setDefault(&c.Matrix.EnrollMinTrust, "cross-signed-tofu")
 	if c.Matrix.MentionLimit == 0 {
 		c.Matrix.MentionLimit = 10

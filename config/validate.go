@@ -94,8 +94,8 @@ func (c *Config) validateHomeserverAndAppservice(p *problemList) {
 	}
 	p.checkURL("appservice.public_url", c.Appservice.PublicURL)
 	switch {
-	case c.Appservice.Encryption != EncryptionSync && c.Appservice.Encryption != EncryptionAppservice:
-		p.bad("appservice.encryption", "%q is not one of sync, appservice", c.Appservice.Encryption)
+	case c.Appservice.Encryption != EncryptionAuto && c.Appservice.Encryption != EncryptionSync && c.Appservice.Encryption != EncryptionAppservice:
+		p.bad("appservice.encryption", "%q is not one of auto, sync, appservice", c.Appservice.Encryption)
 	case c.Appservice.MSC4190 && c.Appservice.Encryption != EncryptionAppservice:
 		p.bad("appservice.msc4190", "needs appservice.encryption: appservice (MSC4190 devices get no /sync of their own)")
 	}

@@ -35,14 +35,14 @@ type floorClient struct {
 // encrypted room, invites the approver and waits until the approver joined.
 func startFloorClient(ctx context.Context, s *stack.Stack, approver *stack.Approver, dir string) (*floorClient, error) {
 	password := rand.Text()
-	if err := s.Dendrite.CreateAccount(ctx, "floor", password); err != nil {
+	if err := s.HS.CreateAccount(ctx, "floor", password); err != nil {
 		return nil, err
 	}
 	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "floor.db"))
 	if err != nil {
 		return nil, err
 	}
-	cli, err := mautrix.NewClient(s.Dendrite.URL, "", "")
+	cli, err := mautrix.NewClient(s.HS.BaseURL(), "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func startFloorClient(ctx context.Context, s *stack.Stack, approver *stack.Appro
 	go func() { _ = cli.SyncWithContext(ctx) }()
 
 	resp, err := cli.CreateRoom(ctx, &mautrix.ReqCreateRoom{
-		Preset: "private_chat", Name: "floor", Invite: []id.UserID{id.UserID(s.Dendrite.UserID("alice"))},
+		Preset: "private_chat", Name: "floor", Invite: []id.UserID{id.UserID(s.HS.UserID("alice"))},
 		InitialState: []*event.Event{{Type: event.StateEncryption, Content: event.Content{
 			Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}}},
 	})
@@ -74,7 +74,7 @@ func startFloorClient(ctx context.Context, s *stack.Stack, approver *stack.Appro
 	}
 	// The room's membership reaches the client's state store through /sync; encrypting before
 	// that would leave the approver without the room key.
-	for !cli.StateStore.IsInRoom(ctx, f.roomID, id.UserID(s.Dendrite.UserID("alice"))) {
+	for !cli.StateStore.IsInRoom(ctx, f.roomID, id.UserID(s.HS.UserID("alice"))) {
 		if err = ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -61,7 +61,7 @@ func run(ctx context.Context, auto, keep bool) error {
 		step("Stopping everything")
 		s.Down()
 	}()
-	step("Stack up in %s: homeserver %s, qBittorrent %s", time.Since(start).Round(100*time.Millisecond), s.Dendrite.URL, s.QB.URL)
+	step("Stack up in %s: homeserver %s, qBittorrent %s", time.Since(start).Round(100*time.Millisecond), s.HS.BaseURL(), s.QB.URL)
 
 	tf, err := stack.MakeTorrent(s.QB.DownloadDir, "demo-linux.iso", 4<<20)
 	if err != nil {

@@ -160,8 +160,10 @@ async function runSAS(request) {
     // As a person would: compare with the emoji the bot shows in the DM, and confirm only if
     // they are the same, in the same order.
     const shown = await waitForBody((body) => body.startsWith("🔐 My emoji: "), 30000);
+    // The same picture with or without its emoji presentation selector (U+FE0F).
+    const plain = (list) => list.map((e) => e.replace(/\uFE0F/g, "")).join("|");
     const theirs = shown === null ? null : shown.slice("🔐 My emoji: ".length).split("\n")[0].split(" · ");
-    if (theirs !== null && theirs.join("|") === emojis.join("|")) {
+    if (theirs !== null && plain(theirs) === plain(emojis)) {
       sas.confirm();
     } else {
       emit({ type: "error", message: `emoji differ or were never shown: ${theirs}` });

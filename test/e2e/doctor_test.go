@@ -129,7 +129,7 @@ func createUnencryptedRoomAsBot(ctx context.Context, t *testing.T, s *stack.Stac
 	t.Helper()
 	reg := readRegistration(t, s)
 	body, _ := json.Marshal(map[string]any{"preset": "private_chat", "name": "plain"})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.Dendrite.URL+"/_matrix/client/v3/createRoom?user_id="+
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.HS.BaseURL()+"/_matrix/client/v3/createRoom?user_id="+
 		url.QueryEscape("@"+reg.SenderLocalpart+":localhost"), bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+reg.ASToken)
 	resp, err := http.DefaultClient.Do(req)

@@ -18,7 +18,7 @@ func TestHomeserverOutage(t *testing.T) {
 	alice := s.Clients["alice"]
 	addHeld(ctx, t, s, alice, "before-the-outage.bin")
 
-	s.Dendrite.Stop()
+	s.HS.Stop()
 	down := time.Now()
 	const arrivals = 6
 	var during []*stack.TorrentFile
@@ -36,7 +36,7 @@ func TestHomeserverOutage(t *testing.T) {
 		time.Sleep(time.Until(down.Add(time.Duration(i+1) * homeserverOutage / (arrivals + 1))))
 	}
 	time.Sleep(time.Until(down.Add(homeserverOutage)))
-	if err := s.Dendrite.Start(ctx); err != nil {
+	if err := s.HS.Start(ctx); err != nil {
 		t.Fatalf("restarting the homeserver: %v", err)
 	}
 

@@ -94,7 +94,7 @@ func TestApprovalEndToEnd(t *testing.T) {
 		waitTorrentState(ctx, t, s.QB, approved.Hash, "resumed", func(state string, exists bool) bool { return exists && !stack.IsStopped(state) })
 
 		// The card's content is encrypted on the server.
-		evt, raw, err := serverEvent(ctx, s.Dendrite.URL, "alice", s.Passwords["alice"], card.RoomID, card.EventID)
+		evt, raw, err := serverEvent(ctx, s.HS.BaseURL(), "alice", s.Passwords["alice"], card.RoomID, card.EventID)
 		if err != nil {
 			t.Fatal(err)
 		}

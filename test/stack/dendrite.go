@@ -113,6 +113,15 @@ func (d *Dendrite) CreateAccount(ctx context.Context, user, password string) err
 // UserID returns the full Matrix id of a local user.
 func (d *Dendrite) UserID(user string) string { return "@" + user + ":" + d.Domain }
 
+// BaseURL is where the client API answers.
+func (d *Dendrite) BaseURL() string { return d.URL }
+
+// Kind names the homeserver.
+func (d *Dendrite) Kind() string { return "dendrite" }
+
+// Remove does nothing: Dendrite keeps everything in the stack's folder.
+func (d *Dendrite) Remove() {}
+
 // Stop stops the homeserver.
 func (d *Dendrite) Stop() {
 	if d.proc != nil {

@@ -42,12 +42,36 @@ type Options struct {
 	// Preload runs once qBittorrent is up and before seedgate first starts: what it adds
 	// becomes the watcher's silent baseline.
 	Preload func(ctx context.Context, qb *QBittorrent) error
+	// Homeserver is "dendrite" or "synapse"; empty means $SEEDGATE_HOMESERVER, or dendrite.
+	Homeserver string
+	// Encryption is seedgate's appservice.encryption; empty means the config's default.
+	Encryption string
+}
+
+// Homeserver is the Matrix homeserver a stack runs.
+type Homeserver interface {
+	BaseURL() string
+	Kind() string
+	Start(ctx context.Context) error
+	Stop()
+	CreateAccount(ctx context.Context, user, password string) error
+	UserID(user string) string
+	// Remove deletes what the homeserver kept outside the stack's folder.
+	Remove()
+}
+
+// HomeserverKind is the homeserver a test gets when its options name none.
+func HomeserverKind() string {
+	if kind := os.Getenv("SEEDGATE_HOMESERVER"); kind != "" {
+		return kind
+	}
+	return "dendrite"
 }
 
 // Stack is the whole local deployment: Dendrite, qBittorrent, seedgate and approver clients.
 type Stack struct {
 	Tools      *Tools
-	Dendrite   *Dendrite
+	HS         Homeserver
 	QB         *QBittorrent
 	Seedgate   *Seedgate
 	Clients    map[string]*Approver // by localpart, approvers and others
@@ -83,6 +107,12 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	}
 	if opts.PollInterval == "" {
 		opts.PollInterval = "250ms"
+	}
+	if opts.Homeserver == "" {
+		opts.Homeserver = HomeserverKind()
+	}
+	if opts.Encryption == "" && opts.Homeserver == "synapse" {
+		opts.Encryption = "appservice" // Synapse refuses /sync to an appservice's users
 	}
 	bin, err := BuildSeedgate(ctx, opts.Dir)
 	if err != nil {
@@ -209,6 +239,9 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		cfg["groups"] = map[string][]string{opts.Group: opts.Approvers}
 		cfg["policies"].([]map[string]any)[0]["approvers"] = []string{opts.Group}
 	}
+	if opts.Encryption != "" {
+		cfg["appservice"].(map[string]any)["encryption"] = opts.Encryption
+	}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {
 		return err
@@ -222,17 +255,25 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	s.Dendrite, err = StartDendrite(ctx, s.Tools, filepath.Join(opts.Dir, "dendrite"), hsPort, registration)
+	switch opts.Homeserver {
+	case "dendrite":
+		s.HS, err = StartDendrite(ctx, s.Tools, filepath.Join(opts.Dir, "dendrite"), hsPort, registration)
+	case "synapse":
+		s.HS, err = StartSynapse(ctx, s.Tools, opts.Dir, hsPort, registration)
+	default:
+		err = fmt.Errorf("stack: homeserver %q is not dendrite or synapse", opts.Homeserver)
+	}
 	if err != nil {
 		return err
 	}
-	s.stops = append(s.stops, s.Dendrite.Stop)
+	hs := s.HS
+	s.stops = append(s.stops, func() { hs.Stop(); hs.Remove() })
 	for _, name := range append(append([]string{}, opts.Approvers...), opts.Others...) {
 		s.Passwords[name] = "pw-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		if err = s.Dendrite.CreateAccount(ctx, name, s.Passwords[name]); err != nil {
+		if err = s.HS.CreateAccount(ctx, name, s.Passwords[name]); err != nil {
 			return err
 		}
-		client, err := StartApprover(ctx, s.Tools, opts.Dir, s.Dendrite.URL, name, s.Passwords[name], opts.ApproverArgs[name]...)
+		client, err := StartApprover(ctx, s.Tools, opts.Dir, s.HS.BaseURL(), name, s.Passwords[name], opts.ApproverArgs[name]...)
 		if err != nil {
 			return err
 		}
@@ -278,11 +319,11 @@ func (s *Stack) Down() {
 // account, as a homeserver admin can make for anyone (they can also set the password). The
 // client is stopped with the stack; its log goes beside the first one's, named by suffix.
 func (s *Stack) NewDevice(ctx context.Context, user, suffix string) (*Approver, error) {
-	dir := filepath.Join(s.Dendrite.Dir, "..", "devices-"+suffix)
+	dir := filepath.Join(s.Seedgate.Dir, "..", "devices-"+suffix)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	client, err := StartApprover(ctx, s.Tools, dir, s.Dendrite.URL, user, s.Passwords[user])
+	client, err := StartApprover(ctx, s.Tools, dir, s.HS.BaseURL(), user, s.Passwords[user])
 	if err != nil {
 		return nil, err
 	}

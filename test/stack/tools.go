@@ -21,6 +21,8 @@ type Tools struct {
 	QBittorrent string
 	Node        string
 	ApproverDir string
+	// SynapseRoot is the Debian sid root holding matrix-synapse (hack/deps.sh), or "".
+	SynapseRoot string
 }
 
 // FindTools locates the tools, returning an error that says how to install what is missing.
@@ -33,6 +35,15 @@ func FindTools() (*Tools, error) {
 	}
 	if t.DendriteDir == "" {
 		t.DendriteDir = filepath.Join(root, ".cache", "bin")
+	}
+	synapseRoot := os.Getenv("SEEDGATE_SYNAPSE_ROOT")
+	if synapseRoot == "" {
+		synapseRoot = filepath.Join(root, ".cache", "synapse-root")
+	}
+	if _, err := os.Stat(filepath.Join(synapseRoot, "usr", "bin", "synapse_homeserver")); err == nil {
+		t.SynapseRoot = synapseRoot
+	} else if HomeserverKind() == "synapse" {
+		return nil, fmt.Errorf("synapse root not found at %s (run `make deps`)", synapseRoot)
 	}
 	if _, err := os.Stat(filepath.Join(t.DendriteDir, "dendrite")); err != nil {
 		return nil, fmt.Errorf("dendrite not found in %s (run `make tools`)", t.DendriteDir)
