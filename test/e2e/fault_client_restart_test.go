@@ -89,7 +89,9 @@ func TestTorrentClientRestartMidHold(t *testing.T) {
 			kind, hash, _ := strings.Cut(evt, " ")
 			switch {
 			case hash == held.Hash && (kind == "resumed" || kind == "stopped"):
-			case hash == probe.Hash && kind == "added":
+			// The probe is added, and its hold stops it: when a poll sees it running before the
+			// stop lands, that stop is an event too (seen in 1 of ~10 runs), and a true one.
+			case hash == probe.Hash && (kind == "added" || kind == "stopped"):
 			default:
 				t.Errorf("false event after the client crashed: %s", evt)
 			}
