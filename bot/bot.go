@@ -43,6 +43,7 @@ type Bot struct {
 	verifier *verifier
 	// encryption is the mode Start settled on: sync or appservice (chooseEncryption).
 	encryption string
+	inbox      *transactionInbox // appservice transactions kept until handled
 	// enrollNonces are the open `!sg enroll` nonces.
 	enrollNonces enrollNonces
 }
@@ -92,6 +93,8 @@ func (b *Bot) Start(ctx context.Context) error {
 	b.encryption = mode
 	if mode == config.EncryptionAppservice {
 		b.catchUpAfterAbsence(ctx)
+	} else if err = b.inbox.useSync(ctx); err != nil {
+		return err
 	}
 	if err := b.ensureRooms(ctx); err != nil {
 		return err
@@ -143,7 +146,8 @@ func (b *Bot) startAppservice(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("appservice.listen: %w", err)
 	}
-	b.server = &http.Server{Handler: limitBody(b.as.Router, maxTransactionBody), ReadHeaderTimeout: 10 * time.Second,
+	b.inbox = newTransactionInbox(b.store, b.as)
+	b.server = &http.Server{Handler: limitBody(b.inbox, maxTransactionBody), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
 		if err := b.server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -250,7 +254,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	ctx = log.WithContext(ctx)
 	if b.encryption == config.EncryptionAppservice {
 		go b.pingHomeserver(ctx)
-		pumpTransactions(ctx, b.as, transactionSink{user: b.client.UserID, device: b.client.DeviceID,
+		b.inbox.run(ctx, transactionSink{user: b.client.UserID, device: b.client.DeviceID,
 			mach: b.crypto.Machine(), state: b.client.StateStore, syncer: b.client.Syncer.(mautrix.DispatchableSyncer)})
 		return ctx.Err()
 	}

@@ -44,20 +44,20 @@ func TestTransactionsFeedTheBotsCrypto(t *testing.T) {
 		t.Fatal("alice's device sent the bot no room key")
 	}
 
-	as := appservice.Create()
 	got := make(chan string, 1)
 	syncer := bot.Syncer.(*mautrix.DefaultSyncer)
 	syncer.OnEventType(event.EventMessage, func(_ context.Context, evt *event.Event) { got <- evt.Content.AsMessage().Body })
-	go pumpTransactions(ctx, as, transactionSink{user: bot.UserID, device: bot.DeviceID,
-		mach: bot.Crypto.(*cryptohelper.CryptoHelper).Machine(), state: bot.StateStore, syncer: syncer})
+	sink := transactionSink{user: bot.UserID, device: bot.DeviceID,
+		mach: bot.Crypto.(*cryptohelper.CryptoHelper).Machine(), state: bot.StateStore, syncer: syncer}
 
 	push := func(deviceID id.DeviceID) {
+		var txn appservice.Transaction
 		for i := range keys {
 			evt := keys[i]
 			evt.ToUserID, evt.ToDeviceID = bot.UserID, deviceID
-			evt.Type.Class = event.ToDeviceEventType
-			as.ToDeviceEvents <- &evt
+			txn.MSC2409ToDeviceEvents = append(txn.MSC2409ToDeviceEvents, &evt)
 		}
+		sink.handle(ctx, &txn)
 	}
 
 	// To-device events are handled in order: once a marker addressed to the bot's device comes
@@ -67,8 +67,8 @@ func TestTransactionsFeedTheBotsCrypto(t *testing.T) {
 	markers := make(chan string, 2)
 	syncer.OnEventType(markerType, func(_ context.Context, evt *event.Event) { markers <- evt.ToDeviceID.String() })
 	marker := func(deviceID id.DeviceID) {
-		as.ToDeviceEvents <- &event.Event{Type: markerType, Sender: alice.UserID, ToUserID: bot.UserID, ToDeviceID: deviceID,
-			Content: event.Content{Raw: map[string]any{}}}
+		sink.handle(ctx, &appservice.Transaction{ToDeviceEvents: []*event.Event{{Type: markerType, Sender: alice.UserID,
+			ToUserID: bot.UserID, ToDeviceID: deviceID, Content: event.Content{Raw: map[string]any{}}}}})
 	}
 	settled := func() {
 		t.Helper()
@@ -102,8 +102,8 @@ func TestTransactionsFeedTheBotsCrypto(t *testing.T) {
 	if !hasKey() {
 		t.Fatal("the room key addressed to the bot's device did not reach its crypto")
 	}
-	as.Events <- &event.Event{ID: "$vote", RoomID: room, Sender: alice.UserID, Type: event.EventEncrypted,
-		Timestamp: time.Now().UnixMilli(), Content: event.Content{Parsed: encrypted}}
+	sink.handle(ctx, &appservice.Transaction{Events: []*event.Event{{ID: "$vote", RoomID: room, Sender: alice.UserID, Type: event.EventEncrypted,
+		Timestamp: time.Now().UnixMilli(), Content: event.Content{Parsed: encrypted}}}})
 	select {
 	case body := <-got:
 		if body != "approve" {

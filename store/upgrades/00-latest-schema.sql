@@ -1,4 +1,4 @@
--- v0 -> v8: Latest revision
+-- v0 -> v9: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -145,3 +145,11 @@ CREATE TABLE hook_nonces (
 	seen_at BIGINT NOT NULL
 );
 CREATE INDEX hook_nonces_age_idx ON hook_nonces (seen_at);
+
+CREATE TABLE appservice_txns (
+	txn_id      TEXT   PRIMARY KEY,
+	body        TEXT   NOT NULL,
+	received_at BIGINT NOT NULL,
+	handled_at  BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX appservice_txns_pending_idx ON appservice_txns (handled_at, received_at);
