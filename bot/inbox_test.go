@@ -62,7 +62,7 @@ func TestTransactionsSurviveACrashAfterTheirAcknowledgement(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		again.run(runCtx, transactionSink{state: mautrix.NewMemoryStateStore(), syncer: syncer})
+		again.run(runCtx, transactionSink{state: mautrix.NewMemoryStateStore(), syncer: syncer}, func(context.Context) {})
 	}()
 	select {
 	case id := <-handled:

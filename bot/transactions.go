@@ -107,7 +107,11 @@ type transactionInbox struct {
 	// durable is set until the bot has chosen /sync: transactions are kept for the pump. In
 	// /sync mode mautrix takes them and the bot drains them, since /sync brings the same events.
 	durable atomic.Bool
-	wake    chan struct{}
+	// owed is set when a transaction could not be kept (the database refused the write): the
+	// homeserver retries it, but with a back-off that can reach minutes, so the pump pings it
+	// each time it wakes until one is kept again.
+	owed atomic.Bool
+	wake chan struct{}
 }
 
 func newTransactionInbox(st *store.Store, as *appservice.AppService) *transactionInbox {
@@ -152,6 +156,7 @@ func (in *transactionInbox) putTransaction(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		// Not acknowledged, so the homeserver sends it again: nothing is lost.
 		log.Error().Err(err).Msg("Keeping an appservice transaction failed; the homeserver will retry it")
+		in.owed.Store(true)
 		mautrix.MUnknown.WithMessage("could not keep the transaction; retry").WithStatus(http.StatusInternalServerError).Write(w)
 		return
 	}
@@ -165,10 +170,14 @@ func (in *transactionInbox) putTransaction(w http.ResponseWriter, r *http.Reques
 	exhttp.WriteEmptyJSONResponse(w, http.StatusOK)
 }
 
-// run hands the kept transactions to sink, oldest first, until ctx ends.
-func (in *transactionInbox) run(ctx context.Context, sink transactionSink) {
+// run hands the kept transactions to sink, oldest first, until ctx ends. ping asks the
+// homeserver to send what it holds back.
+func (in *transactionInbox) run(ctx context.Context, sink transactionSink, ping func(context.Context)) {
 	log := zerolog.Ctx(ctx)
 	for {
+		if in.owed.Swap(false) {
+			ping(ctx)
+		}
 		pending, err := in.store.PendingAppserviceTxns(ctx, 50)
 		if err != nil {
 			log.Error().Err(err).Msg("Reading kept appservice transactions failed")
@@ -192,7 +201,7 @@ func (in *transactionInbox) run(ctx context.Context, sink transactionSink) {
 		case <-ctx.Done():
 			return
 		case <-in.wake:
-		case <-time.After(5 * time.Second): // a missed wake-up, or a failed read to retry
+		case <-time.After(5 * time.Second): // a missed wake-up, a failed read to retry, a transaction owed
 		}
 	}
 }
