@@ -176,8 +176,10 @@ func (b *Bot) login(ctx context.Context) error {
 	if err != nil {
 		return explainHomeserverError("setting up the bot's encrypted device", err)
 	}
-	if err = b.keepSession(ctx, pickleKey, cli); err != nil {
-		return err
+	if !b.cfg.Appservice.MSC4190 { // an MSC4190 device has no session of its own to keep
+		if err = b.keepSession(ctx, pickleKey, cli); err != nil {
+			return err
+		}
 	}
 	cli.Crypto = helper
 	cli.Store = newProcessedSyncStore(cli.Store)
@@ -216,6 +218,14 @@ func (b *Bot) deviceClient(ctx context.Context, pickleKey []byte, reuse bool) (*
 		Type:                     mautrix.AuthTypeAppservice,
 		Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: b.reg.SenderLocalpart},
 		InitialDeviceDisplayName: b.cfg.Appservice.BotDisplayname,
+	}
+	if b.cfg.Appservice.MSC4190 {
+		// An MSC4190 device is the appservice's own (as_token plus user and device ids), made
+		// with an idempotent PUT at every start from the device id in the crypto store; there
+		// is no session to keep, and mautrix reads LoginAs for the device's name. Synapse 1.160
+		// answers the device's key queries with HTTP 500 unless they name the user too.
+		cli.SetAppServiceUserID = true
+		reuse = false
 	}
 	if reuse {
 		device, token, err := b.keptSession(ctx, pickleKey)

@@ -17,8 +17,8 @@ import (
 )
 
 // A transaction the homeserver was told it delivered is handled even when seedgate dies right
-// after the acknowledgement, and one delivered twice is handled once. A transaction without
-// the hs_token is refused and kept nowhere.
+// after the acknowledgement, one delivered twice is handled once, and a new one under an id
+// the homeserver used before is handled too. A transaction without the hs_token is refused.
 func TestTransactionsSurviveACrashAfterTheirAcknowledgement(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -78,6 +78,20 @@ func TestTransactionsSurviveACrashAfterTheirAcknowledgement(t *testing.T) {
 	}
 	if code := put(again, as.Registration.ServerToken, "t2", `{"events":[]}`); code != http.StatusOK {
 		t.Fatalf("second transaction refused: %d", code)
+	}
+	// A homeserver that restarted reuses ids for new events (Synapse does): same id, other
+	// content, handled.
+	reused := strings.Replace(vote, "$r1", "$r2", 1)
+	if code := put(again, as.Registration.ServerToken, "t1", reused); code != http.StatusOK {
+		t.Fatalf("reused id refused: %d", code)
+	}
+	select {
+	case id := <-handled:
+		if id != "$r2" {
+			t.Fatalf("handled %s, want the new event under the reused id", id)
+		}
+	case <-ctx.Done():
+		t.Fatal("a new transaction under a reused id was dropped as a redelivery")
 	}
 	pendingGone := func() bool {
 		p, err := st.PendingAppserviceTxns(ctx, 10)

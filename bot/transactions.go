@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -132,6 +134,15 @@ func (in *transactionInbox) useSync(ctx context.Context) error {
 	return in.store.ForgetPendingAppserviceTxns(ctx)
 }
 
+// txnKey names a transaction by its id and its content. An id alone is not enough: Synapse
+// numbers transactions from a counter it derives from the ones still pending, so after it
+// restarts it hands out "1", "2"… again, for new events. A delivery of the same id with the
+// same content is a redelivery; with other content it is a new transaction.
+func txnKey(txnID string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return txnID + "/" + hex.EncodeToString(sum[:16])
+}
+
 func (in *transactionInbox) putTransaction(w http.ResponseWriter, r *http.Request) {
 	if !in.durable.Load() {
 		in.as.PutTransaction(w, r)
@@ -152,7 +163,7 @@ func (in *transactionInbox) putTransaction(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	log := in.as.Log.With().Str("transaction_id", txnID).Logger()
-	fresh, err := in.store.SaveAppserviceTxn(r.Context(), txnID, body, time.Now())
+	fresh, err := in.store.SaveAppserviceTxn(r.Context(), txnKey(txnID, body), body, time.Now())
 	if err != nil {
 		// Not acknowledged, so the homeserver sends it again: nothing is lost.
 		log.Error().Err(err).Msg("Keeping an appservice transaction failed; the homeserver will retry it")

@@ -3,7 +3,7 @@
 -- it was handled: a transaction the homeserver was told it delivered is never lost to a crash,
 -- and one delivered twice (an acknowledgement lost on the way) is handled once.
 CREATE TABLE appservice_txns (
-	txn_id      TEXT   PRIMARY KEY,
+	txn_id      TEXT   PRIMARY KEY, -- the id and a hash of the body (ids are reused)
 	body        TEXT   NOT NULL,
 	received_at BIGINT NOT NULL,
 	handled_at  BIGINT NOT NULL DEFAULT 0

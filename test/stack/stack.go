@@ -46,6 +46,8 @@ type Options struct {
 	Homeserver string
 	// Encryption is seedgate's appservice.encryption; empty means the config's default.
 	Encryption string
+	// MSC4190 creates the bot's device with the appservice API (appservice.msc4190; Synapse).
+	MSC4190 bool
 }
 
 // Homeserver is the Matrix homeserver a stack runs.
@@ -110,9 +112,6 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	}
 	if opts.Homeserver == "" {
 		opts.Homeserver = HomeserverKind()
-	}
-	if opts.Encryption == "" && opts.Homeserver == "synapse" {
-		opts.Encryption = "appservice" // Synapse refuses /sync to an appservice's users
 	}
 	bin, err := BuildSeedgate(ctx, opts.Dir)
 	if err != nil {
@@ -241,6 +240,9 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	}
 	if opts.Encryption != "" {
 		cfg["appservice"].(map[string]any)["encryption"] = opts.Encryption
+	}
+	if opts.MSC4190 {
+		cfg["appservice"].(map[string]any)["msc4190"] = true
 	}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {
