@@ -31,6 +31,12 @@ func TestVoteBeyondOneSyncIsTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitTorrentState(ctx, t, s.QB, tf.Hash, "resumed by the vote cast while seedgate was down", func(state string, exists bool) bool { return exists && !stack.IsStopped(state) })
+	if s.HS.Kind() == "synapse" {
+		// In appservice mode (auto's choice on Synapse) there is no /sync to leave events out:
+		// Synapse queues the transactions and sends them all after the bot's ping. The vote
+		// counting is what this test can show there.
+		return
+	}
 	line := logLineSince(s.Seedgate.Proc(), 0, `"Filled a gap in the room's timeline"`)
 	if line == "" {
 		t.Fatal("the vote counted, but not through a filled gap: the test no longer makes /sync leave events out")
