@@ -18,9 +18,12 @@ build:
 deps:
 	./hack/deps.sh
 
+# Every package's tests, the end-to-end suite against Dendrite included; then the end-to-end
+# suite again against Synapse; then the fuzz targets.
 test: deps
 	$(GO) vet -tags $(GOTAGS) ./...
 	$(GO) test -tags $(GOTAGS) -count=1 -timeout 30m ./...
+	SEEDGATE_HOMESERVER=synapse $(GO) test -tags $(GOTAGS) -count=1 -timeout 30m ./test/e2e
 	$(MAKE) --no-print-directory fuzz
 
 # Every fuzz target, each for FUZZTIME; a crasher lands in testdata/fuzz and fails the run.

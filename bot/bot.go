@@ -41,7 +41,7 @@ type Bot struct {
 	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
 	mentions *mentionLimiter
 	verifier *verifier
-	// encryption is the mode Start settled on: sync or appservice (chooseEncryption).
+	// encryption is the mode Start settled on: sync or appservice (ChooseEncryption).
 	encryption string
 	inbox      *transactionInbox // appservice transactions kept until handled
 	// enrollNonces are the open `!sg enroll` nonces.
@@ -86,7 +86,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err := b.login(ctx); err != nil {
 		return err
 	}
-	mode, err := chooseEncryption(ctx, b.cfg.Appservice.Encryption, b.reg, b.client)
+	mode, err := ChooseEncryption(ctx, b.cfg.Appservice.Encryption, b.reg, b.client)
 	if err != nil {
 		return fmt.Errorf("appservice.encryption: %w", err)
 	}

@@ -46,12 +46,12 @@ func asksForTransactions(reg *appservice.Registration) bool {
 	return reg.MSC3202 && (reg.EphemeralEvents || reg.SoruEphemeralEvents)
 }
 
-// chooseEncryption settles appservice.encryption against what the homeserver serves: "sync"
+// ChooseEncryption settles appservice.encryption against what the homeserver serves: "sync"
 // needs /sync for the bot (Dendrite serves it, Synapse does not); "appservice" needs the
 // transactions the registration asks for; "auto" takes /sync where it is served and
 // transactions where not. A mode the homeserver cannot serve stops the start, naming the
 // setting to change: silence here once meant a bot that read no vote at all.
-func chooseEncryption(ctx context.Context, want string, reg *appservice.Registration, cli *mautrix.Client) (string, error) {
+func ChooseEncryption(ctx context.Context, want string, reg *appservice.Registration, cli *mautrix.Client) (string, error) {
 	if want == config.EncryptionAppservice {
 		return want, nil
 	}

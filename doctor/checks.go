@@ -125,6 +125,11 @@ func checkHomeserver(ctx context.Context, cfg *config.Config, reg *appservice.Re
 		return append(out, fail("appservice registration accepted", err.Error(), "check the homeserver's log for the appservice"))
 	}
 	out = append(out, ok("appservice registration accepted", "as_token works for "+whoami.UserID.String()))
+	if mode, err := bot.ChooseEncryption(tctx, cfg.Appservice.Encryption, reg, cli); err != nil {
+		out = append(out, fail("encryption mode", err.Error(), "set appservice.encryption as the message says (auto works on Dendrite and Synapse)"))
+	} else {
+		out = append(out, ok("encryption mode", fmt.Sprintf("appservice.encryption %s: the bot will use %s", cfg.Appservice.Encryption, mode)))
+	}
 	out = append(out, checkBotDevice(tctx, cli, st, botID))
 	return append(out, checkRooms(tctx, cli, cfg, st)...)
 }

@@ -22,10 +22,11 @@ import (
 func main() {
 	auto := flag.Bool("auto", false, "approve automatically instead of asking")
 	keep := flag.Bool("keep", false, "keep the stack running after the approval until Ctrl-C")
+	homeserver := flag.String("homeserver", stack.HomeserverKind(), "the homeserver to run: dendrite or synapse")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *auto || !isTerminal(os.Stdin), *keep); err != nil {
+	if err := run(ctx, *homeserver, *auto || !isTerminal(os.Stdin), *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
 		os.Exit(1)
 	}
@@ -41,7 +42,7 @@ func step(format string, args ...any) {
 	fmt.Printf("==> "+format+"\n", args...)
 }
 
-func run(ctx context.Context, auto, keep bool) error {
+func run(ctx context.Context, homeserver string, auto, keep bool) error {
 	tools, err := stack.FindTools()
 	if err != nil {
 		return err
@@ -51,9 +52,9 @@ func run(ctx context.Context, auto, keep bool) error {
 		return err
 	}
 	step("Working in %s (logs of every component are kept there)", dir)
-	step("Building seedgate, starting qBittorrent, Dendrite, the approver client (alice) and seedgate...")
+	step("Building seedgate, starting qBittorrent, %s, the approver client (alice) and seedgate...", homeserver)
 	start := time.Now()
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}})
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Homeserver: homeserver})
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func run(ctx context.Context, auto, keep bool) error {
 		step("Stopping everything")
 		s.Down()
 	}()
-	step("Stack up in %s: homeserver %s, qBittorrent %s", time.Since(start).Round(100*time.Millisecond), s.HS.BaseURL(), s.QB.URL)
+	step("Stack up in %s: %s at %s, qBittorrent %s", time.Since(start).Round(100*time.Millisecond), s.HS.Kind(), s.HS.BaseURL(), s.QB.URL)
 
 	tf, err := stack.MakeTorrent(s.QB.DownloadDir, "demo-linux.iso", 4<<20)
 	if err != nil {

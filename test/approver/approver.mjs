@@ -261,4 +261,11 @@ readline.createInterface({ input: process.stdin }).on("line", async (line) => {
 client.once(sdk.ClientEvent.Sync, (state) => {
   emit({ type: "ready", user_id: login.user_id, device_id: login.device_id, sync: state });
 });
-await client.startClient({ initialSyncLimit: 10 });
+// Every sync asks for up to 200 timeline events per room: after a homeserver restart the first
+// sync can carry dozens of the bot's events (cards, seed reactions, edits), and Synapse cuts an
+// incremental sync's timeline at 10 by default, which would drop the older cards from this
+// client's view. Element pages back through such a gap; this client asks for enough not to
+// have one.
+const filter = new sdk.Filter(login.user_id);
+filter.setDefinition({ room: { timeline: { limit: 200 } } });
+await client.startClient({ initialSyncLimit: 10, filter });

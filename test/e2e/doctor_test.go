@@ -46,10 +46,21 @@ func TestDoctor(t *testing.T) {
 		for _, want := range []string{"✔ homeserver", "✔ appservice registration accepted", "✔ approvals room", "everyone expected joined",
 			"✔ direct messages with @alice:localhost: !",
 			"✔ torrent client seedbox: qBittorrent v", "✔ key file pickle.key", "✔ key file recovery.key", "✔ database", "✔ clock",
-			"✔ bot device: device", "cross-signing master key"} {
+			"✔ bot device: device", "cross-signing master key", "✔ encryption mode: appservice.encryption auto: the bot will use " +
+				map[string]string{"dendrite": "sync", "synapse": "appservice"}[s.HS.Kind()]} {
 			if !strings.Contains(out, want) {
 				t.Errorf("doctor output lacks %q", want)
 			}
+		}
+	})
+
+	t.Run("sync mode where the homeserver refuses /sync", func(t *testing.T) {
+		if s.HS.Kind() != "synapse" {
+			t.Skip("Dendrite serves /sync to the bot, so sync mode is healthy there")
+		}
+		out, _ := doctor(variant("sync-mode", func(cfg map[string]any) { cfg["appservice"].(map[string]any)["encryption"] = "sync" }))
+		if !strings.Contains(out, "✘ encryption mode: appservice.encryption is sync, but the homeserver refuses /sync") {
+			t.Fatalf("doctor does not refuse sync mode on Synapse:\n%s", out)
 		}
 	})
 

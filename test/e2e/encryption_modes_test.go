@@ -95,3 +95,25 @@ func TestMSC4190DeviceSurvivesRestarts(t *testing.T) {
 		first = devices[0]
 	}
 }
+
+// A device an approver adds while seedgate is down gets the keys for the next card: on Synapse
+// in appservice mode nothing tells the bot of it (the homeserver keeps no device-list change
+// for an absent appservice), so the bot asks for its members' devices at start.
+func TestDeviceAddedWhileSeedgateIsDownReadsTheNextCard(t *testing.T) {
+	ctx, s := upStack(t, 3*time.Minute, stack.Options{Approvers: []string{"alice"}})
+	alice := s.Clients["alice"]
+	addHeld(ctx, t, s, alice, "before-the-new-device.bin")
+	s.Seedgate.Stop()
+	phone, err := s.NewDevice(ctx, "alice", "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = s.Seedgate.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tf, _ := addHeld(ctx, t, s, alice, "after-the-new-device.bin")
+	card := waitCard(ctx, t, phone, tf.Hash)
+	if !card.Decrypted {
+		t.Fatalf("the device added while seedgate was down cannot read the next card: %+v", card)
+	}
+}
