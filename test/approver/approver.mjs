@@ -69,8 +69,16 @@ const seen = new Set();
 // Events that failed to decrypt, printed again once their key arrives, as Element redraws them.
 const undecrypted = new Set();
 
+// A sync that left events out (a "limited" timeline: after a homeserver restart the first sync
+// can carry dozens of the bot's events, and Synapse sends at most 10) resets the room's
+// timeline; Element then pages back through the gap, and so does this client. Events paged in
+// arrive at the start of the timeline; the ones not seen yet are printed like live ones.
+client.on(sdk.RoomEvent.TimelineReset, (room) => {
+  if (room) client.scrollback(room, 100).catch((err) => emit({ type: "error", message: `scrollback: ${err.message}` }));
+});
+
 client.on(sdk.RoomEvent.Timeline, async (event, room, toStartOfTimeline) => {
-  if (toStartOfTimeline || seen.has(event.getId())) return;
+  if (seen.has(event.getId())) return;
   seen.add(event.getId());
   await client.decryptEventIfNeeded(event);
   if (event.isDecryptionFailure()) undecrypted.add(event.getId());
@@ -261,11 +269,4 @@ readline.createInterface({ input: process.stdin }).on("line", async (line) => {
 client.once(sdk.ClientEvent.Sync, (state) => {
   emit({ type: "ready", user_id: login.user_id, device_id: login.device_id, sync: state });
 });
-// Every sync asks for up to 200 timeline events per room: after a homeserver restart the first
-// sync can carry dozens of the bot's events (cards, seed reactions, edits), and Synapse cuts an
-// incremental sync's timeline at 10 by default, which would drop the older cards from this
-// client's view. Element pages back through such a gap; this client asks for enough not to
-// have one.
-const filter = new sdk.Filter(login.user_id);
-filter.setDefinition({ room: { timeline: { limit: 200 } } });
-await client.startClient({ initialSyncLimit: 10, filter });
+await client.startClient({ initialSyncLimit: 10 });
