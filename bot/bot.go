@@ -265,7 +265,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.encryption == config.EncryptionAppservice {
 		go b.pingHomeserver(ctx)
 		b.inbox.run(ctx, transactionSink{user: b.client.UserID, device: b.client.DeviceID,
-			mach: b.crypto.Machine(), state: b.client.StateStore, syncer: b.client.Syncer.(mautrix.DispatchableSyncer)}, b.pingHomeserver)
+			mach: b.crypto.Machine(), state: b.client.StateStore, syncer: b.client.Syncer.(mautrix.DispatchableSyncer),
+			devicesChanged: b.checkMasterKeys}, b.pingHomeserver)
 		return ctx.Err()
 	}
 	// Room events reach the bot through its /sync loop (which also carries the to-device

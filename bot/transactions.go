@@ -29,6 +29,9 @@ type transactionSink struct {
 	mach   *crypto.OlmMachine
 	state  mautrix.StateStore
 	syncer mautrix.DispatchableSyncer
+	// devicesChanged is told which users' devices changed, after the crypto machine fetched
+	// their keys: the bot checks their master keys (a reset must be noticed in this mode too).
+	devicesChanged func(context.Context, []id.UserID)
 }
 
 // handle takes the place of /sync when appservice.encryption is "appservice": the homeserver
@@ -67,6 +70,9 @@ func (sink transactionSink) handle(ctx context.Context, txn *appservice.Transact
 	}
 	if lists != nil {
 		sink.mach.HandleDeviceLists(ctx, lists, "")
+		if sink.devicesChanged != nil && len(lists.Changed) > 0 {
+			sink.devicesChanged(ctx, lists.Changed)
+		}
 	}
 	counts := txn.DeviceOTKCount
 	if counts == nil {

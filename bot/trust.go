@@ -146,8 +146,9 @@ func (b *Bot) masterKeyChanged(ctx context.Context, user id.UserID, seen id.Ed25
 }
 
 // checkMasterKeys compares each approver's published master key with the pinned one, so a
-// reset is noticed when it happens and not only at their next message. mautrix has fetched
-// the changed users' keys before this runs (its listener is registered first).
+// reset is noticed when it happens and not only at their next message. It runs on the device
+// lists of each /sync and of each appservice transaction, after mautrix fetched the changed
+// users' keys (its /sync listener is registered first; the transaction sink calls it after).
 func (b *Bot) checkMasterKeys(ctx context.Context, users []id.UserID) {
 	mach := b.crypto.Machine()
 	for _, user := range users {
