@@ -63,16 +63,13 @@ func TestHomeserverOutage(t *testing.T) {
 			position[hash] = append(position[hash], i)
 		}
 	}
-	last := -1
+	// Exactly one card each. Their order is the homeserver's (origin_server_ts, below): the
+	// approver prints events it pages back through after a gap later than live ones, so its
+	// printing order is not the timeline's.
 	for i, tf := range during {
-		at := position[tf.Hash]
-		if len(at) != 1 {
+		if at := position[tf.Hash]; len(at) != 1 {
 			t.Fatalf("torrent %d added during the outage got %d cards, want 1", i, len(at))
 		}
-		if at[0] < last {
-			t.Errorf("card of torrent %d arrived before the card of the torrent added before it", i)
-		}
-		last = at[0]
 	}
 	for i := 1; i < len(cards); i++ {
 		if cards[i].TS < cards[i-1].TS {
