@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/store"
 )
 
@@ -22,16 +21,10 @@ func runAudit(args []string) int {
 	if err := flags.Parse(args[1:]); err != nil {
 		return 2
 	}
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "seedgate: %v\n", err)
-		return 2
-	}
 	ctx := context.Background()
-	st, err := store.OpenExisting(ctx, cfg.Database.Type, cfg.Database.Target())
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "seedgate: %v\n", err)
-		return 1
+	st, code := openForCommand(ctx, *configPath, os.Stderr)
+	if code != 0 {
+		return code
 	}
 	defer st.Close()
 	if args[0] == "verify" {
@@ -44,7 +37,7 @@ func runAudit(args []string) int {
 		return 0
 	}
 	enc := json.NewEncoder(os.Stdout)
-	err = st.EachAudit(ctx, func(e *store.AuditEntry) error { return enc.Encode(e) })
+	err := st.EachAudit(ctx, func(e *store.AuditEntry) error { return enc.Encode(e) })
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "seedgate: %v\n", err)
 		return 1

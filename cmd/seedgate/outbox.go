@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/store"
 )
 
@@ -35,16 +34,10 @@ func runOutbox(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, outboxUsage)
 		return 2
 	}
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "seedgate: %v\n", err)
-		return 2
-	}
 	ctx := context.Background()
-	st, err := store.OpenExisting(ctx, cfg.Database.Type, cfg.Database.Target())
-	if err != nil {
-		fmt.Fprintf(stderr, "seedgate: %v\n", err)
-		return 1
+	st, code := openForCommand(ctx, *configPath, stderr)
+	if code != 0 {
+		return code
 	}
 	defer st.Close()
 	if verb == "retry" {
