@@ -12,6 +12,8 @@ import (
 
 // latencyResult holds one run's samples, each next to its floor.
 type latencyResult struct {
+	homeserver                    string // the stack's homeserver kind
+	homeserverVersion             string
 	eventToCard, cardFloor        []time.Duration
 	approvalToAction, actionFloor []time.Duration
 	deliveryFloor, apiFloor       []time.Duration
@@ -22,10 +24,10 @@ type latencyResult struct {
 // qbRefresh is qBittorrent's refresh_interval during the latency runs.
 const qbRefresh = 20 * time.Millisecond
 
-func measureLatency(ctx context.Context, tools *stack.Tools, dir string, n int) (*latencyResult, error) {
+func measureLatency(ctx context.Context, tools *stack.Tools, homeserver, dir string, n int) (*latencyResult, error) {
 	// A long poll interval: only the hook can make seedgate notice a torrent, so the clock
 	// starts when the hook fires, as the issue defines it.
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Hooks: true, PollInterval: "10m"})
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Homeserver: homeserver, Approvers: []string{"alice"}, Hooks: true, PollInterval: "10m"})
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +49,7 @@ func measureLatency(ctx context.Context, tools *stack.Tools, dir string, n int) 
 		return nil, err
 	}
 	defer floor.close()
-	res := &latencyResult{}
+	res := &latencyResult{homeserver: homeserver, homeserverVersion: homeserverVersion(tools, homeserver)}
 
 	progress("measuring the floor: %d encrypted sends and %d reactions through a minimal mautrix client", n, n)
 	if _, _, err = floor.send(ctx, "warm-up: the first send shares the room key"); err != nil {

@@ -1,8 +1,8 @@
-// Command bench measures seedgate end to end on the real local stack (Dendrite, qBittorrent,
-// the matrix-js-sdk approver) and writes docs/benchmarks.md and docs/benchmarks.svg:
-//   - event -> card and approval -> action, p50/p95/p99, each next to its floor measured in
-//     the same run (a minimal mautrix client's encrypted send; homeserver delivery plus one
-//     qBittorrent call);
+// Command bench measures seedgate end to end on the real local stack (Dendrite and Synapse,
+// qBittorrent, the matrix-js-sdk approver) and writes docs/benchmarks.md and docs/benchmarks.svg:
+//   - event -> card and approval -> action, p50/p95/p99, on each homeserver, each next to its
+//     floor measured in the same run against the same homeserver (a minimal mautrix client's
+//     encrypted send; homeserver delivery plus one qBittorrent call);
 //   - a burst of torrents added within a second: time until all are held and carded, and how
 //     many messages that took;
 //   - seedgate at rest with 10,000 torrents watched and 1,000 requests pending: RSS and CPU.
@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 
 func main() {
 	n := flag.Int("n", 100, "samples of each latency")
+	homeservers := flag.String("homeservers", "dendrite,synapse", "comma-separated homeservers to measure latency on")
 	burst := flag.Int("burst", 1000, "torrents added at once")
 	watched := flag.Int("watched", 10000, "torrents watched at rest (the burst included)")
 	idle := flag.Duration("idle", time.Minute, "how long to watch seedgate at rest")
@@ -35,7 +37,7 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *burst, *watched, *idle, *out, *plot, *keep); err != nil {
+	if err := run(ctx, strings.Split(*homeservers, ","), *n, *burst, *watched, *idle, *out, *plot, *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}
@@ -45,7 +47,7 @@ func progress(format string, args ...any) {
 	fmt.Printf("bench: "+format+"\n", args...)
 }
 
-func run(ctx context.Context, n, burst, watched int, idle time.Duration, out, plot string, keep bool) error {
+func run(ctx context.Context, homeservers []string, n, burst, watched int, idle time.Duration, out, plot string, keep bool) error {
 	tools, err := stack.FindTools()
 	if err != nil {
 		return err
@@ -60,10 +62,14 @@ func run(ctx context.Context, n, burst, watched int, idle time.Duration, out, pl
 	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute)
 	defer cancel()
 
-	progress("latency: bringing up the stack in %s", dir)
-	lat, err := measureLatency(ctx, tools, filepath.Join(dir, "latency"), n)
-	if err != nil {
-		return fmt.Errorf("latency: %w", err)
+	var lats []*latencyResult
+	for _, hs := range homeservers {
+		progress("latency on %s: bringing up the stack in %s", hs, dir)
+		lat, err := measureLatency(ctx, tools, hs, filepath.Join(dir, "latency-"+hs), n)
+		if err != nil {
+			return fmt.Errorf("latency on %s: %w", hs, err)
+		}
+		lats = append(lats, lat)
 	}
 	progress("burst and scale: %d torrents at once, %d watched", burst, watched)
 	b, err := measureBurst(ctx, tools, filepath.Join(dir, "burst"), watched-burst, burst, idle)
@@ -71,10 +77,10 @@ func run(ctx context.Context, n, burst, watched int, idle time.Duration, out, pl
 		return fmt.Errorf("burst: %w", err)
 	}
 	machine := fmt.Sprintf("%d CPUs (%s), %s/%s, %s", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	if err = os.WriteFile(out, []byte(markdown(lat, b, machine, n)), 0o644); err != nil {
+	if err = os.WriteFile(out, []byte(markdown(lats, b, machine, n)), 0o644); err != nil {
 		return err
 	}
-	if err = os.WriteFile(plot, []byte(svgPlot(lat)), 0o644); err != nil {
+	if err = os.WriteFile(plot, []byte(svgPlot(lats)), 0o644); err != nil {
 		return err
 	}
 	progress("wrote %s and %s", out, plot)

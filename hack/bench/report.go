@@ -40,29 +40,37 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
-// latencyRows is each measured path next to its floor.
-func latencyRows(lat *latencyResult) []struct {
-	name, floorName string
-	got, floor      []time.Duration
-} {
-	return []struct {
-		name, floorName string
-		got, floor      []time.Duration
-	}{
-		{"event → card", "encrypted send by a minimal mautrix client", lat.eventToCard, lat.cardFloor},
-		{"approval → action", "reaction delivered to a mautrix client + one qBittorrent call", lat.approvalToAction, lat.actionFloor},
-	}
+// latencyRow is one measured path on one homeserver, next to its floor on the same homeserver.
+type latencyRow struct {
+	name, homeserver string
+	got, floor       []time.Duration
 }
 
-func markdown(lat *latencyResult, b *burstResult, machine string, n int) string {
+// latencyRows lists each measured path of each run.
+func latencyRows(lats []*latencyResult) []latencyRow {
+	var rows []latencyRow
+	for _, lat := range lats {
+		rows = append(rows,
+			latencyRow{"event → card", lat.homeserver, lat.eventToCard, lat.cardFloor},
+			latencyRow{"approval → action", lat.homeserver, lat.approvalToAction, lat.actionFloor})
+	}
+	return rows
+}
+
+func markdown(lats []*latencyResult, b *burstResult, machine string, n int) string {
 	var md strings.Builder
+	var servers []string
+	for _, lat := range lats {
+		servers = append(servers, lat.homeserverVersion)
+	}
 	fmt.Fprintf(&md, "# Benchmarks\n\nWritten by `make bench` (hack/bench) on %s, %s. Every figure comes from the real local\n", machine, time.Now().UTC().Format("2006-01-02"))
-	md.WriteString("stack: Dendrite 0.15.2 (SQLite), qBittorrent-nox from Debian, seedgate, and a matrix-js-sdk approver with its\n")
-	md.WriteString("Rust crypto, all on 127.0.0.1. Floors are measured in the same run against the same homeserver.\n\n")
+	fmt.Fprintf(&md, "stack: %s (each on SQLite), qBittorrent-nox from Debian, seedgate, and a matrix-js-sdk approver with its\n", strings.Join(servers, " and "))
+	md.WriteString("Rust crypto, all on 127.0.0.1. Each homeserver's floors are measured in the same run against that homeserver;\n")
+	md.WriteString("seedgate runs in the encryption mode `auto` picks there (`sync` on Dendrite, `appservice` on Synapse).\n\n")
 	fmt.Fprintf(&md, "## Latency (%d samples each)\n\n", n)
-	md.WriteString("| path | p50 | p95 | p99 | floor p50 | floor p95 | floor p99 | ratio p50 | ratio p95 | ratio p99 |\n|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, row := range latencyRows(lat) {
-		cells := []string{row.name}
+	md.WriteString("| homeserver | path | p50 | p95 | p99 | floor p50 | floor p95 | floor p99 | ratio p50 | ratio p95 | ratio p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, row := range latencyRows(lats) {
+		cells := []string{row.homeserver, row.name}
 		for _, q := range quantiles {
 			cells = append(cells, ms(percentile(row.got, q)))
 		}
@@ -78,11 +86,18 @@ func markdown(lat *latencyResult, b *burstResult, machine string, n int) string 
 	md.WriteString("  encrypted card's `origin_server_ts` on the homeserver. Floor: from a minimal mautrix client (goolm crypto,\n")
 	md.WriteString("  same room shape: one approver device) calling SendMessageEvent to that message's `origin_server_ts`.\n")
 	md.WriteString("- **approval → action**: from the approver client sending ✅ to qBittorrent reporting the torrent running (polled every\n")
-	md.WriteString("  2 ms). Floor: the same reaction's trip to a minimal mautrix client's /sync")
-	fmt.Fprintf(&md, " (p50 %s), plus one qBittorrent `torrents/resume` call until qBittorrent reports the torrent running (p50 %s).\n",
-		ms(percentile(lat.deliveryFloor, 50)), ms(percentile(lat.apiFloor, 50)))
+	md.WriteString("  2 ms). Floor: the same reaction's trip to a minimal mautrix client's /sync, plus one qBittorrent `torrents/resume`\n")
+	md.WriteString("  call until qBittorrent reports the torrent running:")
+	for i, lat := range lats {
+		if i > 0 {
+			md.WriteString(";")
+		}
+		fmt.Fprintf(&md, " on %s, p50 %s + %s", lat.homeserver, ms(percentile(lat.deliveryFloor, 50)), ms(percentile(lat.apiFloor, 50)))
+	}
+	md.WriteString(".\n")
 	fmt.Fprintf(&md, "  qBittorrent's `refresh_interval` is set to %d ms for these runs; at its default of 1,500 ms the Web API reports\n", qbRefresh.Milliseconds())
 	md.WriteString("  any state change up to 1.5 s late, whoever made it, and both figures would carry that.\n")
+	md.WriteString("  On Synapse seedgate reads the reaction from an appservice transaction, not /sync, while the floor client syncs.\n")
 	md.WriteString("\n![latency against the floor](benchmarks.svg)\n\nWhy some figures are well above their floor: [performance.md](performance.md).\n\n")
 	fmt.Fprintf(&md, "## Burst\n\n%d torrents added, running, within %s (four Web API calls of 250), each firing the on-added hook;\n", b.burst, b.addTook.Round(time.Millisecond))
 	fmt.Fprintf(&md, "%d more already watched. Policy: hold, `digest_after: 10`, `digest_window: 2s`.\n\n", b.watched-b.burst)
@@ -101,13 +116,14 @@ func markdown(lat *latencyResult, b *burstResult, machine string, n int) string 
 }
 
 // svgPlot draws p50/p95/p99 of each path beside its floor as grouped bars.
-func svgPlot(lat *latencyResult) string {
-	rows := latencyRows(lat)
+func svgPlot(lats []*latencyResult) string {
+	rows := latencyRows(lats)
 	var top time.Duration
 	for _, row := range rows {
 		top = max(top, percentile(row.got, 99), percentile(row.floor, 99))
 	}
-	const width, height, left, bottom, barW = 760, 360, 70, 300, 26
+	const height, left, bottom, barW = 360, 70, 300, 20
+	width := left + 40 + len(rows)*(len(quantiles)*(2*barW+12)+50)
 	scale := func(d time.Duration) float64 { return float64(d) / float64(top) * 260 }
 	var svg strings.Builder
 	fmt.Fprintf(&svg, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
@@ -136,6 +152,7 @@ func svgPlot(lat *latencyResult) string {
 			x += 12
 		}
 		fmt.Fprintf(&svg, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`+"\n", (groupStart+x)/2, bottom+36, row.name)
+		fmt.Fprintf(&svg, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", (groupStart+x)/2, bottom+52, row.homeserver)
 		x += 50
 	}
 	svg.WriteString("</svg>\n")
