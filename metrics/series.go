@@ -32,3 +32,8 @@ var (
 	OutboxResent = NewCounter("seedgate_outbox_resent_after_crash_total",
 		"Courier messages sent again because a crash left their first send unconfirmed.", "route")
 )
+
+// DoorClosed is 1 for a client in door mode that adds new torrents stopped, 0 while it does
+// not (seedgate could not read or change the setting): then holds start after the torrent has.
+var DoorClosed = NewGaugeSet("seedgate_torrent_client_door_closed",
+	"1 when a door-mode torrent client adds new torrents stopped, 0 when it does not.", "client")

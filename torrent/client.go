@@ -60,9 +60,14 @@ type Changes struct {
 
 // AddOptions says how to add a torrent.
 type AddOptions struct {
-	Stopped  bool
-	Category string
-	SavePath string
+	Stopped bool
+	// ClientDefault leaves starting to the client's own setting, as a person in the web UI,
+	// a watch folder or an *arr program that names no initial state does (Stopped is then
+	// ignored): what a door-mode client's "add stopped" setting governs. rTorrent, which has
+	// no such setting, loads with load.start, as watch directories usually do.
+	ClientDefault bool
+	Category      string
+	SavePath      string
 }
 
 // Client is one torrent client. Every method addresses torrents by info-hash.

@@ -582,7 +582,10 @@ func (d *Deluge) AddMagnet(ctx context.Context, magnet string, opts AddOptions) 
 }
 
 func (d *Deluge) add(ctx context.Context, method string, params []any, opts AddOptions) error {
-	options := map[string]any{"add_paused": opts.Stopped}
+	options := map[string]any{}
+	if !opts.ClientDefault {
+		options["add_paused"] = opts.Stopped
+	}
 	if opts.SavePath != "" {
 		options["download_location"] = opts.SavePath
 	}

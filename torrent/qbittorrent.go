@@ -404,7 +404,10 @@ func (q *QBittorrent) add(ctx context.Context, writeSource func(*multipart.Write
 	if err := writeSource(w); err != nil {
 		return fmt.Errorf("qbittorrent %s: add: %w", q.name, err)
 	}
-	fields := map[string]string{stoppedParam: strconv.FormatBool(opts.Stopped), "category": opts.Category, "savepath": opts.SavePath}
+	fields := map[string]string{"category": opts.Category, "savepath": opts.SavePath}
+	if !opts.ClientDefault {
+		fields[stoppedParam] = strconv.FormatBool(opts.Stopped)
+	}
 	for k, v := range fields {
 		if v != "" {
 			_ = w.WriteField(k, v)

@@ -384,7 +384,7 @@ func (r *RTorrent) AddFile(ctx context.Context, name string, meta []byte, opts A
 		return err
 	}
 	method := "load.raw_start"
-	if opts.Stopped {
+	if opts.Stopped && !opts.ClientDefault {
 		method = "load.raw"
 	}
 	params := append([]any{"", meta}, r.loadCommands(opts)...)
@@ -397,7 +397,7 @@ func (r *RTorrent) AddFile(ctx context.Context, name string, meta []byte, opts A
 // AddMagnet loads a magnet link.
 func (r *RTorrent) AddMagnet(ctx context.Context, magnet string, opts AddOptions) error {
 	method := "load.start"
-	if opts.Stopped {
+	if opts.Stopped && !opts.ClientDefault {
 		method = "load.normal"
 	}
 	params := append([]any{"", magnet}, r.loadCommands(opts)...)

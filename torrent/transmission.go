@@ -363,7 +363,9 @@ func (t *Transmission) AddMagnet(ctx context.Context, magnet string, opts AddOpt
 }
 
 func (t *Transmission) add(ctx context.Context, args map[string]any, opts AddOptions) error {
-	args["paused"] = opts.Stopped
+	if !opts.ClientDefault {
+		args["paused"] = opts.Stopped
+	}
 	if opts.SavePath != "" {
 		args["download-dir"] = opts.SavePath
 	}

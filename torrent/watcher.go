@@ -34,6 +34,12 @@ type Watcher struct {
 	// so the handler can do in bulk what it would otherwise do per event: a burst of new
 	// torrents is stopped in one call, not one call each.
 	Arriving func(ctx context.Context, client string, events []Event)
+	// Door says the client is in door mode: it must add new torrents stopped, which the
+	// watcher checks (and sets) after every connect.
+	Door bool
+	// Adopt, when set, is shown every torrent a door-mode client already had when seedgate
+	// first synced with it (a new database), instead of adopting them silently.
+	Adopt func(ctx context.Context, client string, torrents []Torrent) error
 
 	known    map[string]*Torrent
 	retry    map[string]*Torrent // torrents whose events a handler refused, as last seen; nil: removed
@@ -41,6 +47,9 @@ type Watcher struct {
 	retryGap time.Duration       // how long after a refusal; doubles while refusals go on
 	poke     chan struct{}
 	lastTook time.Duration // how long the previous poll took, for the back-off
+	// doorDue asks for the door to be checked before the next poll: after a connect, after
+	// a new torrent showed up running, and while it could not be closed.
+	doorDue bool
 }
 
 // NewWatcher returns a watcher of one client.
@@ -92,7 +101,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 				continue
 			}
 			connected = true
+			w.doorDue = w.Door
 			log.Info().Str("version", w.Client.Version()).Msg("Connected to torrent client")
+		}
+		if w.doorDue {
+			w.doorDue = !w.checkDoor(ctx)
 		}
 		pollStart := time.Now()
 		changes, err := w.Client.Poll(ctx)
@@ -118,7 +131,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		metrics.WatcherPollBytes.Add(float64(changes.Bytes), w.Client.Name())
 		if err = w.apply(ctx, changes, baseline == ""); err != nil {
 			log.Error().Err(err).Msg("Recording torrent changes failed")
-		} else if baseline == "" {
+		} else if baseline == "" && (!w.Door || w.adopt(ctx)) {
 			baseline = time.Now().UTC().Format(time.RFC3339)
 			if err = w.Store.SetKV(ctx, baselineKey(w.Client.Name()), baseline); err != nil {
 				log.Error().Err(err).Msg("Recording watcher baseline failed")
@@ -195,6 +208,14 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 		}
 		if prev != nil && prev.State != cur.State && cur.State.Running() {
 			started = append(started, cur)
+		}
+		if prev == nil && !silent && w.Door && cur.State.Running() {
+			// The door was opened, or the adder asked to start explicitly (qBittorrent,
+			// Transmission and Deluge let an API caller override the default): the hold
+			// comes after the start, as in after_start mode. Look at the door again.
+			w.doorDue = true
+			zerolog.Ctx(ctx).Warn().Str("hash", cur.Hash).Str("name", cur.Name).
+				Msg("New torrent came in running although the client should add torrents stopped; set its adder to add torrents paused")
 		}
 		if prev == nil || prev.State != cur.State || prev.Progress != cur.Progress || prev.Name != cur.Name || prev.Size != cur.Size {
 			upserts = append(upserts, &store.TorrentState{Hash: cur.Hash, Name: cur.Name, State: string(cur.State), Size: cur.Size, Progress: cur.Progress})
