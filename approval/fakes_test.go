@@ -21,6 +21,8 @@ type fakeClient struct {
 	mu    sync.Mutex
 	calls []string
 	known map[string]torrent.Torrent // what Get finds
+	// startErr, when set, is what Start answers (a client that is down).
+	startErr error
 }
 
 func (f *fakeClient) record(s string) error {
@@ -52,7 +54,12 @@ func (f *fakeClient) Stop(_ context.Context, h string) error { return f.record("
 func (f *fakeClient) StopMany(_ context.Context, hashes []string) error {
 	return f.record("stop many " + strings.Join(hashes, ","))
 }
-func (f *fakeClient) Start(_ context.Context, h string) error { return f.record("start " + h) }
+func (f *fakeClient) Start(_ context.Context, h string) error {
+	if f.startErr != nil {
+		return f.startErr
+	}
+	return f.record("start " + h)
+}
 func (f *fakeClient) Remove(_ context.Context, h string, data bool) error {
 	if data {
 		return f.record("remove+data " + h)
@@ -73,6 +80,7 @@ type recordingNotifier struct {
 	updates int
 	// maxItems, when set, refuses larger digests with ErrCardTooLarge, as the bot does by size.
 	maxItems int
+	adopted  [][2]int // per AnnounceAdopted: torrents listed, held
 }
 
 func (n *recordingNotifier) PostCard(_ context.Context, reqs []*store.Request) (string, string, error) {
@@ -93,6 +101,13 @@ func (n *recordingNotifier) UpdateCard(context.Context, *store.Request, []*store
 }
 
 func (n *recordingNotifier) Announce(context.Context, string, torrent.Event) error { return nil }
+
+func (n *recordingNotifier) AnnounceAdopted(_ context.Context, _ string, torrents, held []torrent.Torrent) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.adopted = append(n.adopted, [2]int{len(torrents), len(held)})
+	return nil
+}
 
 type harness struct {
 	svc      *Service
@@ -155,7 +170,7 @@ func (h *harness) reopen(t *testing.T) {
 func (h *harness) hold(t *testing.T, hash string) *store.Request {
 	t.Helper()
 	ctx := context.Background()
-	h.svc.HandleEvent(ctx, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: torrent.Torrent{Hash: hash, Name: hash + ".iso", Size: 1}})
+	h.svc.HandleEvent(ctx, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: torrent.Torrent{Hash: hash, Name: hash + ".iso", Size: 1, State: torrent.StateDownloading}})
 	reqs, err := h.store.ListRequests(ctx, StatePending)
 	if err != nil {
 		t.Fatal(err)

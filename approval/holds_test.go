@@ -50,7 +50,7 @@ func TestBurstIsStoppedInOneCall(t *testing.T) {
 	ctx := context.Background()
 	var burst []torrent.Event
 	for _, hash := range []string{"b1", "b2", "b3"} {
-		burst = append(burst, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: torrent.Torrent{Hash: hash, Name: hash + ".iso", Size: 1}})
+		burst = append(burst, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: torrent.Torrent{Hash: hash, Name: hash + ".iso", Size: 1, State: torrent.StateDownloading}})
 	}
 	h.svc.PrepareHolds(ctx, "box", burst)
 	for _, evt := range burst {

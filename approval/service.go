@@ -27,6 +27,9 @@ type Notifier interface {
 	UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error
 	// Announce posts a notice about an event a policy only announces.
 	Announce(ctx context.Context, policy string, evt torrent.Event) error
+	// AnnounceAdopted lists, in one notice, the torrents a door-mode client already had when
+	// seedgate first met it, and which of them are now held.
+	AnnounceAdopted(ctx context.Context, client string, torrents, held []torrent.Torrent) error
 }
 
 // ErrCardTooLarge says a digest card would not fit in one message.
@@ -38,6 +41,7 @@ type Service struct {
 	store    *store.Store
 	clients  map[string]torrent.Client
 	hosts    map[string]string
+	gates    map[string]string // client name -> config.GateDoor or GateAfterStart
 	notifier Notifier
 	gateway  *crypto.GatewayKey
 	keys     *Keyring
@@ -54,11 +58,12 @@ type Service struct {
 // NewService returns an approval engine for the configured policies and clients. The gateway
 // key signs the challenges sealed to approvers' devices.
 func NewService(cfg *config.Config, st *store.Store, clients map[string]torrent.Client, gateway *crypto.GatewayKey) *Service {
-	hosts := map[string]string{}
+	hosts, gates := map[string]string{}, map[string]string{}
 	for _, tc := range cfg.TorrentClients {
 		hosts[tc.Name] = tc.Host
+		gates[tc.Name] = tc.Gate
 	}
-	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gateway: gateway, keys: NewKeyring(cfg, st), now: time.Now,
+	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gates: gates, gateway: gateway, keys: NewKeyring(cfg, st), now: time.Now,
 		wake: make(chan struct{}, 1), recent: map[string][]time.Time{}}
 }
 
@@ -69,8 +74,9 @@ func (s *Service) Keys() *Keyring { return s.keys }
 func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 
 // HandleEvent applies the first matching policy to a torrent event. It fails only when a hold
-// could not be recorded, so the watcher offers the event again; an announcement that cannot be
-// posted is logged and dropped (it is a notice, and Matrix may be down for long).
+// could not be recorded, or a torrent a door-mode client added stopped could not be started,
+// so the watcher offers the event again; an announcement that cannot be posted is logged and
+// dropped (it is a notice, and Matrix may be down for long).
 func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
 	log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("client", evt.Client).Str("hash", evt.Torrent.Hash).Logger()
 	ctx = log.WithContext(ctx)
@@ -79,13 +85,13 @@ func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
 	}
 	policy, ok := s.cfg.PolicyFor(s.subject(evt))
 	if !ok {
-		return nil
+		return s.release(ctx, evt)
 	}
 	if policy.Outcome == config.OutcomeAnnounce {
 		if err := s.notifier.Announce(ctx, policy.Name, evt); err != nil {
 			log.Error().Err(err).Msg("Announcing event failed")
 		}
-		return nil
+		return s.release(ctx, evt)
 	}
 	if err := s.hold(ctx, policy, evt); err != nil {
 		return fmt.Errorf("holding torrent for approval: %w", err)
@@ -110,7 +116,9 @@ func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Ev
 		return fmt.Errorf("approval: unknown client %q", evt.Client)
 	}
 	var stopErr error
-	if !s.prestopped.take(evt.Client, evt.Torrent.Hash) {
+	// A torrent the poll saw stopped (a door-mode client adds them so) needs no call: were it
+	// started meanwhile, the next poll sees it running and EnforceHold stops it again.
+	if !s.prestopped.take(evt.Client, evt.Torrent.Hash) && evt.Torrent.State.Running() {
 		stopErr = client.Stop(ctx, evt.Torrent.Hash)
 	}
 	if stopErr != nil {

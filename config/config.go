@@ -151,6 +151,10 @@ type TorrentClient struct {
 	APIKeyFile   string   `yaml:"api_key_file"`
 	PollInterval Duration `yaml:"poll_interval"`
 	Host         string   `yaml:"host"`
+	// Gate is where seedgate stands: GateDoor (the client adds every torrent stopped and
+	// seedgate starts what no policy holds) or GateAfterStart (torrents start as added and
+	// seedgate stops the held ones as soon as it sees them).
+	Gate string `yaml:"gate"`
 }
 
 // Policy maps torrent events (and API requests) to an outcome. Empty match lists match anything.

@@ -39,6 +39,7 @@ func (c *Config) applyDefaults() {
 		tc := &c.TorrentClients[i]
 		setDefault(&tc.Username, "admin")
 		setDefault(&tc.Host, host)
+		setDefault(&tc.Gate, GateDoor)
 		if tc.PollInterval == 0 {
 			tc.PollInterval = Duration(time.Second)
 		}

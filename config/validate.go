@@ -25,6 +25,11 @@ const (
 
 	ActionNone = "none"
 
+	// GateDoor: nothing a client adds starts before seedgate lets it, even while seedgate
+	// is down. GateAfterStart: holds begin once seedgate sees the torrent, which has started.
+	GateDoor       = "door"
+	GateAfterStart = "after_start"
+
 	EventAdded   = "added"
 	EventRequest = "request" // an approval asked for through the HTTP API
 
@@ -218,6 +223,9 @@ func (c *Config) Validate() error {
 			bad(path+".api_key", "a qBittorrent API key starts with qbt_")
 		case tc.APIKey == "" && tc.Password == "" && tc.Type != "rtorrent":
 			bad(path+".password", "missing secret: set password or password_file (or api_key for qBittorrent 5.2+)")
+		}
+		if tc.Gate != GateDoor && tc.Gate != GateAfterStart {
+			bad(path+".gate", "%q is not %s or %s", tc.Gate, GateDoor, GateAfterStart)
 		}
 		if tc.PollInterval.D() < 100e6 {
 			bad(path+".poll_interval", "%s is too short (at least 100ms)", tc.PollInterval.D())

@@ -179,7 +179,33 @@ func checkClients(ctx context.Context, cfg *config.Config) []Result {
 			out = append(out, fail(name, "unreachable: "+err.Error(), fmt.Sprintf("start the client or correct torrent_clients[%d].url", i)))
 		default:
 			out = append(out, ok(name, client.Version()+" at "+tc.URL))
+			out = append(out, checkGate(ctx, tc, client))
 		}
 	}
 	return out
+}
+
+// checkGate says whether a client adds new torrents stopped. doctor only reads the setting:
+// seedgate itself closes an open door at start.
+func checkGate(ctx context.Context, tc config.TorrentClient, client torrent.Client) Result {
+	name := "torrent client " + tc.Name + " gate"
+	door, isDoor := client.(torrent.Door)
+	if tc.Gate == config.GateAfterStart {
+		return warn(name, "gate: after_start: new torrents start as added and announce to their trackers before seedgate holds them (and for as long as seedgate is down)",
+			"set gate: door unless this client's settings cannot be changed")
+	}
+	if !isDoor {
+		return fail(name, "this client cannot be told to add torrents stopped", "set gate: after_start")
+	}
+	tctx, cancel := withTimeout(ctx)
+	defer cancel()
+	closed, err := door.DoorClosed(tctx)
+	switch {
+	case err != nil:
+		return fail(name, "could not read whether it adds torrents stopped: "+err.Error(), "set "+door.DoorSetting())
+	case !closed:
+		return warn(name, "adds new torrents running: seedgate sets it to add them stopped when it starts, but until then (and were seedgate never to start) they announce",
+			"set "+door.DoorSetting())
+	}
+	return ok(name, "door: adds new torrents stopped; seedgate starts what no policy holds")
 }

@@ -128,6 +128,10 @@ func run(ctx context.Context, configPath string) int {
 		watchers[tc.Name] = torrent.NewWatcher(clients[tc.Name], st, tc.PollInterval.D(), svc.HandleEvent)
 		watchers[tc.Name].Running = svc.EnforceHold
 		watchers[tc.Name].Arriving = svc.PrepareHolds
+		if tc.Gate == config.GateDoor {
+			watchers[tc.Name].Door = true
+			watchers[tc.Name].Adopt = svc.Adopt
+		}
 		runPart("watcher "+tc.Name, watchers[tc.Name].Run)
 	}
 	if cfg.Hooks.Listen != "" {
