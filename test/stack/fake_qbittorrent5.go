@@ -32,6 +32,7 @@ type FakeQBittorrent5 struct {
 	categories map[string]bool
 	rid        int64
 	snapshots  map[int64]map[string]fakeQBTorrent // rid -> state the client has seen
+	addStopped bool                               // the add_stopped_enabled preference
 }
 
 type fakeQBTorrent struct {
@@ -156,6 +157,17 @@ func (f *FakeQBittorrent5) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case "torrents/add":
 		f.add(w, r)
+	case "app/preferences":
+		_ = json.NewEncoder(w).Encode(map[string]any{"add_stopped_enabled": f.addStopped, "web_ui_port": 8080})
+	case "app/setPreferences":
+		var prefs map[string]any
+		if err := json.Unmarshal([]byte(r.FormValue("json")), &prefs); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if v, ok := prefs["add_stopped_enabled"].(bool); ok {
+			f.addStopped = v
+		}
 	default:
 		w.WriteHeader(http.StatusNotFound) // includes torrents/pause and torrents/resume
 	}
@@ -207,7 +219,7 @@ func (f *FakeQBittorrent5) add(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := "stalledUP"
-	if r.FormValue("stopped") == "true" {
+	if stopped := r.FormValue("stopped"); stopped == "true" || (stopped == "" && f.addStopped) {
 		state = "stoppedUP"
 	}
 	name, size := metainfoNameLength(meta)

@@ -30,6 +30,7 @@ type FakeTransmission4 struct {
 	nextID    int64
 	torrents  map[int64]*fakeTRTorrent
 	removed   map[int64]time.Time
+	addPaused bool // start-added-torrents, inverted
 }
 
 type fakeTRTorrent struct {
@@ -106,7 +107,13 @@ func (f *FakeTransmission4) serve(w http.ResponseWriter, r *http.Request) {
 func (f *FakeTransmission4) dispatch(call trCall) (map[string]any, string) {
 	switch call.Method {
 	case "session-get":
-		return map[string]any{"version": "4.0.6 (38c164933e)", "rpc-version": 17, "rpc-version-minimum": 14, "rpc-version-semver": "5.3.0"}, "success"
+		return map[string]any{"version": "4.0.6 (38c164933e)", "rpc-version": 17, "rpc-version-minimum": 14, "rpc-version-semver": "5.3.0",
+			"start-added-torrents": !f.addPaused}, "success"
+	case "session-set":
+		if start, ok := call.Arguments["start-added-torrents"].(bool); ok {
+			f.addPaused = !start
+		}
+		return map[string]any{}, "success"
 	case "torrent-get":
 		return f.get(call.Arguments), "success"
 	case "torrent-add":
@@ -208,7 +215,7 @@ func (f *FakeTransmission4) add(args map[string]any) (map[string]any, string) {
 	name, size := metainfoNameLength(meta)
 	f.nextID++
 	status := 6
-	if paused, _ := args["paused"].(bool); paused {
+	if paused, given := args["paused"].(bool); paused || (!given && f.addPaused) {
 		status = 0
 	}
 	dir, _ := args["download-dir"].(string)
