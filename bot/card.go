@@ -46,6 +46,16 @@ func timeLeft(d time.Duration) string {
 	return fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
 }
 
+// cardSize is a request's size, or says why it is not known: a magnet whose metadata has not
+// arrived has no size, no file list and no trackers yet, and one held stopped (door mode)
+// fetches none, so it is decided on its name and hash alone.
+func cardSize(n int64) string {
+	if n <= 0 {
+		return "unknown: a magnet without its metadata (size, files and trackers unknown; held stopped, it fetches none)"
+	}
+	return humanSize(n)
+}
+
 func describeOutcome(outcome string) string {
 	switch outcome {
 	case "resume":
@@ -76,7 +86,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 	}
 	lines := []cardLine{
 		{"Client", fmt.Sprintf("%s on %s", neutralizeText(req.Client, maxNameRunes), neutralizeText(req.Host, maxNameRunes))},
-		{"Size", humanSize(req.TorrentSize)},
+		{"Size", cardSize(req.TorrentSize)},
 		{"Hash", req.TorrentHash},
 		{"Policy", fmt.Sprintf("%s (needs %s assurance)", req.Policy, req.MinAssurance)},
 		{"Approvals", fmt.Sprintf("%d of %d", t.Approvals, req.Quorum)},

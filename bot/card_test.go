@@ -48,3 +48,20 @@ func TestCardEditKeepsChallengesAndRequest(t *testing.T) {
 		t.Fatalf("decided card edit:\n%s", wire)
 	}
 }
+
+// A magnet held before its metadata arrived has no size: the card says what is not known
+// instead of "0 B", which would read as a tiny, harmless torrent.
+func TestCardSaysWhatAMagnetDoesNotKnow(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	req := &store.Request{ID: "r1", State: approval.StatePending, Action: "add", Client: "box", Host: "seedbox",
+		Policy: "p", TorrentName: "magnet-only", TorrentHash: strings.Repeat("cd", 20), MatchCode: "ZQD-KG5", Quorum: 1,
+		MinAssurance: approval.AssuranceHomeserver, ExpiresAt: now.Add(time.Minute)}
+	card := renderCard(req, nil, nil, now)
+	if strings.Contains(card.Body, "0 B") || !strings.Contains(card.Body, "Size: unknown: a magnet without its metadata (size, files and trackers unknown") {
+		t.Fatalf("a magnet's card does not say its size, files and trackers are unknown:\n%s", card.Body)
+	}
+	req.TorrentSize = 3 << 30
+	if card = renderCard(req, nil, nil, now); !strings.Contains(card.Body, "Size: 3.0 GiB") {
+		t.Fatalf("a known size is not shown:\n%s", card.Body)
+	}
+}

@@ -280,6 +280,21 @@ type delugeTorrent struct {
 
 // Poll lists everything the first time (and after the web session or daemon connection was
 // lost), then only the torrents named by events since.
+// Interrupted is told that a poll was cut short (a hook's poke ended the web.get_events wait):
+// the events that answer carried may be lost, so the next poll lists everything.
+// WillWait reports whether the next poll waits on web.get_events rather than listing.
+func (d *Deluge) WillWait() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ready && !d.needFull
+}
+
+func (d *Deluge) Interrupted() {
+	d.mu.Lock()
+	d.needFull = true
+	d.mu.Unlock()
+}
+
 func (d *Deluge) Poll(ctx context.Context) (*Changes, error) {
 	d.mu.Lock()
 	ready, full := d.ready, d.needFull

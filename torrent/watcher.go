@@ -108,12 +108,15 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.doorDue = !w.checkDoor(ctx)
 		}
 		pollStart := time.Now()
-		changes, err := w.Client.Poll(ctx)
+		changes, err := w.poll(ctx)
 		pollTook := time.Since(pollStart)
 		if changes != nil {
 			pollTook -= changes.Waited
 		}
 		metrics.WatcherPolls.Inc(w.Client.Name())
+		if errors.Is(err, errPollInterrupted) {
+			continue // a hook said something happened: look now
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
