@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -114,6 +115,32 @@ func (h *hookTarget) wrapper(t testing.TB, bin, client, event string) string {
 	return path
 }
 
+// readmeWrapper writes the wrapper script the README gives under the file name name, byte for
+// byte, with only the binary, URL, secret file and client name replaced by this test's.
+func (h *hookTarget) readmeWrapper(t testing.TB, bin, name, client string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(stack.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(raw), "/usr/local/bin/"+name)
+	if !ok {
+		t.Fatalf("README.md names no %s", name)
+	}
+	_, after, ok = strings.Cut(after, "```sh\n")
+	script, _, closed := strings.Cut(after, "```")
+	if !ok || !closed {
+		t.Fatalf("README.md has no sh block after %s", name)
+	}
+	script = strings.NewReplacer("/usr/local/bin/seedgate ", bin+" ", "http://127.0.0.1:29343/v1/hooks", h.URL,
+		"/var/lib/seedgate/hook.secret", h.SecretFile, "--client seedbox", "--client "+client).Replace(script)
+	path := filepath.Join(t.TempDir(), name)
+	if err = os.WriteFile(path, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // expectHookedEvent adds a torrent through the adapter and waits for the watcher's event,
 // which (with a ten-minute poll interval) can only come from the client's hook.
 func (h *hookTarget) expectHookedEvent(t *testing.T, ctx context.Context, c torrent.Client, dataDir string,
@@ -135,7 +162,9 @@ func (h *hookTarget) expectHookedEvent(t *testing.T, ctx context.Context, c torr
 }
 
 // TestTransmissionDoneScript: Transmission 3.00's done script (its only hook; 4.x adds
-// script-torrent-added) runs `seedgate hook` with TR_TORRENT_HASH in its environment.
+// script-torrent-added) runs `seedgate hook` with TR_TORRENT_HASH in its environment, and only
+// when a torrent completes: a new torrent whose data is not on disk yet fires nothing, so on
+// 3.00 a new download is found by polling (or kept stopped by the door) and never by a hook.
 func TestTransmissionDoneScript(t *testing.T) {
 	t.Parallel()
 	program := stack.RequireProgram(t, "transmission-daemon")
@@ -153,7 +182,19 @@ func TestTransmissionDoneScript(t *testing.T) {
 	t.Cleanup(tr.Stop)
 	c, _ := torrent.NewTransmission("transmission-hooked", tr.URL, tr.Username, tr.Password)
 	target.attach(t, ctx, c)
+	// A new download: no data on disk, no peers, so it cannot complete.
+	download, err := stack.MakeTorrent("", "new-download.bin", 128<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = c.AddFile(ctx, "new-download.torrent", download.Metainfo, torrent.AddOptions{SavePath: tr.DownloadDir}); err != nil {
+		t.Fatal(err)
+	}
+	// A torrent whose data is already there completes its check at once: the script fires.
 	target.expectHookedEvent(t, ctx, c, tr.DownloadDir, stack.MakeTorrent, false, torrent.EventAdded)
+	if calls := target.accepted.Load(); calls != 1 {
+		t.Fatalf("%d hook calls for one completed torrent and one new download; want 1 (the done script fires on completion only)", calls)
+	}
 }
 
 // TestRTorrentEventHook: rTorrent's event.download.inserted_new runs `seedgate hook` with the
@@ -183,7 +224,8 @@ func TestRTorrentEventHook(t *testing.T) {
 }
 
 // TestDelugeExecuteHook: Deluge's Execute plugin runs a wrapper around `seedgate hook` with
-// the torrent's id, name and location as arguments.
+// the torrent's id, name and location as arguments. The wrapper is the README's, as a person
+// copies it from the raw file (an indented "#!/bin/sh" made the plugin fail without a word).
 func TestDelugeExecuteHook(t *testing.T) {
 	t.Parallel()
 	daemon := stack.RequireProgram(t, "deluged")
@@ -192,7 +234,7 @@ func TestDelugeExecuteHook(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	target := startHookTargetLater(t)
-	script := target.wrapper(t, bin, "deluge-hooked", "added")
+	script := target.readmeWrapper(t, bin, "seedgate-hook-deluge", "deluge-hooked")
 	d, err := stack.StartDeluge(ctx, daemon, web, filepath.Join(t.TempDir(), "deluge"),
 		stack.DelugeOptions{Plugins: []string{"Execute"}, Execute: map[string]string{"added": script}})
 	if err != nil {
