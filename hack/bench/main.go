@@ -3,6 +3,7 @@
 //   - event -> card and approval -> action, p50/p95/p99, on each homeserver, each next to its
 //     floor measured in the same run against the same homeserver (a minimal mautrix client's
 //     encrypted send; homeserver delivery plus one qBittorrent call);
+//   - in door mode, how long a torrent no policy holds waits stopped, with a hook and polling;
 //   - a burst of torrents added within a second: time until all are held and carded, and how
 //     many messages that took;
 //   - seedgate at rest with 10,000 torrents watched and 1,000 requests pending: RSS and CPU.
@@ -71,13 +72,17 @@ func run(ctx context.Context, homeservers []string, n, burst, watched int, idle 
 		}
 		lats = append(lats, lat)
 	}
+	door, err := measureDoor(ctx, tools, filepath.Join(dir, "door"), n)
+	if err != nil {
+		return err
+	}
 	progress("burst and scale: %d torrents at once, %d watched", burst, watched)
 	b, err := measureBurst(ctx, tools, filepath.Join(dir, "burst"), watched-burst, burst, idle)
 	if err != nil {
 		return fmt.Errorf("burst: %w", err)
 	}
 	machine := fmt.Sprintf("%d CPUs (%s), %s/%s, %s", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	if err = os.WriteFile(out, []byte(markdown(lats, b, machine, n)), 0o644); err != nil {
+	if err = os.WriteFile(out, []byte(markdown(lats, door, b, machine, n)), 0o644); err != nil {
 		return err
 	}
 	if err = os.WriteFile(plot, []byte(svgPlot(lats)), 0o644); err != nil {

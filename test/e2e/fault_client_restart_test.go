@@ -35,6 +35,11 @@ func TestTorrentClientRestartMidHold(t *testing.T) {
 			return qb.Add(ctx, leeching)
 		}})
 	alice := s.Clients["alice"]
+	// In door mode seedgate adopts what was there on first start and holds the running ones
+	// (both, here); the watcher sees them stop before anything else is measured.
+	for _, tf := range []*stack.TorrentFile{seeding, leeching} {
+		awaitTorrentEvent(ctx, t, s.Seedgate.Proc(), "stopped", tf.Hash)
+	}
 	held, card := addHeld(ctx, t, s, alice, "held-across-restarts.bin")
 
 	t.Run("clean restart changes nothing", func(t *testing.T) {
@@ -131,6 +136,16 @@ func torrentEvents(t *testing.T, p *stack.Proc, from int) []string {
 		out = append(out, e.Event+" "+e.Hash)
 	}
 	return out
+}
+
+// awaitTorrentEvent waits until seedgate has logged an event of kind for hash.
+func awaitTorrentEvent(ctx context.Context, t *testing.T, p *stack.Proc, kind, hash string) {
+	t.Helper()
+	if _, _, err := p.WaitLine(ctx, 0, func(l string) bool {
+		return strings.Contains(l, `"Torrent event"`) && strings.Contains(l, `"event":"`+kind+`"`) && strings.Contains(l, hash)
+	}); err != nil {
+		t.Fatalf("no %s event for %s: %v", kind, hash, err)
+	}
 }
 
 func equalStrings(a, b []string) bool { return strings.Join(a, "\n") == strings.Join(b, "\n") }

@@ -48,6 +48,11 @@ type Options struct {
 	Encryption string
 	// MSC4190 creates the bot's device with the appservice API (appservice.msc4190; Synapse).
 	MSC4190 bool
+	// HoldPattern narrows the hold policy to torrents whose name matches it; others are
+	// held by no policy, so in door mode seedgate starts them.
+	HoldPattern string
+	// Gate is the client's gate (door, the default, or after_start).
+	Gate string
 }
 
 // Homeserver is the Matrix homeserver a stack runs.
@@ -168,12 +173,12 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		"approvers": approvers,
 		"torrent_clients": []map[string]any{{
 			"name": "seedbox", "type": "qbittorrent", "url": s.QB.URL, "username": s.QB.Username,
-			"password_file": pwFile, "poll_interval": opts.PollInterval, "host": "seedbox.test",
+			"password_file": pwFile, "poll_interval": opts.PollInterval, "host": "seedbox.test", "gate": opts.Gate,
 		}},
 		"policies": []map[string]any{{
 			"name": "new-torrents", "events": []string{"added"}, "outcome": "hold", "quorum": opts.Quorum,
 			"ttl": opts.TTL.String(), "on_approve": "resume", "on_deny": "remove", "on_expiry": "remove",
-			"min_assurance": opts.MinAssurance, "digest_after": opts.DigestAfter,
+			"min_assurance": opts.MinAssurance, "digest_after": opts.DigestAfter, "name_pattern": opts.HoldPattern,
 		}},
 		"logging": map[string]any{"level": "debug", "format": "json"},
 	}
