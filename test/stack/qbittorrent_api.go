@@ -97,6 +97,17 @@ func IsStopped(state string) bool {
 	return strings.HasPrefix(state, "paused") || strings.HasPrefix(state, "stopped")
 }
 
+// IsRunning reports whether a qBittorrent state is a torrent transferring or trying to: not
+// stopped, and not the checking or queued states a torrent passes through on its way to either.
+func IsRunning(state string) bool {
+	for _, prefix := range []string{"downloading", "stalled", "metaDL", "forced", "uploading"} {
+		if strings.HasPrefix(state, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // AddPeers tells qBittorrent about a peer of one torrent (torrents/addPeers).
 func (q *QBittorrent) AddPeers(ctx context.Context, hash, addr string) error {
 	return q.postForm(ctx, "torrents/addPeers", url.Values{"hashes": {hash}, "peers": {addr}})
