@@ -17,6 +17,7 @@ func doorHarness(t *testing.T) *harness {
 	h := newHarness(t, 1)
 	h.cfg.TorrentClients[0].Gate = config.GateDoor
 	h.cfg.Policies[0].Categories = []string{"held"}
+	h.cfg.Policies[0].Metadata = config.MetadataKnown
 	announce := h.cfg.Policies[0]
 	announce.Name, announce.Outcome, announce.Categories = "notice", config.OutcomeAnnounce, []string{"announced"}
 	h.cfg.Policies = append(h.cfg.Policies, announce)
@@ -103,5 +104,41 @@ func TestAdoptHoldsRunningTorrentsAndStartsNothing(t *testing.T) {
 	}
 	if reqs, _ = h.store.ListRequests(ctx, StatePending); len(reqs) != 1 {
 		t.Fatalf("adopting twice opened %d requests", len(reqs))
+	}
+}
+
+// TestFetchFirstRunsAMagnetOnlyUntilItsMetadata: under metadata: fetch_first a held magnet is
+// started so it learns its size and files; while it fetches, a running hold is not
+// re-applied; once the metadata is in and it downloads, it is stopped like any held torrent.
+func TestFetchFirstRunsAMagnetOnlyUntilItsMetadata(t *testing.T) {
+	h := doorHarness(t)
+	h.cfg.Policies[0].Metadata = config.MetadataFetchFirst
+	h.reopen(t)
+	ctx := context.Background()
+	magnet := torrent.Torrent{Hash: "mm", Name: "mm", Category: "held", State: torrent.StateStopped}
+	if err := h.svc.HandleEvent(ctx, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: magnet}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.client.Calls(); !slices.Equal(got, []string{"start mm"}) {
+		t.Fatalf("client calls %v, want the magnet started to fetch its metadata", got)
+	}
+	magnet.State = torrent.StateMetadata
+	h.svc.EnforceHold(ctx, "box", magnet)
+	if got := h.client.Calls(); len(got) != 1 {
+		t.Fatalf("a magnet fetching its metadata was stopped: %v", got)
+	}
+	magnet.State, magnet.Size = torrent.StateDownloading, 4<<30
+	h.svc.EnforceHold(ctx, "box", magnet)
+	if got := h.client.Calls(); !slices.Equal(got, []string{"start mm", "stop mm"}) {
+		t.Fatalf("client calls %v, want it stopped once its metadata was in", got)
+	}
+	// Under the default (metadata: known) the same magnet is never started.
+	h2 := doorHarness(t)
+	magnet2 := torrent.Torrent{Hash: "m2", Name: "m2", Category: "held", State: torrent.StateStopped}
+	if err := h2.svc.HandleEvent(ctx, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: magnet2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h2.client.Calls(); len(got) != 0 {
+		t.Fatalf("a magnet held on what is known was acted on: %v", got)
 	}
 }

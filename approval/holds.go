@@ -27,6 +27,9 @@ func (s *Service) EnforceHold(ctx context.Context, clientName string, t torrent.
 	if client == nil {
 		return
 	}
+	if policy, ok := s.cfg.PolicyNamed(req.Policy); ok && t.State == torrent.StateMetadata && fetchesMetadata(policy, t) {
+		return // fetching its metadata, as its policy asks; stopped once that is in
+	}
 	log = log.With().Str("request_id", req.ID).Logger()
 	stopErr := client.Stop(ctx, t.Hash)
 	s.mu.Lock()

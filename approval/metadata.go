@@ -85,3 +85,22 @@ func (s *Service) reevaluate(ctx context.Context, evt torrent.Event) (bool, erro
 	s.changes.notify()
 	return true, nil
 }
+
+// fetchesMetadata reports whether a held torrent runs until its metadata arrives: a magnet
+// without it, under a policy with metadata: fetch_first.
+func fetchesMetadata(policy config.Policy, t torrent.Torrent) bool {
+	return policy.Metadata == config.MetadataFetchFirst && !t.MetadataKnown()
+}
+
+// fetchMetadata starts a held magnet so it fetches its metadata, as its policy asks; once the
+// metadata is in, the torrent leaves the metadata state and EnforceHold stops it. If it cannot
+// be started it stays stopped and is decided on what is known: failing to fetch never lets a
+// torrent through.
+func (s *Service) fetchMetadata(ctx context.Context, client torrent.Client, t torrent.Torrent) {
+	log := zerolog.Ctx(ctx)
+	if err := client.Start(ctx, t.Hash); err != nil {
+		log.Error().Err(err).Msg("Starting a held magnet to fetch its metadata failed; it stays stopped")
+		return
+	}
+	log.Info().Msg("Held magnet started to fetch its metadata (metadata: fetch_first)")
+}

@@ -115,10 +115,11 @@ func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Ev
 	if client == nil {
 		return fmt.Errorf("approval: unknown client %q", evt.Client)
 	}
+	fetch := fetchesMetadata(policy, evt.Torrent)
 	var stopErr error
 	// A torrent the poll saw stopped (a door-mode client adds them so) needs no call: were it
 	// started meanwhile, the next poll sees it running and EnforceHold stops it again.
-	if !s.prestopped.take(evt.Client, evt.Torrent.Hash) && evt.Torrent.State.Running() {
+	if !s.prestopped.take(evt.Client, evt.Torrent.Hash) && evt.Torrent.State.Running() && !fetch {
 		stopErr = client.Stop(ctx, evt.Torrent.Hash)
 	}
 	if stopErr != nil {
@@ -127,8 +128,17 @@ func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Ev
 		log.Info().Str("name", evt.Torrent.Name).Msg("Torrent held for approval")
 	}
 	req := s.newRequest(policy, string(evt.Kind), actionFor(evt.Kind), evt.Client, evt.Torrent)
-	_, err := s.open(ctx, req, map[string]any{"stopped": stopErr == nil})
-	return err
+	extra := map[string]any{"stopped": stopErr == nil && !fetch}
+	if fetch {
+		extra["fetching_metadata"] = true
+	}
+	if _, err := s.open(ctx, req, extra); err != nil {
+		return err
+	}
+	if fetch {
+		s.fetchMetadata(ctx, client, evt.Torrent)
+	}
+	return nil
 }
 
 // newRequest fills a request from its policy; open stores it.

@@ -99,7 +99,7 @@ func TestCardShowsWhatIsAskedAndEscapesNames(t *testing.T) {
 		State: approval.StatePending, ExpiresAt: now.Add(9*time.Minute + 30*time.Second),
 	}
 	votes := []*store.Vote{{Person: "alice", Decision: "approve", Counted: true}}
-	c := renderCard(req, votes, []id.UserID{"@alice:hs", "@bob:hs"}, now)
+	c := renderCard(req, votes, []id.UserID{"@alice:hs", "@bob:hs"}, now, false)
 	for _, want := range []string{"Approval needed", "box on seedbox", "3.0 GiB", "abcdef", "1 of 2", "7KQ-X3P", "in 10 min", "@bob:hs"} {
 		if !strings.Contains(c.Body, want) {
 			t.Errorf("plain body lacks %q:\n%s", want, c.Body)
@@ -112,7 +112,7 @@ func TestCardShowsWhatIsAskedAndEscapesNames(t *testing.T) {
 		t.Errorf("approvers not mentioned: %+v", c.Mentions)
 	}
 	req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = approval.StateDone, approval.StateDenied, "bob", "remove", now
-	c = renderCard(req, votes, nil, now)
+	c = renderCard(req, votes, nil, now, false)
 	for _, want := range []string{"❌ Denied", "by bob", "torrent removed"} {
 		if !strings.Contains(c.Body, want) {
 			t.Errorf("decided card lacks %q:\n%s", want, c.Body)

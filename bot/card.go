@@ -47,13 +47,16 @@ func timeLeft(d time.Duration) string {
 }
 
 // cardSize is a request's size, or says why it is not known: a magnet whose metadata has not
-// arrived has no size, no file list and no trackers yet, and one held stopped (door mode)
-// fetches none, so it is decided on its name and hash alone.
-func cardSize(n int64) string {
-	if n <= 0 {
-		return "unknown: a magnet without its metadata (size, files and trackers unknown; held stopped, it fetches none)"
+// arrived has no size, no file list and no trackers yet. Held stopped it fetches none and is
+// decided on its name and hash; with metadata: fetch_first it is fetching them, exposed.
+func cardSize(n int64, fetching bool) string {
+	switch {
+	case n > 0:
+		return humanSize(n)
+	case fetching:
+		return "unknown yet: fetching the magnet's metadata first (policy metadata: fetch_first), which shows this host's IP to DHT peers and trackers; it stops when the metadata arrives"
 	}
-	return humanSize(n)
+	return "unknown: a magnet without its metadata (size, files and trackers unknown; held stopped, it fetches none)"
 }
 
 func describeOutcome(outcome string) string {
@@ -71,7 +74,9 @@ func describeOutcome(outcome string) string {
 }
 
 // renderCard draws a request as it stands: the question while pending, the verdict after.
-func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, now time.Time) *event.MessageEventContent {
+// fetching says the request's policy lets a magnet fetch its metadata before it is decided
+// (metadata: fetch_first), which the card must say while the metadata is unknown.
+func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, now time.Time, fetching bool) *event.MessageEventContent {
 	t := approval.Tally(votes)
 	name := neutralizeText(req.TorrentName, maxNameRunes)
 	var headline string
@@ -86,7 +91,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 	}
 	lines := []cardLine{
 		{"Client", fmt.Sprintf("%s on %s", neutralizeText(req.Client, maxNameRunes), neutralizeText(req.Host, maxNameRunes))},
-		{"Size", cardSize(req.TorrentSize)},
+		{"Size", cardSize(req.TorrentSize, fetching)},
 		{"Hash", req.TorrentHash},
 		{"Policy", fmt.Sprintf("%s (needs %s assurance)", req.Policy, req.MinAssurance)},
 		{"Approvals", fmt.Sprintf("%d of %d", t.Approvals, req.Quorum)},

@@ -21,7 +21,7 @@ func TestCardEditKeepsChallengesAndRequest(t *testing.T) {
 		MinAssurance: approval.AssuranceSignature, ExpiresAt: now.Add(time.Minute), CardEvent: "$card"}
 	challenges := []*store.Challenge{{RequestID: "r1", KeyID: "k1", Blob: "sg1.box.k1.AAAA"}, {RequestID: "r1", KeyID: "k2", Blob: "sg1.box.k2.BBBB"}}
 	votes := []*store.Vote{{RequestID: "r1", Person: "alice", Decision: "approve", Counted: true}}
-	content, raw := cardEdit(req, votes, challenges, now)
+	content, raw := cardEdit(req, votes, challenges, now, false)
 	wire, err := json.Marshal(&event.Content{Parsed: content, Raw: raw})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestCardEditKeepsChallengesAndRequest(t *testing.T) {
 	}
 	// Once decided, no challenge is shown any more.
 	req.State = approval.StateDone
-	content, raw = cardEdit(req, votes, nil, now)
+	content, raw = cardEdit(req, votes, nil, now, false)
 	wire, _ = json.Marshal(&event.Content{Parsed: content, Raw: raw})
 	if strings.Contains(string(wire), "sg1.box.") || !strings.Contains(string(wire), requestField) {
 		t.Fatalf("decided card edit:\n%s", wire)
@@ -56,12 +56,24 @@ func TestCardSaysWhatAMagnetDoesNotKnow(t *testing.T) {
 	req := &store.Request{ID: "r1", State: approval.StatePending, Action: "add", Client: "box", Host: "seedbox",
 		Policy: "p", TorrentName: "magnet-only", TorrentHash: strings.Repeat("cd", 20), MatchCode: "ZQD-KG5", Quorum: 1,
 		MinAssurance: approval.AssuranceHomeserver, ExpiresAt: now.Add(time.Minute)}
-	card := renderCard(req, nil, nil, now)
+	card := renderCard(req, nil, nil, now, false)
 	if strings.Contains(card.Body, "0 B") || !strings.Contains(card.Body, "Size: unknown: a magnet without its metadata (size, files and trackers unknown") {
 		t.Fatalf("a magnet's card does not say its size, files and trackers are unknown:\n%s", card.Body)
 	}
 	req.TorrentSize = 3 << 30
-	if card = renderCard(req, nil, nil, now); !strings.Contains(card.Body, "Size: 3.0 GiB") {
+	if card = renderCard(req, nil, nil, now, false); !strings.Contains(card.Body, "Size: 3.0 GiB") {
 		t.Fatalf("a known size is not shown:\n%s", card.Body)
+	}
+}
+
+// Under metadata: fetch_first the card says the magnet is fetching, and what that exposes.
+func TestCardSaysAMagnetIsFetchingItsMetadata(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	req := &store.Request{ID: "r1", State: approval.StatePending, Action: "add", Client: "box", Host: "seedbox",
+		Policy: "p", TorrentName: "magnet-only", TorrentHash: strings.Repeat("cd", 20), MatchCode: "ZQD-KG5", Quorum: 1,
+		MinAssurance: approval.AssuranceHomeserver, ExpiresAt: now.Add(time.Minute)}
+	if card := renderCard(req, nil, nil, now, true); !strings.Contains(card.Body, "fetching the magnet's metadata first") ||
+		!strings.Contains(card.Body, "DHT peers and trackers") {
+		t.Fatalf("a fetching magnet's card does not say it fetches, or what that exposes:\n%s", card.Body)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -42,7 +43,7 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 	var content *event.MessageEventContent
 	raw := map[string]any{}
 	if len(reqs) == 1 {
-		content = renderCard(req, nil, mention, now)
+		content = renderCard(req, nil, mention, now, b.fetchesMetadata(req))
 		raw[requestField] = requestInfo(req)
 		challenges, err := b.store.ListChallenges(ctx, req.ID)
 		if err != nil {
@@ -131,7 +132,7 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 				return err
 			}
 		}
-		content, raw = cardEdit(req, votes, challenges, time.Now())
+		content, raw = cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req))
 	}
 	_, err := b.sendMessage(ctx, id.RoomID(req.CardRoom), content, raw)
 	if err != nil {
@@ -150,6 +151,12 @@ func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) er
 	return nil
 }
 
+// fetchesMetadata reports whether req's policy lets a magnet fetch its metadata first.
+func (b *Bot) fetchesMetadata(req *store.Request) bool {
+	policy, ok := b.cfg.PolicyNamed(req.Policy)
+	return ok && policy.Metadata == config.MetadataFetchFirst
+}
+
 // replyInThread answers a vote under its card.
 func (b *Bot) replyInThread(ctx context.Context, roomID id.RoomID, cardEvent id.EventID, text string) error {
 	return b.sendNotice(ctx, roomID, text, (&event.RelatesTo{}).SetThread(cardEvent, cardEvent))
@@ -159,8 +166,8 @@ func (b *Bot) replyInThread(ctx context.Context, roomID id.RoomID, cardEvent id.
 // of the card, so that is where everything the card carries must be too: while the request is
 // open, the sealed challenges (a second approver of a 2-of-N signed policy still needs theirs
 // after the first vote) and, always, the machine-readable request.
-func cardEdit(req *store.Request, votes []*store.Vote, challenges []*store.Challenge, now time.Time) (*event.MessageEventContent, map[string]any) {
-	content := renderCard(req, votes, nil, now)
+func cardEdit(req *store.Request, votes []*store.Vote, challenges []*store.Challenge, now time.Time, fetching bool) (*event.MessageEventContent, map[string]any) {
+	content := renderCard(req, votes, nil, now, fetching)
 	inner := map[string]any{requestField: requestInfo(req)}
 	addSealed(content, inner, challenges)
 	content.SetEdit(id.EventID(req.CardEvent))

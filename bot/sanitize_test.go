@@ -42,7 +42,7 @@ func TestCardCannotBeDisguised(t *testing.T) {
 		MatchCode: "ZQD-KG5", MinAssurance: approval.AssuranceDevice, Quorum: 1, ExpiresAt: now.Add(time.Minute),
 		Requester: "sonarr\n\u202Eadmin", Reason: "because\nDecided: by everyone",
 	}
-	content := renderCard(req, nil, nil, now)
+	content := renderCard(req, nil, nil, now, false)
 	for _, body := range []string{content.Body, content.FormattedBody} {
 		if strings.Contains(body, "\u202E") || strings.Contains(body, "\nMatch code: AAA-BBB") || strings.Contains(body, "<li><strong>Match code:</strong> AAA") {
 			t.Fatalf("card forged by its name:\n%s", body)

@@ -184,6 +184,20 @@ type Policy struct {
 	OnExpiry       string   `yaml:"on_expiry"`
 	MinAssurance   string   `yaml:"min_assurance"`
 	MinTrust       string   `yaml:"min_trust"`
+	// Metadata says what a held magnet without metadata is decided on: MetadataKnown (what
+	// is known: its name and hash) or MetadataFetchFirst (it runs until its metadata arrives,
+	// talking to DHT peers and trackers, and is stopped then).
+	Metadata string `yaml:"metadata"`
+}
+
+// PolicyNamed returns the policy called name.
+func (c *Config) PolicyNamed(name string) (Policy, bool) {
+	for _, p := range c.Policies {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Policy{}, false
 }
 
 // API configures the HTTP API.

@@ -52,6 +52,7 @@ func (c *Config) applyDefaults() {
 		setDefault(&p.OnExpiry, ActionRemove)
 		setDefault(&p.MinAssurance, AssuranceHomeserver)
 		setDefault(&p.MinTrust, "cross-signed-tofu")
+		setDefault(&p.Metadata, MetadataKnown)
 		if p.Quorum == 0 {
 			p.Quorum = 1
 		}

@@ -30,6 +30,11 @@ const (
 	GateDoor       = "door"
 	GateAfterStart = "after_start"
 
+	// MetadataKnown decides a magnet on what is known; MetadataFetchFirst lets it fetch its
+	// metadata first.
+	MetadataKnown      = "known"
+	MetadataFetchFirst = "fetch_first"
+
 	EventAdded   = "added"
 	EventRequest = "request" // an approval asked for through the HTTP API
 
@@ -326,6 +331,9 @@ func (c *Config) Validate() error {
 		}
 		if !slices.Contains(validAssurance, p.MinAssurance) {
 			bad(path+".min_assurance", "%q is not one of %s", p.MinAssurance, strings.Join(validAssurance, ", "))
+		}
+		if p.Metadata != MetadataKnown && p.Metadata != MetadataFetchFirst {
+			bad(path+".metadata", "%q is not %s or %s", p.Metadata, MetadataKnown, MetadataFetchFirst)
 		}
 		for key, v := range map[string]string{"on_approve": p.OnApprove, "on_deny": p.OnDeny, "on_expiry": p.OnExpiry} {
 			if !slices.Contains(validActions, v) {

@@ -282,6 +282,12 @@ func rtorrentTorrent(f []any) Torrent {
 	default:
 		t.State, t.RawState = StateDownloading, "leeching"
 	}
+	if meta == 1 {
+		// A magnet whose metadata has not arrived: rTorrent lists it as "<HASH>.meta" with the
+		// size of that placeholder, which is not the torrent's. Running or stopped, nothing
+		// about it is known, and a size would make it look known to the policies.
+		t.Size, t.Progress = 0, 0
+	}
 	if added := asInt(f[12]); added > 0 {
 		t.AddedAt = time.Unix(added, 0)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ type swarm struct {
 var swarmNames = []string{
 	"held-after-start", "held-after-start-down", "held-adopted",
 	"held-approve", "held-deny", "free",
-	"held-down-approve", "held-down-deny", "free-down",
+	"held-down-approve", "held-down-deny", "free-down", "fetch-first",
 }
 
 func newSwarm(ctx context.Context, t *testing.T, c clientUnderTest, opentracker string) *swarm {
@@ -226,6 +227,33 @@ func runDoor(t *testing.T, c clientUnderTest, opentracker string) {
 		started := s.await(ctx, t, free, "started", running)
 		t.Logf("DOOR %s: a torrent no policy holds ran %v after it was added (polling every %v)", name, started, pollInterval)
 		decideAndCheck(ctx, t, s, g, approve, deny)
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("door_magnet_fetch_first", func(t *testing.T) {
+		if !c.magnets {
+			t.Skipf("%s: on loopback a magnet's metadata can come only from a peer it dials itself, and it does not (see clients_test.go)", name)
+		}
+		tf := s.torrents["fetch-first"]
+		magnet := "magnet:?xt=urn:btih:" + tf.Hash + "&dn=fetch-first.bin&tr=" + url.QueryEscape(s.tracker.AnnounceURL)
+		if err := s.client.AddMagnet(ctx, magnet, torrent.AddOptions{ClientDefault: true}); err != nil {
+			t.Fatal(err)
+		}
+		req := g.awaitRequest(ctx, t, tf.Hash)
+		// The policy lets it fetch its metadata: it must announce (that is the exposure the
+		// card warns of), then stop once the metadata is in, still held.
+		if err := s.tracker.AwaitAnnounce(ctx, tf.Hash, s.seeder.Port); err != nil {
+			t.Fatal(err)
+		}
+		s.await(ctx, t, tf, "stopped with its metadata known", func(got *torrent.Torrent) bool {
+			return got != nil && got.Size == tf.Size && !got.State.Running()
+		})
+		if r, err := g.store.GetRequest(ctx, req.ID); err != nil || r.State != approval.StatePending {
+			t.Fatalf("the fetch_first request after its metadata: %+v, %v; want still pending", r, err)
+		}
+		t.Logf("FETCH %s: metadata fetched, then stopped; %v", name, s.exposure(ctx, t, tf))
 	})
 	if t.Failed() {
 		return

@@ -29,6 +29,8 @@ type gate struct {
 }
 
 // holdPolicyPattern is what the hold policy holds: torrents whose name starts with "held-".
+// A policy before it holds "fetch-" ones, letting a magnet fetch its metadata first; as a
+// magnet's name is unknown until then, it holds every magnet, which is the one magnet here.
 const holdPolicyPattern = `^held-`
 
 func gateConfig(clientName, mode string) *config.Config {
@@ -36,9 +38,15 @@ func gateConfig(clientName, mode string) *config.Config {
 		Approvers:      []config.Approver{{Name: "alice", MatrixIDs: []string{"@alice:hs"}}},
 		TorrentClients: []config.TorrentClient{{Name: clientName, Host: "seedbox.test", Gate: mode}},
 		Policies: []config.Policy{{
+			Name: "fetch-first", Events: []string{"added"}, NamePattern: `^fetch-`, Outcome: config.OutcomeHold, Quorum: 1,
+			DenyThreshold: 1, TTL: config.Duration(10 * time.Minute), OnApprove: config.ActionResume,
+			OnDeny: config.ActionRemove, OnExpiry: config.ActionRemove, MinAssurance: config.AssuranceHomeserver,
+			Metadata: config.MetadataFetchFirst,
+		}, {
 			Name: "held", Events: []string{"added"}, NamePattern: holdPolicyPattern, Outcome: config.OutcomeHold, Quorum: 1,
 			DenyThreshold: 1, TTL: config.Duration(10 * time.Minute), OnApprove: config.ActionResume,
 			OnDeny: config.ActionRemove, OnExpiry: config.ActionRemove, MinAssurance: config.AssuranceHomeserver,
+			Metadata: config.MetadataKnown,
 		}},
 	}
 }
