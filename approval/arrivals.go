@@ -49,7 +49,7 @@ func (s *Service) PrepareHolds(ctx context.Context, clientName string, events []
 	var hashes []string
 	for _, evt := range events {
 		policy, ok := s.cfg.PolicyFor(s.subject(evt))
-		if ok && policy.Outcome != config.OutcomeAnnounce && evt.Torrent.State.Running() {
+		if ok && policy.Outcome != config.OutcomeAnnounce && evt.Torrent.State != torrent.StateStopped {
 			hashes = append(hashes, evt.Torrent.Hash)
 		}
 	}

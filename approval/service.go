@@ -118,8 +118,9 @@ func (s *Service) hold(ctx context.Context, policy config.Policy, evt torrent.Ev
 	fetch := fetchesMetadata(policy, evt.Torrent)
 	var stopErr error
 	// A torrent the poll saw stopped (a door-mode client adds them so) needs no call: were it
-	// started meanwhile, the next poll sees it running and EnforceHold stops it again.
-	if !s.prestopped.take(evt.Client, evt.Torrent.Hash) && evt.Torrent.State.Running() && !fetch {
+	// started meanwhile, the next poll sees it running and EnforceHold stops it again. One
+	// checking or queued is on its way to running and is stopped now, not one by one later.
+	if !s.prestopped.take(evt.Client, evt.Torrent.Hash) && evt.Torrent.State != torrent.StateStopped && !fetch {
 		stopErr = client.Stop(ctx, evt.Torrent.Hash)
 	}
 	if stopErr != nil {

@@ -93,6 +93,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	for {
 		if !connected {
 			if err = w.Client.Connect(ctx); err != nil {
+				metrics.TorrentClientUp.Set(w.Client.Name(), 0)
 				log.Error().Err(err).Dur("retry_in", backoff).Msg("Torrent client unreachable")
 				if !sleep(ctx, backoff) {
 					return ctx.Err()
@@ -101,6 +102,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 				continue
 			}
 			connected = true
+			metrics.TorrentClientUp.Set(w.Client.Name(), 1)
 			w.doorDue = w.Door
 			log.Info().Str("version", w.Client.Version()).Msg("Connected to torrent client")
 		}
@@ -122,6 +124,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			metrics.WatcherPollErrors.Inc(w.Client.Name())
+			metrics.TorrentClientUp.Set(w.Client.Name(), 0)
 			log.Warn().Err(err).Dur("retry_in", backoff).Msg("Polling torrent client failed")
 			connected = !errors.Is(err, ErrAuth)
 			if !sleep(ctx, backoff) {
@@ -131,6 +134,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = time.Second
+		metrics.TorrentClientUp.Set(w.Client.Name(), 1)
 		metrics.WatcherPollBytes.Add(float64(changes.Bytes), w.Client.Name())
 		if err = w.apply(ctx, changes, baseline == ""); err != nil {
 			log.Error().Err(err).Msg("Recording torrent changes failed")
@@ -191,6 +195,7 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 	var upserts []*store.TorrentState
 	var removed []string
 	var started []Torrent
+	var throughOpenDoor []Torrent // new torrents seen running in door mode
 	events := map[string][]Event{} // by hash, in the order they happened
 	var order []string
 	seen := map[string]bool{}
@@ -213,12 +218,7 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 			started = append(started, cur)
 		}
 		if prev == nil && !silent && w.Door && cur.State.Running() {
-			// The door was opened, or the adder asked to start explicitly (qBittorrent,
-			// Transmission and Deluge let an API caller override the default): the hold
-			// comes after the start, as in after_start mode. Look at the door again.
-			w.doorDue = true
-			zerolog.Ctx(ctx).Warn().Str("hash", cur.Hash).Str("name", cur.Name).
-				Msg("New torrent came in running although the client should add torrents stopped; set its adder to add torrents paused")
+			throughOpenDoor = append(throughOpenDoor, cur)
 		}
 		if prev == nil || prev.State != cur.State || prev.Progress != cur.Progress || prev.Name != cur.Name || prev.Size != cur.Size {
 			upserts = append(upserts, &store.TorrentState{Hash: cur.Hash, Name: cur.Name, State: string(cur.State), Size: cur.Size, Progress: cur.Progress})
@@ -240,6 +240,14 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 		order = append(order, hash)
 		events[hash] = []Event{{Kind: EventRemoved, Client: w.Client.Name(), Torrent: *prev, At: now}}
 		removed = append(removed, hash)
+	}
+	if len(throughOpenDoor) > 0 {
+		// The door was opened, or the adder asked to start explicitly (qBittorrent,
+		// Transmission and Deluge let an API caller override the default): these holds come
+		// after the start, as in after_start mode. Look at the door again.
+		w.doorDue = true
+		zerolog.Ctx(ctx).Warn().Int("torrents", len(throughOpenDoor)).Str("hash", throughOpenDoor[0].Hash).Str("name", throughOpenDoor[0].Name).
+			Msg("New torrents came in running although the client should add torrents stopped; set their adder to add torrents paused")
 	}
 	failed := map[string]bool{}
 	if !silent {
