@@ -176,7 +176,10 @@ func checkClients(ctx context.Context, cfg *config.Config) []Result {
 		case errors.Is(err, torrent.ErrBanned):
 			out = append(out, fail(name, "this address is banned after failed logins", "wait an hour or restart the client, then fix the password"))
 		case err != nil:
-			out = append(out, fail(name, "unreachable: "+err.Error(), fmt.Sprintf("start the client or correct torrent_clients[%d].url", i)))
+			// seedgate starts without a client that is down and connects when it can, so this
+			// is no reason to keep it from starting (the unit runs doctor first).
+			out = append(out, warn(name, "unreachable: "+err.Error()+"; seedgate starts without it and retries",
+				fmt.Sprintf("start the client or correct torrent_clients[%d].url", i)))
 		default:
 			out = append(out, ok(name, client.Version()+" at "+tc.URL))
 			out = append(out, checkGate(ctx, tc, client))

@@ -37,3 +37,7 @@ var (
 // not (seedgate could not read or change the setting): then holds start after the torrent has.
 var DoorClosed = NewGaugeSet("seedgate_torrent_client_door_closed",
 	"1 when a door-mode torrent client adds new torrents stopped, 0 when it does not.", "client")
+
+// TorrentClientUp is 1 while seedgate's watcher is connected to a client, 0 while it is not.
+var TorrentClientUp = NewGaugeSet("seedgate_torrent_client_up",
+	"1 while the watcher is connected to the torrent client, 0 while it cannot reach it.", "client")

@@ -57,10 +57,18 @@ func run(ctx context.Context, configPath string) int {
 		if err != nil {
 			return fail("Invalid torrent client", fmt.Errorf("torrent_clients[%d]: %w", i, err))
 		}
-		if err = client.Connect(ctx); err != nil {
+		// A wrong password is a configuration error and stops the start. A client that is
+		// down (a seedbox rebooting) must not halt approvals for the others: its watcher
+		// connects when it can, and in door mode it adds nothing running meanwhile.
+		switch err = client.Connect(ctx); {
+		case errors.Is(err, torrent.ErrAuth):
 			return fail("Torrent client check failed", explainClientError(i, err))
+		case err != nil:
+			log.Error().Err(explainClientError(i, err)).Str("client", tc.Name).
+				Msg("Torrent client down; starting without it and retrying")
+		default:
+			log.Info().Str("client", tc.Name).Str("version", client.Version()).Msg("Torrent client reachable")
 		}
-		log.Info().Str("client", tc.Name).Str("version", client.Version()).Msg("Torrent client reachable")
 		clients[tc.Name] = client
 	}
 

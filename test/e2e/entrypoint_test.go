@@ -62,7 +62,7 @@ func TestContainerFirstRun(t *testing.T) {
 	}
 
 	out, err = run()
-	if err == nil || !strings.Contains(out, "torrent_clients[0].url") {
-		t.Fatalf("third run should start seedgate, which must refuse the unreachable client: %v\n%s", err, out)
+	if err == nil || !strings.Contains(out, "torrent_clients[0].url") || !strings.Contains(out, "homeserver.address") {
+		t.Fatalf("third run should start seedgate, which names the client that is down and stops at the unreachable homeserver: %v\n%s", err, out)
 	}
 }

@@ -74,9 +74,6 @@ func TestStartupFailuresNameTheirCause(t *testing.T) {
 		change func(cfg map[string]any)
 		want   []string
 	}{
-		{"unreachable qBittorrent", func(cfg map[string]any) {
-			cfg["torrent_clients"].([]any)[0].(map[string]any)["url"] = "http://127.0.0.1:" + strconv.Itoa(closedPort)
-		}, []string{"torrent_clients[0].url", "unreachable"}},
 		{"wrong qBittorrent password", func(cfg map[string]any) {
 			cfg["torrent_clients"].([]any)[0].(map[string]any)["password"] = "not-the-password"
 		}, []string{"torrent_clients[0].password", "login refused"}},
@@ -116,4 +113,31 @@ func TestStartupFailuresNameTheirCause(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStartsWithATorrentClientDown: a client that cannot be reached is not a configuration
+// error. seedgate names it and the key to check, starts anyway (approvals for the other
+// clients go on) and reports it down in its metrics until the watcher reaches it.
+func TestStartsWithATorrentClientDown(t *testing.T) {
+	closedPort, _ := stack.FreePort()
+	ctx, s := upStack(t, 3*time.Minute, stack.Options{Approvers: []string{"alice"}, Metrics: true})
+	s.Seedgate.Stop()
+	cfg := readConfig(t, s)
+	cfg["torrent_clients"].([]any)[0].(map[string]any)["url"] = "http://127.0.0.1:" + strconv.Itoa(closedPort)
+	raw, _ := yaml.Marshal(cfg)
+	if err := os.WriteFile(s.Seedgate.ConfigPath, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Seedgate.Start(ctx); err != nil {
+		t.Fatalf("seedgate did not start with its torrent client down: %v", err)
+	}
+	_, line, err := s.Seedgate.Proc().WaitLine(ctx, 0, func(l string) bool {
+		return strings.Contains(l, "Torrent client down; starting without it and retrying")
+	})
+	if err != nil || !strings.Contains(line, "torrent_clients[0].url") {
+		t.Fatalf("the client that is down was not named with its config key: %v\n%s", err, line)
+	}
+	eventually(ctx, t, "seedgate_torrent_client_up{client=\"seedbox\"} 0", func() (bool, error) {
+		return strings.Contains(httpGet(ctx, t, s.MetricsURL+"/metrics"), `seedgate_torrent_client_up{client="seedbox"} 0`), nil
+	})
 }
