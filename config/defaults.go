@@ -41,7 +41,7 @@ func (c *Config) applyDefaults() {
 		setDefault(&tc.Host, host)
 		setDefault(&tc.Gate, GateDoor)
 		if tc.PollInterval == 0 {
-			tc.PollInterval = Duration(time.Second)
+			tc.PollInterval = Duration(500 * time.Millisecond)
 		}
 	}
 	for i := range c.Policies {

@@ -19,7 +19,7 @@ type doorResult struct {
 }
 
 // doorPollInterval is the watcher's default poll interval, what an owner without hooks has.
-const doorPollInterval = time.Second
+const doorPollInterval = 500 * time.Millisecond
 
 // measureDoor adds n torrents that no policy holds to a door-mode qBittorrent, once with its
 // "run on torrent added" hook and once polling only, and times each until it runs.
