@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	seedgate "github.com/seedgate/seedgate"
 )
@@ -28,7 +29,7 @@ func TestValidConfigGetsDefaults(t *testing.T) {
 	if p.TTL.D() != MaxSafeTTL || p.OnApprove != ActionResume || p.OnDeny != ActionRemove || p.Outcome != OutcomeHold {
 		t.Errorf("policy defaults not applied: %+v", p)
 	}
-	if cfg.TorrentClients[0].PollInterval.D().Seconds() != 1 || cfg.Appservice.Listen != "127.0.0.1:29340" {
+	if tc := cfg.TorrentClients[0]; tc.PollInterval.D() != 500*time.Millisecond || tc.Gate != GateDoor || cfg.Appservice.Listen != "127.0.0.1:29340" {
 		t.Errorf("defaults not applied: %+v %+v", cfg.TorrentClients[0], cfg.Appservice)
 	}
 	if a, ok := cfg.ApproverByMatrixID("@bob:other.org"); !ok || a.Name != "bob" {
