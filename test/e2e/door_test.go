@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -98,4 +99,28 @@ func TestDoorHoldsThroughAKill(t *testing.T) {
 	})
 	t.Logf("door on %s: 0 announces before each decision; the approved one announced %d times and downloaded its 1 MiB",
 		s.HS.Kind(), len(tracker.Announces(hooked.Hash, seeder.Port)))
+}
+
+// TestHeldTorrentStartedByHandIsStoppedAgain: in door mode as before, someone resuming a held
+// torrent in the client's own UI does not get past the hold: seedgate stops it again at its next
+// look and audits it, and the request stays open for the approvers.
+func TestHeldTorrentStartedByHandIsStoppedAgain(t *testing.T) {
+	ctx, s := upStack(t, 3*time.Minute, stack.Options{Approvers: []string{"alice"}})
+	held, _ := addHeld(ctx, t, s, s.Clients["alice"], "resumed-by-hand.bin")
+	qb, err := s.QB.Session(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = qb.Post(ctx, "torrents/resume", url.Values{"hashes": {held.Hash}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(ctx, t, "the hold re-applied and audited", func() (bool, error) {
+		for _, e := range auditEntries(ctx, t, s) {
+			if e.Kind == "hold_reapplied" && e.Data.Hash == held.Hash {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	waitTorrentState(ctx, t, s.QB, held.Hash, "stopped again", func(state string, exists bool) bool { return exists && stack.IsStopped(state) })
 }
