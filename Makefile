@@ -7,13 +7,25 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 GOTAGS   := goolm
 
-.PHONY: build deps test fuzz demo bench lint clean
+.PHONY: build deps test fuzz demo bench lint clean release
 
 # How long each fuzz target runs inside `make test`; raise it for a deeper search.
 FUZZTIME ?= 10s
 
 build:
 	$(GO) build -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o bin/seedgate ./cmd/seedgate
+
+# Static binaries for the platforms seedboxes run on, paths trimmed, with their SHA-256 sums.
+RELEASE_PLATFORMS := linux/amd64 linux/arm64 linux/arm/7
+release:
+	rm -rf dist && mkdir -p dist
+	for p in $(RELEASE_PLATFORMS); do \
+	  os=$${p%%/*}; rest=$${p#*/}; arch=$${rest%%/*}; arm=$${rest#*/}; name=seedgate-$$os-$$arch; \
+	  if [ "$$arch" = arm ]; then name=$$name"v$$arm"; fi; \
+	  GOOS=$$os GOARCH=$$arch GOARM=$$( [ "$$arch" = arm ] && echo $$arm ) \
+	    $(GO) build -trimpath -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o dist/$$name ./cmd/seedgate || exit 1; \
+	done
+	cd dist && sha256sum seedgate-* > SHA256SUMS
 
 deps:
 	./hack/deps.sh

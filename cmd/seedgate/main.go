@@ -41,7 +41,8 @@ Usage:
   seedgate outbox [list|retry [ID]] [-c CONFIG]  courier messages not yet delivered; send held ones now
   seedgate trust [list] [-c CONFIG]     approvers' pinned cross-signing master keys, and changed ones
   seedgate trust repin USER KEY [-c CONFIG]  accept a changed master key (after checking it with them)
-  seedgate -v                           print the version
+  seedgate --version | -v               print the version
+  seedgate --version-json               print the version, commit, Go version and platform as JSON
 
 Flags:
 `
@@ -73,12 +74,14 @@ func main() {
 	registrationPath := flags.String("r", "", "registration file to write with -g (default: appservice.registration from the config)")
 	rotate := flags.Bool("rotate", false, "with -g: make new as_token and hs_token instead of keeping an existing registration's")
 	showVersion := flags.Bool("v", false, "print the version and exit")
+	flags.BoolVar(showVersion, "version", false, "print the version and exit")
+	versionJSON := flags.Bool("version-json", false, "print the version as JSON and exit")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
 	switch {
-	case *showVersion:
-		fmt.Printf("seedgate %s (%s)\n", version, commit)
+	case *showVersion || *versionJSON:
+		printVersion(os.Stdout, *versionJSON)
 	case *examplePath != "":
 		os.Exit(writeExample(*examplePath, os.Stdout, os.Stderr))
 	case *generate:

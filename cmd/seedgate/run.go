@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -160,8 +159,9 @@ func run(ctx context.Context, configPath string) int {
 		defer srv.Close()
 	}
 	metrics.Ready.Store(true)
-	metrics.SetBuildInfo(version, commit, runtime.Version())
-	log.Info().Str("version", version).Msg("seedgate running")
+	build := currentBuild()
+	metrics.SetBuildInfo(build.Version, build.Commit, build.Go)
+	log.Info().Str("version", build.Version).Str("commit", build.Commit).Msg("seedgate running")
 	<-ctx.Done()
 	log.Info().Msg("Shutting down")
 	wg.Wait()
