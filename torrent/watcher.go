@@ -195,7 +195,7 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 	var upserts []*store.TorrentState
 	var removed []string
 	var started []Torrent
-	var throughOpenDoor []Torrent // new torrents seen running in door mode
+	var throughOpenDoor []Torrent  // new torrents seen running in door mode
 	events := map[string][]Event{} // by hash, in the order they happened
 	var order []string
 	seen := map[string]bool{}
