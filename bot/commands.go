@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"html"
 	"slices"
 	"strings"
 	"time"
@@ -17,16 +18,31 @@ import (
 
 const commandPrefix = "!sg"
 
-const commandHelp = `seedgate commands:
-!sg pending            open requests
-!sg status <id>        one request, with its votes
-!sg approve <id> [code]  vote (as an encrypted reply would count)
-!sg deny <id>          vote against
-!sg keys               the gateway key to pin on devices, and the enrolled device keys
-!sg enroll <sgkey1…>   enrol a device key (in your DM with me, from a cross-signed device)
-!sg revoke <fingerprint>  revoke one of your device keys (likewise)
-!sg verify             verify each other by emoji (SAS), in your DM with me
-!sg help               this list`
+// commands is the help: each command with what it does.
+var commands = [][2]string{
+	{"!sg pending", "open requests"},
+	{"!sg status <id>", "one request, with its votes"},
+	{"!sg approve <id> [code]", "vote (as an encrypted reply would count)"},
+	{"!sg deny <id>", "vote against"},
+	{"!sg keys", "the gateway key to pin on devices, and the enrolled device keys"},
+	{"!sg enroll <sgkey1…>", "enrol a device key (in your DM with me, from a cross-signed device)"},
+	{"!sg revoke <fingerprint>", "revoke one of your device keys (likewise)"},
+	{"!sg verify", "verify each other by emoji (SAS), in your DM with me"},
+	{"!sg help", "this list"},
+}
+
+// commandHelp is the help as plain text, aligned, and as HTML, each command as code.
+func commandHelp() (text, richText string) {
+	var plain, rich strings.Builder
+	plain.WriteString("seedgate commands:")
+	rich.WriteString("<p>seedgate commands:</p><ul>")
+	for _, c := range commands {
+		fmt.Fprintf(&plain, "\n%-26s %s", c[0], c[1])
+		fmt.Fprintf(&rich, "<li><code>%s</code> %s</li>", html.EscapeString(c[0]), html.EscapeString(c[1]))
+	}
+	rich.WriteString("</ul>")
+	return plain.String(), rich.String()
+}
 
 // onCommand answers a `!sg` command in the approvals room. Votes by command carry the same
 // assurance as an "approve" reply from the same device.
@@ -35,10 +51,10 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 	if len(fields) == 0 {
 		fields = []string{"help"}
 	}
-	var answer string
+	var answer, richAnswer string
 	switch cmd := strings.ToLower(fields[0]); {
 	case cmd == "help":
-		answer = commandHelp
+		answer, richAnswer = commandHelp()
 	case cmd == "pending":
 		answer = b.pendingText(ctx, evt.Sender)
 	case cmd == "status" && len(fields) == 2:
@@ -66,9 +82,14 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 	case cmd == "verify":
 		answer = b.verifyCommand(ctx, evt)
 	default:
-		answer = fmt.Sprintf("Unknown command %q.\n%s", quoteUserText(strings.Join(fields, " ")), commandHelp)
+		unknown := fmt.Sprintf("Unknown command %q.", quoteUserText(strings.Join(fields, " ")))
+		help, richHelp := commandHelp()
+		answer, richAnswer = unknown+"\n"+help, "<p>"+html.EscapeString(unknown)+"</p>"+richHelp
 	}
-	if err := b.sendNotice(ctx, evt.RoomID, answer, (&event.RelatesTo{}).SetReplyTo(evt.ID)); err != nil {
+	if richAnswer == "" {
+		richAnswer = noticeHTML(answer)
+	}
+	if err := b.sendNoticeHTML(ctx, evt.RoomID, answer, richAnswer, (&event.RelatesTo{}).SetReplyTo(evt.ID)); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Answering command failed")
 	}
 }

@@ -22,9 +22,16 @@ func (b *Bot) sendMessage(ctx context.Context, roomID id.RoomID, content *event.
 	return b.client.SendMessageEvent(ctx, roomID, event.EventMessage, &event.Content{Parsed: content, Raw: raw}, opts...)
 }
 
-// sendNotice sends text as a notice, in reply to or in the thread of rel when it is set.
+// sendNotice sends text as a notice, in reply to or in the thread of rel when it is set, with
+// an HTML version in which `code` shows as code.
 func (b *Bot) sendNotice(ctx context.Context, roomID id.RoomID, text string, rel *event.RelatesTo) error {
-	_, err := b.sendMessage(ctx, roomID, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text, RelatesTo: rel}, nil)
+	return b.sendNoticeHTML(ctx, roomID, text, noticeHTML(text), rel)
+}
+
+// sendNoticeHTML is sendNotice with its HTML given.
+func (b *Bot) sendNoticeHTML(ctx context.Context, roomID id.RoomID, text, richText string, rel *event.RelatesTo) error {
+	_, err := b.sendMessage(ctx, roomID, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text,
+		Format: event.FormatHTML, FormattedBody: richText, RelatesTo: rel}, nil)
 	return err
 }
 
