@@ -94,7 +94,7 @@ func timeReleases(ctx context.Context, s *stack.Stack, n int) (running, listed [
 			select {
 			case <-ctx.Done():
 				return nil, nil, fmt.Errorf("%s never ran (last state %q): %w", tf.Name, state, ctx.Err())
-			case <-time.After(2 * time.Millisecond):
+			case <-time.After(statePoll):
 			}
 		}
 		running, listed = append(running, time.Since(start)), append(listed, seen)

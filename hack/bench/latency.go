@@ -147,8 +147,12 @@ func measureLatency(ctx context.Context, tools *stack.Tools, homeserver, dir str
 	return res, nil
 }
 
-// awaitState polls one torrent's state, quickly: the poll interval bounds the measurement's
-// resolution, and qBittorrent offers no push.
+// statePoll is how often the bench asks qBittorrent for a torrent's state: the measurement's
+// resolution. qBittorrent answers its Web API on its main thread, so asking very often can
+// slow what is measured; -state-poll changes it.
+var statePoll = 2 * time.Millisecond
+
+// awaitState polls one torrent's state every statePoll: qBittorrent offers no push.
 func awaitState(ctx context.Context, qb *stack.QBSession, hash string, want func(state string, exists bool) bool) error {
 	for {
 		states, err := qb.States(ctx, hash)
@@ -162,7 +166,7 @@ func awaitState(ctx context.Context, qb *stack.QBSession, hash string, want func
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("torrent %s: %w (last state %q)", hash, ctx.Err(), state)
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(statePoll):
 		}
 	}
 }

@@ -28,6 +28,7 @@ import (
 
 func main() {
 	n := flag.Int("n", 100, "samples of each latency")
+	flag.DurationVar(&statePoll, "state-poll", statePoll, "how often to ask qBittorrent for a torrent's state")
 	homeservers := flag.String("homeservers", "dendrite,synapse", "comma-separated homeservers to measure latency on")
 	burst := flag.Int("burst", 1000, "torrents added at once")
 	watched := flag.Int("watched", 10000, "torrents watched at rest (the burst included)")

@@ -86,7 +86,8 @@ func markdown(lats []*latencyResult, door *doorResult, b *burstResult, machine s
 	md.WriteString("  encrypted card's `origin_server_ts` on the homeserver. Floor: from a minimal mautrix client (goolm crypto,\n")
 	md.WriteString("  same room shape: one approver device) calling SendMessageEvent to that message's `origin_server_ts`.\n")
 	md.WriteString("- **approval → action**: from the approver client sending ✅ to qBittorrent reporting the torrent running (polled every\n")
-	md.WriteString("  2 ms). Floor: the same reaction's trip to a minimal mautrix client's /sync, plus one qBittorrent `torrents/resume`\n")
+	fmt.Fprintf(&md, "  %s). Floor:", statePoll)
+	md.WriteString(" the same reaction's trip to a minimal mautrix client's /sync, plus one qBittorrent `torrents/resume`\n")
 	md.WriteString("  call until qBittorrent reports the torrent running:")
 	for i, lat := range lats {
 		if i > 0 {
@@ -102,7 +103,7 @@ func markdown(lats []*latencyResult, door *doorResult, b *burstResult, machine s
 	fmt.Fprintf(&md, "## Door mode: a torrent no policy holds (%d samples each)\n\n", n)
 	md.WriteString("qBittorrent told to add torrents stopped (`gate: door`, the default); each torrent added through the Web API without\n")
 	md.WriteString("naming a start state, as a person or a watch folder adds, and timed until qBittorrent reports it running (polled every\n")
-	fmt.Fprintf(&md, "2 ms, `refresh_interval` %d ms). A held torrent stays stopped all along; this is what door mode costs one that is not.\n\n", qbRefresh.Milliseconds())
+	fmt.Fprintf(&md, "%s, `refresh_interval` %d ms). A held torrent stays stopped all along; this is what door mode costs one that is not.\n\n", statePoll, qbRefresh.Milliseconds())
 	md.WriteString("Each add comes a random part of a second after the previous torrent ran, so adds fall anywhere in the polling cycle.\n")
 	md.WriteString("The floor is the add until qBittorrent lists the torrent at all, which no gate can beat.\n\n")
 	md.WriteString("| detection | add → running p50 | p95 | p99 | floor: add → listed p50 | p99 |\n|---|---|---|---|---|---|\n")
