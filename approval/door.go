@@ -34,18 +34,18 @@ func (s *Service) release(ctx context.Context, evt torrent.Event) error {
 }
 
 // Adopt takes the torrents a door-mode client already had when seedgate first met it (a new
-// database). They are not new, so nothing is started; what runs and a policy for added
-// torrents would hold is held (one that is stopped does nothing, and approving it would start
-// what its owner stopped), and all of them are listed in one notice, so nothing is adopted
-// unseen. A
-// request for a torrent that was already there is left stopped on expiry, never removed:
-// nobody answering is no reason to delete what predates seedgate.
+// database). They are not new, so nothing is started; what runs (or checks or queues, on its
+// way to running) and a policy for added torrents would hold is held. One that is stopped or
+// errored does nothing, and approving it would start what its owner stopped. All of them are
+// listed in one notice, so nothing is adopted unseen. A request for a torrent that was already
+// there is left stopped on expiry, never removed: nobody answering is no reason to delete what
+// predates seedgate.
 func (s *Service) Adopt(ctx context.Context, clientName string, torrents []torrent.Torrent) error {
 	var held []torrent.Torrent
 	for _, t := range torrents {
 		evt := torrent.Event{Kind: torrent.EventAdded, Client: clientName, Torrent: t, At: s.now()}
 		policy, ok := s.cfg.PolicyFor(s.subject(evt))
-		if !ok || policy.Outcome == config.OutcomeAnnounce || !t.State.Running() {
+		if !ok || policy.Outcome == config.OutcomeAnnounce || t.State == torrent.StateStopped || t.State == torrent.StateErrored {
 			continue
 		}
 		policy.OnExpiry = config.ActionKeepStopped

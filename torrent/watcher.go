@@ -49,7 +49,8 @@ type Watcher struct {
 	lastTook time.Duration // how long the previous poll took, for the back-off
 	// doorDue asks for the door to be checked before the next poll: after a connect, after
 	// a new torrent showed up running, and while it could not be closed.
-	doorDue bool
+	doorDue      bool
+	doorOpenSaid bool // the door could not be closed, and the log said so
 }
 
 // NewWatcher returns a watcher of one client.

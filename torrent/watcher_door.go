@@ -35,10 +35,15 @@ func (w *Watcher) checkDoor(ctx context.Context) bool {
 	}
 	if err != nil || !closed {
 		metrics.DoorClosed.Set(w.Client.Name(), 0)
-		log.Error().Err(err).Str("setting", door.DoorSetting()).
-			Msg("Torrent client adds new torrents running and seedgate could not change it; holds start after the torrent has until the setting is changed")
+		// Checked again before every poll until it works; said once, not twice a second.
+		if !w.doorOpenSaid {
+			w.doorOpenSaid = true
+			log.Error().Err(err).Str("setting", door.DoorSetting()).
+				Msg("Torrent client adds new torrents running and seedgate could not change it; holds start after the torrent has until the setting is changed")
+		}
 		return false
 	}
+	w.doorOpenSaid = false
 	metrics.DoorClosed.Set(w.Client.Name(), 1)
 	return true
 }
