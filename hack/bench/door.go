@@ -72,10 +72,10 @@ func timeReleases(ctx context.Context, s *stack.Stack, n int) (running, listed [
 			return nil, nil, ctx.Err()
 		case <-time.After(time.Duration(mathrand.Int64N(int64(time.Second)))):
 		}
-		start := time.Now()
 		// Added as a person or a watch folder adds: starting left to qBittorrent, whose door
-		// seedgate closed at start.
-		if err = s.QB.Add(ctx, tf); err != nil {
+		// seedgate closed at start. The session logged in before the clock starts.
+		start := time.Now()
+		if err = qb.Add(ctx, tf); err != nil {
 			return nil, nil, err
 		}
 		var seen time.Duration

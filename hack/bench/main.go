@@ -36,9 +36,17 @@ func main() {
 	out := flag.String("out", filepath.Join(stack.RepoRoot(), "docs", "benchmarks.md"), "markdown report")
 	keep := flag.Bool("keep", false, "keep the working directory (every component's logs) after the run")
 	plot := flag.String("plot", filepath.Join(stack.RepoRoot(), "docs", "benchmarks.svg"), "SVG plot")
+	doorOnly := flag.Bool("door-only", false, "measure door mode alone and print its table instead of writing the report")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *doorOnly {
+		if err := runDoorOnly(ctx, *n); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, strings.Split(*homeservers, ","), *n, *burst, *watched, *idle, *out, *plot, *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
@@ -90,5 +98,24 @@ func run(ctx context.Context, homeservers []string, n, burst, watched int, idle 
 		return err
 	}
 	progress("wrote %s and %s", out, plot)
+	return nil
+}
+
+// runDoorOnly measures door mode alone, for working on that path without the whole run.
+func runDoorOnly(ctx context.Context, n int) error {
+	tools, err := stack.FindTools()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "seedgate-bench-door-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	door, err := measureDoor(ctx, tools, dir, n)
+	if err != nil {
+		return err
+	}
+	fmt.Print(doorSection(door, n))
 	return nil
 }

@@ -100,22 +100,7 @@ func markdown(lats []*latencyResult, door *doorResult, b *burstResult, machine s
 	md.WriteString("  any state change up to 1.5 s late, whoever made it, and both figures would carry that.\n")
 	md.WriteString("  On Synapse seedgate reads the reaction from an appservice transaction, not /sync, while the floor client syncs.\n")
 	md.WriteString("\n![latency against the floor](benchmarks.svg)\n\nWhy some figures are well above their floor: [performance.md](performance.md).\n\n")
-	fmt.Fprintf(&md, "## Door mode: a torrent no policy holds (%d samples each)\n\n", n)
-	md.WriteString("qBittorrent told to add torrents stopped (`gate: door`, the default); each torrent added through the Web API without\n")
-	md.WriteString("naming a start state, as a person or a watch folder adds, and timed until qBittorrent reports it running (polled every\n")
-	fmt.Fprintf(&md, "%s, `refresh_interval` %d ms). A held torrent stays stopped all along; this is what door mode costs one that is not.\n\n", statePoll, qbRefresh.Milliseconds())
-	md.WriteString("Each add comes a random part of a second after the previous torrent ran, so adds fall anywhere in the polling cycle.\n")
-	md.WriteString("The floor is the add until qBittorrent lists the torrent at all, which no gate can beat.\n\n")
-	md.WriteString("| detection | add → running p50 | p95 | p99 | floor: add → listed p50 | p99 |\n|---|---|---|---|---|---|\n")
-	for _, row := range []struct {
-		name            string
-		samples, listed []time.Duration
-	}{{"qBittorrent's \"run on torrent added\" hook", door.hooked, door.hookedListed},
-		{fmt.Sprintf("polling every %s (the default, no hook)", door.pollInterval), door.polled, door.polledListed}} {
-		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s | %s |\n", row.name, ms(percentile(row.samples, 50)), ms(percentile(row.samples, 95)),
-			ms(percentile(row.samples, 99)), ms(percentile(row.listed, 50)), ms(percentile(row.listed, 99)))
-	}
-	md.WriteString("\n")
+	md.WriteString(doorSection(door, n))
 	fmt.Fprintf(&md, "## Burst\n\n%d torrents added, running, within %s (four Web API calls of 250), each firing the on-added hook;\n", b.burst, b.addTook.Round(time.Millisecond))
 	fmt.Fprintf(&md, "%d more already watched. Policy: hold, `digest_after: 10`, `digest_window: 2s`.\n\n", b.watched-b.burst)
 	md.WriteString("| measure | value |\n|---|---|\n")
@@ -174,4 +159,26 @@ func svgPlot(lats []*latencyResult) string {
 	}
 	svg.WriteString("</svg>\n")
 	return svg.String()
+}
+
+// doorSection is the door-mode table: how long a torrent no policy holds waits stopped.
+func doorSection(door *doorResult, n int) string {
+	var md strings.Builder
+	fmt.Fprintf(&md, "## Door mode: a torrent no policy holds (%d samples each)\n\n", n)
+	md.WriteString("qBittorrent told to add torrents stopped (`gate: door`, the default); each torrent added through the Web API without\n")
+	md.WriteString("naming a start state, as a person or a watch folder adds, and timed until qBittorrent reports it running (polled every\n")
+	fmt.Fprintf(&md, "%s, `refresh_interval` %d ms). A held torrent stays stopped all along; this is what door mode costs one that is not.\n\n", statePoll, qbRefresh.Milliseconds())
+	md.WriteString("Each add comes a random part of a second after the previous torrent ran, so adds fall anywhere in the polling cycle.\n")
+	md.WriteString("The floor is the add until qBittorrent lists the torrent at all, which no gate can beat.\n\n")
+	md.WriteString("| detection | add → running p50 | p95 | p99 | floor: add → listed p50 | p99 |\n|---|---|---|---|---|---|\n")
+	for _, row := range []struct {
+		name            string
+		samples, listed []time.Duration
+	}{{"qBittorrent's \"run on torrent added\" hook", door.hooked, door.hookedListed},
+		{fmt.Sprintf("polling every %s (the default, no hook)", door.pollInterval), door.polled, door.polledListed}} {
+		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s | %s |\n", row.name, ms(percentile(row.samples, 50)), ms(percentile(row.samples, 95)),
+			ms(percentile(row.samples, 99)), ms(percentile(row.listed, 50)), ms(percentile(row.listed, 99)))
+	}
+	md.WriteString("\n")
+	return md.String()
 }
