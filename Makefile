@@ -30,10 +30,9 @@ release:
 deps:
 	./hack/deps.sh
 
-# Every package's tests, the end-to-end suite against Dendrite included; then the end-to-end
+# make lint, then every package's tests, the end-to-end suite against Dendrite included; then the end-to-end
 # suite again against Synapse; then the fuzz targets.
-test: deps
-	$(GO) vet -tags $(GOTAGS) ./...
+test: deps lint
 	$(GO) test -tags $(GOTAGS) -count=1 -timeout 30m ./...
 	SEEDGATE_HOMESERVER=synapse $(GO) test -tags $(GOTAGS) -count=1 -timeout 30m ./test/e2e
 	$(MAKE) --no-print-directory fuzz
@@ -50,9 +49,16 @@ demo: deps
 bench: deps
 	$(GO) run -tags $(GOTAGS) ./hack/bench $(ARGS)
 
-lint:
+# gofmt, go vet and staticcheck (pinned in hack/tools/staticcheck). The layer diagram and the
+# package docs are checked by layers_test.go, which `go test` runs.
+lint: .cache/bin/staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
 	$(GO) vet -tags $(GOTAGS) ./...
+	.cache/bin/staticcheck -tags $(GOTAGS) ./...
+
+.cache/bin/staticcheck: hack/tools/staticcheck/go.mod
+	mkdir -p .cache/bin
+	cd hack/tools/staticcheck && $(GO) build -o ../../../.cache/bin/ honnef.co/go/tools/cmd/staticcheck
 
 clean:
 	rm -rf bin

@@ -117,7 +117,7 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 		return nil
 	}
 	var content *event.MessageEventContent
-	raw := map[string]any{}
+	var raw map[string]any
 	if req.DigestIndex > 0 {
 		reqs, err := b.store.ListRequestsByCard(ctx, req.CardEvent)
 		if err != nil {

@@ -44,11 +44,6 @@ func explicitMentions(content *event.MessageEventContent) {
 	}
 }
 
-// noticeContent is a plain notice with no mentions.
-func noticeContent(text string) *event.MessageEventContent {
-	return &event.MessageEventContent{MsgType: event.MsgNotice, Body: text, Mentions: &event.Mentions{}}
-}
-
 // quoteUserText makes text someone else chose safe to echo in a notice: the room-wide mention
 // keyword loses its power for clients that still match text, and control characters go.
 func quoteUserText(text string) string {

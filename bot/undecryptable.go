@@ -23,13 +23,16 @@ func (b *Bot) onUndecryptable(ctx context.Context, evt *event.Event, err error) 
 	if evt.Sender == b.client.UserID || b.isPuppet(evt.Sender) || (!b.isCardRoom(evt.RoomID) && b.dmOwners[evt.RoomID] == "") {
 		return
 	}
-	content := evt.Content.AsEncrypted()
+	// The sender's device ID in encrypted content is deprecated, but it is the one name of the
+	// session a person can recognise; it is only echoed to them, never trusted.
+	//lint:ignore SA1019 shown to the sender only, not used for any decision
+	deviceID := evt.Content.AsEncrypted().DeviceID
 	why := "its sender's device never shared the key, even when I asked for it"
 	if !errors.Is(err, cryptohelper.NoSessionFound) {
 		why = "the message is damaged or was encrypted for another session"
 	}
 	text := fmt.Sprintf("⚠️ %s: I could not decrypt your message %s (device %s): %s. If it was a vote or a command, it did not count: "+
-		"send it again. If this keeps happening, verify your session or sign out and in again.", evt.Sender, evt.ID, content.DeviceID, why)
+		"send it again. If this keeps happening, verify your session or sign out and in again.", evt.Sender, evt.ID, deviceID, why)
 	reportCtx, cancel := context.WithTimeout(log.WithContext(context.WithoutCancel(ctx)), reportTimeout)
 	defer cancel()
 	if err = b.sendNotice(reportCtx, evt.RoomID, text, nil); err != nil {

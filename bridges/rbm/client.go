@@ -67,7 +67,7 @@ func (c *Client) Send(ctx context.Context, m AgentMessage) error {
 	if len(m.Suggestions) > 0 {
 		var chips []suggestion
 		for _, s := range m.Suggestions {
-			chips = append(chips, suggestion{Reply: reply{Text: s.Text, PostbackData: s.PostbackData}})
+			chips = append(chips, suggestion{Reply: reply(s)})
 		}
 		content["suggestions"] = chips
 	}

@@ -48,7 +48,7 @@ func (t *Transport) Send(ctx context.Context, m *store.OutboxMessage) (string, e
 		case "IDENTITY_FAILURE":
 			return "", t.held(ctx, m.Recipient)
 		case "RATE_LIMIT_FAILURE":
-			return "", &bridges.SendError{Reason: "rate_limited", RetryAfter: retryAfter(result), Err: errors.New("Signal rate-limited the send")}
+			return "", &bridges.SendError{Reason: "rate_limited", RetryAfter: retryAfter(result), Err: errors.New("rate-limited by Signal")}
 		default:
 			return "", &bridges.SendError{Reason: "network", Err: fmt.Errorf("send to %s: %s", m.Recipient, r.Type)}
 		}
