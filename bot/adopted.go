@@ -28,7 +28,7 @@ func adoptedNotice(client string, torrents, held []torrent.Torrent) string {
 	}
 	var body strings.Builder
 	fmt.Fprintf(&body, "ℹ️ First look at %s: it already had %d torrent(s), adopted as they are; %d running one(s) a policy holds are now stopped and on cards. Stopped ones stay stopped.",
-		neutralizeText(client, maxNameRunes), len(torrents), len(held))
+		quoteName(client), len(torrents), len(held))
 	for i, t := range torrents {
 		if i == adoptedListed {
 			fmt.Fprintf(&body, "\n… and %d more (seedgate audit shows the holds).", len(torrents)-adoptedListed)
@@ -38,7 +38,7 @@ func adoptedNotice(client string, torrents, held []torrent.Torrent) string {
 		if isHeld[t.Hash] {
 			mark = "⏸ held:"
 		}
-		fmt.Fprintf(&body, "\n%s “%s” (%s, %s, %s)", mark, neutralizeText(t.Name, maxNameRunes), humanSize(t.Size), t.State, t.Hash)
+		fmt.Fprintf(&body, "\n%s “%s” (%s, %s, %s)", mark, quoteName(t.Name), humanSize(t.Size), t.State, t.Hash)
 	}
 	return body.String()
 }

@@ -78,7 +78,7 @@ func describeOutcome(outcome string) string {
 // (metadata: fetch_first), which the card must say while the metadata is unknown.
 func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, now time.Time, fetching bool) *event.MessageEventContent {
 	t := approval.Tally(votes)
-	name := neutralizeText(req.TorrentName, maxNameRunes)
+	name := quoteName(req.TorrentName)
 	var headline string
 	switch req.State {
 	case approval.StatePending:
@@ -90,7 +90,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		headline = fmt.Sprintf("%s: %s torrent “%s”", verdict, req.Action, name)
 	}
 	lines := []cardLine{
-		{"Client", fmt.Sprintf("%s on %s", neutralizeText(req.Client, maxNameRunes), neutralizeText(req.Host, maxNameRunes))},
+		{"Client", fmt.Sprintf("%s on %s", quoteName(req.Client), quoteName(req.Host))},
 		{"Size", cardSize(req.TorrentSize, fetching)},
 		{"Hash", req.TorrentHash},
 		{"Policy", fmt.Sprintf("%s (needs %s assurance)", req.Policy, req.MinAssurance)},
@@ -108,11 +108,11 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 			cardLine{"Decided", fmt.Sprintf("by %s at %s UTC", by, req.DecidedAt.UTC().Format("2006-01-02 15:04:05"))},
 			cardLine{"Outcome", describeOutcome(req.Outcome)})
 		if req.Error != "" {
-			lines = append(lines, cardLine{"Error", neutralizeText(req.Error, maxReasonRunes)})
+			lines = append(lines, cardLine{"Error", quoteUserText(req.Error)})
 		}
 	}
 	if req.Requester != "" {
-		lines = append(lines, cardLine{"Asked by", neutralizeText(req.Requester, maxNameRunes) + ": " + neutralizeText(req.Reason, maxReasonRunes)})
+		lines = append(lines, cardLine{"Asked by", quoteName(req.Requester) + ": " + quoteUserText(req.Reason)})
 	}
 	lines = append(lines, cardLine{"Request", req.ID})
 
@@ -142,7 +142,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 			ask = fmt.Sprintf("Reply “approve %s” or “deny %s” (with this card's match code) from a verified device; reactions are not enough here.", req.MatchCode, req.MatchCode)
 		}
 		plain.WriteString(strings.TrimSpace(strings.Join(mentions, " ") + " " + ask))
-		rich.WriteString("<p>" + strings.TrimSpace(strings.Join(richMentions, " ")+" "+html.EscapeString(ask)) + "</p>")
+		rich.WriteString("<p>" + strings.TrimSpace(strings.Join(richMentions, " ")+" "+noticeHTML(ask)) + "</p>")
 	}
 	return &event.MessageEventContent{
 		MsgType:       event.MsgText,
@@ -168,8 +168,9 @@ func addSealed(content *event.MessageEventContent, raw map[string]any, challenge
 	}
 	sealed := map[string]string{}
 	var plain, rich strings.Builder
-	plain.WriteString("\n\nFor signed approval, open the challenge for your device with `seedgate device approve`:")
-	rich.WriteString("<details><summary>Sealed challenges for signed approval</summary><ul>")
+	const intro = "For signed approval, open the challenge for your device with `seedgate device approve`:"
+	plain.WriteString("\n\n" + intro)
+	rich.WriteString("<details><summary>" + noticeHTML(intro) + "</summary><ul>")
 	for _, ch := range challenges {
 		sealed[ch.KeyID] = ch.Blob
 		fmt.Fprintf(&plain, "\n%s", ch.Blob)

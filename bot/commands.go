@@ -44,6 +44,13 @@ func commandHelp() (text, richText string) {
 	return plain.String(), rich.String()
 }
 
+// unknownCommand answers a command seedgate does not know with the help.
+func unknownCommand(fields []string) (text, richText string) {
+	unknown := fmt.Sprintf("Unknown command %q.", quoteUserText(strings.Join(fields, " ")))
+	help, richHelp := commandHelp()
+	return unknown + "\n" + help, "<p>" + html.EscapeString(unknown) + "</p>" + richHelp
+}
+
 // onCommand answers a `!sg` command in the approvals room. Votes by command carry the same
 // assurance as an "approve" reply from the same device.
 func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
@@ -82,9 +89,7 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 	case cmd == "verify":
 		answer = b.verifyCommand(ctx, evt)
 	default:
-		unknown := fmt.Sprintf("Unknown command %q.", quoteUserText(strings.Join(fields, " ")))
-		help, richHelp := commandHelp()
-		answer, richAnswer = unknown+"\n"+help, "<p>"+html.EscapeString(unknown)+"</p>"+richHelp
+		answer, richAnswer = unknownCommand(fields)
 	}
 	if richAnswer == "" {
 		richAnswer = noticeHTML(answer)
@@ -119,13 +124,21 @@ func (b *Bot) pendingText(ctx context.Context, asker id.UserID) string {
 	if len(reqs) == 0 {
 		return "No open requests for you."
 	}
+	votes := map[string][]*store.Vote{}
+	for _, r := range reqs {
+		votes[r.ID], _ = b.store.ListVotes(ctx, r.ID)
+	}
+	return pendingList(reqs, votes, time.Now())
+}
+
+// pendingList is the answer to `!sg pending`: each open request with its approvals so far.
+func pendingList(reqs []*store.Request, votes map[string][]*store.Vote, now time.Time) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%d open request(s):", len(reqs))
 	for _, r := range reqs {
-		votes, _ := b.store.ListVotes(ctx, r.ID)
-		t := approval.Tally(votes)
-		fmt.Fprintf(&sb, "\n%s  %s “%s” on %s — %d of %d, expires in %s", r.ID, r.Action, neutralizeText(r.TorrentName, maxNameRunes), r.Client,
-			t.Approvals, r.Quorum, timeLeft(time.Until(r.ExpiresAt)))
+		t := approval.Tally(votes[r.ID])
+		fmt.Fprintf(&sb, "\n`%s`  %s “%s” on %s — %d of %d, expires in %s", r.ID, r.Action, quoteName(r.TorrentName), r.Client,
+			t.Approvals, r.Quorum, timeLeft(r.ExpiresAt.Sub(now)))
 	}
 	return sb.String()
 }
@@ -139,8 +152,13 @@ func (b *Bot) statusText(ctx context.Context, asker id.UserID, requestID string)
 		return "No request " + quoteUserText(requestID) + " for you." // the same answer either way: existence is not told
 	}
 	votes, _ := b.store.ListVotes(ctx, r.ID)
+	return requestStatus(r, votes)
+}
+
+// requestStatus is the answer to `!sg status <id>`: where the request stands, with each vote.
+func requestStatus(r *store.Request, votes []*store.Vote) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: %s “%s” (%s) on %s — %s", r.ID, r.Action, neutralizeText(r.TorrentName, maxNameRunes), r.TorrentHash, r.Client, r.State)
+	fmt.Fprintf(&sb, "`%s`: %s “%s” (`%s`) on %s — %s", r.ID, r.Action, quoteName(r.TorrentName), r.TorrentHash, r.Client, r.State)
 	if r.Decision != "" {
 		fmt.Fprintf(&sb, ", %s by %s, outcome %s", r.Decision, r.DecidedBy, r.Outcome)
 	}

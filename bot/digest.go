@@ -54,12 +54,12 @@ func renderDigest(reqs []*store.Request, mention []id.UserID, now time.Time) *ev
 		headline = fmt.Sprintf("Digest of %d torrents: all decided", len(reqs))
 	}
 	var plain, rich strings.Builder
-	client, host := neutralizeText(first.Client, maxNameRunes), neutralizeText(first.Host, maxNameRunes)
+	client, host := quoteName(first.Client), quoteName(first.Host)
 	fmt.Fprintf(&plain, "%s\nClient: %s on %s · Policy: %s · Expires: %s UTC\n", headline, client, host, first.Policy, first.ExpiresAt.UTC().Format("15:04:05"))
 	fmt.Fprintf(&rich, "<p><strong>%s</strong><br>Client: %s on %s · Policy: %s · Expires: %s UTC</p><ol>", html.EscapeString(headline),
 		html.EscapeString(client), html.EscapeString(host), html.EscapeString(first.Policy), first.ExpiresAt.UTC().Format("15:04:05"))
 	for _, r := range reqs {
-		name, hash := neutralizeText(r.TorrentName, maxNameRunes), r.TorrentHash[:min(12, len(r.TorrentHash))]
+		name, hash := quoteName(r.TorrentName), r.TorrentHash[:min(12, len(r.TorrentHash))]
 		fmt.Fprintf(&plain, "%d. %s (%s, %s) code %s — %s\n", r.DigestIndex, name, humanSize(r.TorrentSize), hash, r.MatchCode, itemState(r))
 		fmt.Fprintf(&rich, "<li>%s (%s, <code>%s</code>) code <code>%s</code> — %s</li>", html.EscapeString(name), humanSize(r.TorrentSize),
 			html.EscapeString(hash), html.EscapeString(r.MatchCode), html.EscapeString(itemState(r)))

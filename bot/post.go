@@ -40,25 +40,14 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 	req := reqs[0]
 	now := time.Now()
 	mention, muted := b.mentions.take(b.approverIDs(req), now)
-	var content *event.MessageEventContent
-	raw := map[string]any{}
+	var challenges []*store.Challenge
 	if len(reqs) == 1 {
-		content = renderCard(req, nil, mention, now, b.fetchesMetadata(req))
-		raw[requestField] = requestInfo(req)
-		challenges, err := b.store.ListChallenges(ctx, req.ID)
-		if err != nil {
+		var err error
+		if challenges, err = b.store.ListChallenges(ctx, req.ID); err != nil {
 			return "", "", err
 		}
-		addSealed(content, raw, challenges)
-	} else {
-		content = renderDigest(reqs, mention, now)
-		raw[digestField] = digestInfo(reqs)
 	}
-	if len(muted) > 0 {
-		note := fmt.Sprintf("(Not notifying %d approver(s) about this card: over %d cards in 10 minutes.)", len(muted), b.cfg.Matrix.MentionLimit)
-		content.Body += "\n" + note
-		content.FormattedBody += "<p><em>" + html.EscapeString(note) + "</em></p>"
-	}
+	content, raw := newCard(reqs, challenges, mention, muted, b.cfg.Matrix.MentionLimit, now, b.fetchesMetadata(req))
 	if len(reqs) > 1 {
 		if size := contentSize(content, raw); size > maxDigestBytes {
 			return "", "", fmt.Errorf("bot: digest of %d requests is %d bytes, over %d: %w", len(reqs), size, maxDigestBytes, approval.ErrCardTooLarge)
@@ -81,6 +70,27 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, stri
 		}
 	}
 	return roomID.String(), resp.EventID.String(), nil
+}
+
+// newCard draws the card first sent for reqs: one request's card with its sealed challenges, or
+// a digest of several; muted approvers (over the mention limit) are told of in both bodies.
+func newCard(reqs []*store.Request, challenges []*store.Challenge, mention, muted []id.UserID, mentionLimit int, now time.Time, fetching bool) (*event.MessageEventContent, map[string]any) {
+	var content *event.MessageEventContent
+	raw := map[string]any{}
+	if len(reqs) == 1 {
+		content = renderCard(reqs[0], nil, mention, now, fetching)
+		raw[requestField] = requestInfo(reqs[0])
+		addSealed(content, raw, challenges)
+	} else {
+		content = renderDigest(reqs, mention, now)
+		raw[digestField] = digestInfo(reqs)
+	}
+	if len(muted) > 0 {
+		note := fmt.Sprintf("(Not notifying %d approver(s) about this card: over %d cards in 10 minutes.)", len(muted), mentionLimit)
+		content.Body += "\n" + note
+		content.FormattedBody += "<p><em>" + html.EscapeString(note) + "</em></p>"
+	}
+	return content, raw
 }
 
 func requestIDs(reqs []*store.Request) []string {
@@ -143,9 +153,7 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 
 // Announce posts a notice for an event a policy only announces, in the policy's room.
 func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) error {
-	body := fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, %s) on %s [policy %s]", evt.Kind, neutralizeText(evt.Torrent.Name, maxNameRunes),
-		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
-	if err := b.sendNotice(ctx, b.roomFor(&store.Request{Policy: policy}), body, nil); err != nil {
+	if err := b.sendNotice(ctx, b.roomFor(&store.Request{Policy: policy}), announceText(policy, evt), nil); err != nil {
 		return fmt.Errorf("bot: announce %s: %w", evt.Kind, err)
 	}
 	return nil
@@ -155,6 +163,12 @@ func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event) er
 func (b *Bot) fetchesMetadata(req *store.Request) bool {
 	policy, ok := b.cfg.PolicyNamed(req.Policy)
 	return ok && policy.Metadata == config.MetadataFetchFirst
+}
+
+// announceText is the notice for an event a policy only announces.
+func announceText(policy string, evt torrent.Event) string {
+	return fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, `%s`) on %s [policy %s]", evt.Kind, quoteName(evt.Torrent.Name),
+		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
 }
 
 // replyInThread answers a vote under its card.

@@ -45,8 +45,15 @@ func explicitMentions(content *event.MessageEventContent) {
 }
 
 // quoteUserText makes text someone else chose safe to echo in a notice: the room-wide mention
-// keyword loses its power for clients that still match text, and control characters go.
-func quoteUserText(text string) string {
+// keyword loses its power for clients that still match text, its backticks cannot open or
+// close a code span of the notice (they become U+02CB, which looks the same), and control
+// characters go.
+func quoteUserText(text string) string { return quoteUserTextN(text, maxReasonRunes) }
+
+// quoteName is quoteUserText for a name (of a torrent, a client), capped like a card's names.
+func quoteName(text string) string { return quoteUserTextN(text, maxNameRunes) }
+
+func quoteUserTextN(text string, maxRunes int) string {
 	text = strings.ReplaceAll(text, "@room", "@\u2060room")
-	return neutralizeText(text, 200)
+	return strings.ReplaceAll(neutralizeText(text, maxRunes), "`", "\u02CB")
 }

@@ -44,7 +44,7 @@ func TestCommands(t *testing.T) {
 		}
 	}
 	say("!sg pending")
-	answer(id + "  add “by-command.bin” on seedbox — 0 of 1")
+	answer("`" + id + "`  add “by-command.bin” on seedbox — 0 of 1")
 	say("!sg frobnicate @room")
 	msg, err := alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool {
 		body, _ := m.Content["body"].(string)
