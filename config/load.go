@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -20,9 +21,22 @@ func Load(path string) (*Config, error) {
 	}
 	cfg, err := Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w%s", path, err, upgradeHint(path, err))
 	}
 	return cfg, nil
+}
+
+// upgradeHint explains unknown keys in a file `seedgate config upgrade` rewrote: an older
+// release cannot read the keys a newer one added, and the file before the upgrade is kept.
+func upgradeHint(path string, err error) string {
+	if !errors.Is(err, ErrUnknownKey) {
+		return ""
+	}
+	backups, _ := filepath.Glob(path + ".before-upgrade-*")
+	if len(backups) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (a newer seedgate upgraded this file: to run this release, restore %s)", backups[len(backups)-1])
 }
 
 // LoadForRegistration reads the configuration for `seedgate -g`: decoded and defaulted like

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -52,6 +53,9 @@ func (s *Size) UnmarshalYAML(node *yaml.Node) error {
 // MarshalYAML writes the duration back as a string.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
+// ErrUnknownKey is a key seedgate does not know: a typo, or one a newer release added.
+var ErrUnknownKey = errors.New("unknown key")
+
 // unknownKeys walks the YAML tree against the Go type it decodes into and lists every key that
 // has no field, with its dotted path and line, so a typo is reported as exactly that.
 func unknownKeys(node *yaml.Node, t reflect.Type, path string) []error {
@@ -83,7 +87,7 @@ func unknownKeys(node *yaml.Node, t reflect.Type, path string) []error {
 			sub := joinPath(path, key.Value)
 			ft, ok := fields[key.Value]
 			if !ok {
-				errs = append(errs, fmt.Errorf("%s: unknown key (line %d)", sub, key.Line))
+				errs = append(errs, fmt.Errorf("%s: %w (line %d)", sub, ErrUnknownKey, key.Line))
 				continue
 			}
 			errs = append(errs, unknownKeys(val, ft, sub)...)

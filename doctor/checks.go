@@ -26,15 +26,16 @@ import (
 // hook timestamps become unreliable.
 const maxClockSkew = 30 * time.Second
 
-// Run checks everything the configuration at path names. It never panics on a broken
+// Run checks everything the configuration at path names; example is this release's example
+// configuration, to tell whether the file documents every key. It never panics on a broken
 // configuration: what it cannot check, it says so and why.
-func Run(ctx context.Context, path string) []Result {
+func Run(ctx context.Context, path string, example []byte) []Result {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return []Result{fail("config", err.Error(), "edit the keys named above in "+path)}
 	}
 	results := []Result{ok("config", fmt.Sprintf("%s loads: %d approvers, %d torrent clients, %d policies",
-		path, len(cfg.Approvers), len(cfg.TorrentClients), len(cfg.Policies)))}
+		path, len(cfg.Approvers), len(cfg.TorrentClients), len(cfg.Policies))), checkConfigCurrent(path, example)}
 	reg, err := bot.LoadRegistration(cfg, cfg.Appservice.Registration)
 	if err != nil {
 		results = append(results, fail("registration", err.Error(), "seedgate -g -c "+path+" -r "+cfg.Appservice.Registration))
@@ -51,6 +52,24 @@ func Run(ctx context.Context, path string) []Result {
 	results = append(results, checkClients(ctx, cfg)...)
 	results = append(results, checkBridges(ctx, cfg)...)
 	return results
+}
+
+// checkConfigCurrent says whether the file has every key this release documents: a missing one
+// works (its default applies) but its comment, which says what it does, is not in the file.
+func checkConfigCurrent(path string, example []byte) Result {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fail("config keys", err.Error(), "check the file's permissions")
+	}
+	up, err := config.Upgrade(raw, example)
+	switch {
+	case err != nil:
+		return warn("config keys", "cannot compare with this release's example: "+err.Error(), "seedgate -e - prints the example")
+	case up.Changed():
+		return warn("config keys", fmt.Sprintf("%d key(s) this release documents are not in the file (their defaults apply): %s",
+			len(up.Added)+len(up.Moved), strings.Join(append(up.Moved, up.Added...), ", ")), "seedgate config upgrade -c "+path)
+	}
+	return ok("config keys", "every key this release documents is in the file")
 }
 
 func checkKeyFiles(cfg *config.Config) []Result {

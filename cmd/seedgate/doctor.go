@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 
+	seedgate "github.com/seedgate/seedgate"
 	"github.com/seedgate/seedgate/doctor"
 )
 
@@ -17,7 +18,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
-	if doctor.Report(stdout, doctor.Run(context.Background(), *configPath)) {
+	if doctor.Report(stdout, doctor.Run(context.Background(), *configPath, seedgate.ExampleConfig)) {
 		return 1
 	}
 	return 0

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"maunium.net/go/mautrix/appservice"
 
@@ -32,6 +33,8 @@ Usage:
   seedgate -g -c CONFIG -r REGISTRATION generate the appservice registration (keeps an existing one's
                                         tokens and bot; -rotate for new tokens)
   seedgate [-c CONFIG]                  run
+  seedgate config upgrade [-n] [-c CONFIG]  add this release's new keys (with their comments) and move
+                                        renamed ones, keeping yours; the file before is kept
   seedgate audit verify|export [-c CONFIG]
   seedgate keys [-c CONFIG]             print the gateway key devices pin, and the enrolled keys
   seedgate keys rotate [-c CONFIG]      stage the next gateway key; run again to promote it
@@ -50,6 +53,8 @@ Flags:
 func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
+		case "config":
+			os.Exit(runConfig(os.Args[2:], time.Now(), os.Stdout, os.Stderr))
 		case "audit":
 			os.Exit(runAudit(os.Args[2:]))
 		case "device":
