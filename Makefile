@@ -7,7 +7,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 GOTAGS   := goolm
 
-.PHONY: build deps test fuzz demo bench lint clean release
+.PHONY: build deps test fuzz demo bench lint clean release image
 
 # How long each fuzz target runs inside `make test`; raise it for a deeper search.
 FUZZTIME ?= 10s
@@ -26,6 +26,11 @@ release:
 	    $(GO) build -trimpath -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o dist/$$name ./cmd/seedgate || exit 1; \
 	done
 	cd dist && sha256sum seedgate-* > SHA256SUMS
+
+# The container image (FROM scratch), with buildah or IMAGE_BUILDER=docker; IMAGE_UID and
+# IMAGE_GID set the user it runs as (default 1337).
+image:
+	VERSION=$(VERSION) COMMIT=$(COMMIT) ./hack/image.sh
 
 deps:
 	./hack/deps.sh

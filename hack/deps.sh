@@ -2,7 +2,7 @@
 # Installs what the tests and the demo need, each only when missing:
 #   - Debian packages: the four torrent clients, python3-libtorrent (a seeder for the local swarm),
 #     opentracker (the real tracker the door tests count announces on), chromium and its fonts
-#     (test/cards renders every card in it),
+#     (test/cards renders every card in it), buildah (test/image builds the container image),
 #     python3-nacl, postgresql, systemd (for systemd-analyze on the unit) (asks apt; needs root; the
 #     tests start their own throwaway PostgreSQL server, never the system one)
 #   - Dendrite v0.15.2, built from the pinned tools module into .cache/bin
@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(qbittorrent-nox transmission-daemon transmission-cli rtorrent deluged deluge-web python3-libtorrent python3-nacl postgresql systemd debootstrap opentracker chromium fonts-dejavu-core fonts-noto-color-emoji)
+apt_packages=(qbittorrent-nox transmission-daemon transmission-cli rtorrent deluged deluge-web python3-libtorrent python3-nacl postgresql systemd debootstrap opentracker chromium fonts-dejavu-core fonts-noto-color-emoji buildah)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

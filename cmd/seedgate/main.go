@@ -33,6 +33,9 @@ Usage:
   seedgate -g -c CONFIG -r REGISTRATION generate the appservice registration (keeps an existing one's
                                         tokens and bot; -rotate for new tokens)
   seedgate [-c CONFIG]                  run
+  seedgate container [-data DIR]        the container's entrypoint: write the config, then the
+                                        registration, stopping after each; then run
+  seedgate health [-c CONFIG]           exit 0 if the seedgate at appservice.listen is alive
   seedgate config upgrade [-n] [-c CONFIG]  add this release's new keys (with their comments) and move
                                         renamed ones, keeping yours; the file before is kept
   seedgate audit verify|export [-c CONFIG]
@@ -53,6 +56,13 @@ Flags:
 func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
+		case "container":
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := runContainer(ctx, os.Args[2:], os.Stdout, os.Stderr)
+			stop()
+			os.Exit(code)
+		case "health":
+			os.Exit(runHealth(os.Args[2:], os.Stdout, os.Stderr))
 		case "config":
 			os.Exit(runConfig(os.Args[2:], time.Now(), os.Stdout, os.Stderr))
 		case "audit":
