@@ -97,11 +97,11 @@ func TestHookMutualTLS(t *testing.T) {
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := startHTTPS(ctx, "hooks", "127.0.0.1:"+port, handler, tlsConf)
+	bound, err := bindListener("hooks", "127.0.0.1:"+port, handler, tlsConf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	defer bound.serve(ctx).Close()
 	secretFile := filepath.Join(dir, "hook.secret")
 	if _, err = crypto.LoadOrCreateSecret(secretFile, 32); err != nil {
 		t.Fatal(err)

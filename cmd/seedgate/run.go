@@ -86,12 +86,73 @@ func run(ctx context.Context, configPath string) int {
 	} else {
 		svc.SetNotifier(b)
 	}
+	watchers := map[string]*torrent.Watcher{}
+	for _, tc := range cfg.TorrentClients {
+		w := torrent.NewWatcher(clients[tc.Name], st, tc.PollInterval.D(), svc.HandleEvent)
+		w.Running, w.Arriving = svc.EnforceHold, svc.PrepareHolds
+		if tc.Gate == config.GateDoor {
+			w.Door, w.Adopt = true, svc.Adopt
+		}
+		watchers[tc.Name] = w
+	}
+
+	// Everything that can still fail (secrets, TLS files, ports) is checked before anything
+	// starts: a start that fails half-way would have held, posted or synced for nothing, and
+	// returned under running parts.
+	var bound []*boundListener
+	defer func() { closeUnserved(bound) }()
+	listen := func(name, addr, key string, handler http.Handler, tlsConf *tls.Config) error {
+		l, err := bindListener(name, addr, handler, tlsConf)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		bound = append(bound, l)
+		return nil
+	}
+	if couriers != nil && couriers.webhooks != nil {
+		if err = listen("webhooks", cfg.Bridges.WebhookListen, "bridges.webhook_listen", couriers.webhooks, nil); err != nil {
+			return fail("Binding the bridges' webhook listener failed", err)
+		}
+	}
+	if cfg.API.Listen != "" {
+		if err = listen("api", cfg.API.Listen, "api.listen", svc.APIHandler(log.With().Str("component", "api").Logger()), nil); err != nil {
+			return fail("Binding the HTTP API failed", err)
+		}
+	}
+	if cfg.Metrics.Listen != "" {
+		if err = listen("metrics", cfg.Metrics.Listen, "metrics.listen", metrics.Handler(), nil); err != nil {
+			return fail("Binding the metrics listener failed", err)
+		}
+	}
+	if cfg.Hooks.Listen != "" {
+		secret, err := crypto.LoadOrCreateSecret(cfg.Hooks.SecretFile, 32)
+		if err != nil {
+			return fail("Loading the hook secret failed (hooks.secret_file)", err)
+		}
+		tlsConf, err := hookServerTLS(cfg.Hooks.TLS)
+		if err != nil {
+			return fail("Loading the hook listener's TLS files failed", err)
+		}
+		receiver := &torrent.HookReceiver{Verifier: crypto.NewHookVerifier(secret, cfg.Hooks.Window.D(), st), Watchers: watchers,
+			Log: log.With().Str("component", "hooks").Logger()}
+		if err = listen("hooks", cfg.Hooks.Listen, "hooks.listen", receiver, tlsConf); err != nil {
+			return fail("Binding the hook listener failed", err)
+		}
+	}
+
 	if err = b.Start(ctx); err != nil {
 		return fail("Matrix start-up failed", err)
 	}
 	defer b.Close()
 
+	// From here nothing fails. On the way out the listeners stop first, then every part is
+	// cancelled and waited for, then the bot and the store close (deferred above).
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	runPart := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -105,58 +166,19 @@ func run(ctx context.Context, configPath string) int {
 		for name, part := range couriers.parts {
 			runPart(name, part)
 		}
-		if couriers.webhooks != nil {
-			srv, err := startHTTP(ctx, "webhooks", cfg.Bridges.WebhookListen, couriers.webhooks)
-			if err != nil {
-				return fail("Starting the bridges' webhook listener failed (bridges.webhook_listen)", err)
-			}
-			defer srv.Close()
-		}
-	}
-	if cfg.API.Listen != "" {
-		api, err := startHTTP(ctx, "api", cfg.API.Listen, svc.APIHandler(log.With().Str("component", "api").Logger()))
-		if err != nil {
-			return fail("Starting the HTTP API failed (api.listen)", err)
-		}
-		defer api.Close()
 	}
 	if cfg.Metrics.Listen != "" {
 		exportStoreGauges(ctx, st)
-		srv, err := startHTTP(ctx, "metrics", cfg.Metrics.Listen, metrics.Handler())
-		if err != nil {
-			return fail("Starting the metrics listener failed (metrics.listen)", err)
-		}
+	}
+	for _, l := range bound {
+		srv := l.serve(ctx)
 		defer srv.Close()
 	}
+	bound = nil // served: the servers close them
 	runPart("bot", b.Run)
 	runPart("approvals", svc.Run)
-	watchers := map[string]*torrent.Watcher{}
 	for _, tc := range cfg.TorrentClients {
-		watchers[tc.Name] = torrent.NewWatcher(clients[tc.Name], st, tc.PollInterval.D(), svc.HandleEvent)
-		watchers[tc.Name].Running = svc.EnforceHold
-		watchers[tc.Name].Arriving = svc.PrepareHolds
-		if tc.Gate == config.GateDoor {
-			watchers[tc.Name].Door = true
-			watchers[tc.Name].Adopt = svc.Adopt
-		}
 		runPart("watcher "+tc.Name, watchers[tc.Name].Run)
-	}
-	if cfg.Hooks.Listen != "" {
-		secret, err := crypto.LoadOrCreateSecret(cfg.Hooks.SecretFile, 32)
-		if err != nil {
-			return fail("Loading the hook secret failed (hooks.secret_file)", err)
-		}
-		receiver := &torrent.HookReceiver{Verifier: crypto.NewHookVerifier(secret, cfg.Hooks.Window.D(), st), Watchers: watchers,
-			Log: log.With().Str("component", "hooks").Logger()}
-		tlsConf, err := hookServerTLS(cfg.Hooks.TLS)
-		if err != nil {
-			return fail("Loading the hook listener's TLS files failed", err)
-		}
-		srv, err := startHTTPS(ctx, "hooks", cfg.Hooks.Listen, receiver, tlsConf)
-		if err != nil {
-			return fail("Starting the hook listener failed (hooks.listen)", err)
-		}
-		defer srv.Close()
 	}
 	metrics.Ready.Store(true)
 	build := currentBuild()
@@ -168,13 +190,15 @@ func run(ctx context.Context, configPath string) int {
 	return 0
 }
 
-// startHTTP serves a listener with timeouts that bound slow clients.
-func startHTTP(ctx context.Context, name, listen string, handler http.Handler) (*http.Server, error) {
-	return startHTTPS(ctx, name, listen, handler, nil)
+// boundListener is a port taken at start, served once everything has started.
+type boundListener struct {
+	name     string
+	listener net.Listener
+	handler  http.Handler
 }
 
-// startHTTPS is startHTTP over TLS when tlsConf is not nil.
-func startHTTPS(ctx context.Context, name, listen string, handler http.Handler, tlsConf *tls.Config) (*http.Server, error) {
+// bindListener takes the port (and wraps it in TLS when tlsConf is set) without serving it.
+func bindListener(name, listen string, handler http.Handler, tlsConf *tls.Config) (*boundListener, error) {
 	listener, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, err
@@ -182,19 +206,30 @@ func startHTTPS(ctx context.Context, name, listen string, handler http.Handler, 
 	if tlsConf != nil {
 		listener = tls.NewListener(listener, tlsConf)
 	}
-	serverLog := zerolog.Ctx(ctx).With().Str("listener", name).Logger()
+	return &boundListener{name: name, listener: listener, handler: handler}, nil
+}
+
+func closeUnserved(bound []*boundListener) {
+	for _, l := range bound {
+		_ = l.listener.Close()
+	}
+}
+
+// serve serves the listener with timeouts that bound slow clients.
+func (l *boundListener) serve(ctx context.Context) *http.Server {
+	serverLog := zerolog.Ctx(ctx).With().Str("listener", l.name).Logger()
 	srv := &http.Server{
-		Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		Handler: l.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10,
 		ErrorLog: stdlog.New(httpErrorWriter{serverLog}, "", 0),
 	}
 	go func() {
-		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			zerolog.Ctx(ctx).Error().Err(err).Str("listener", name).Msg("HTTP listener stopped")
+		if err := srv.Serve(l.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serverLog.Error().Err(err).Msg("HTTP listener stopped")
 		}
 	}()
-	zerolog.Ctx(ctx).Info().Str("listener", name).Str("address", listener.Addr().String()).Msg("HTTP listener started")
-	return srv, nil
+	serverLog.Info().Str("address", l.listener.Addr().String()).Msg("HTTP listener started")
+	return srv
 }
 
 // httpErrorWriter turns net/http's own error lines (TLS handshake failures, bad requests)
