@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"maunium.net/go/mautrix"
@@ -14,7 +15,13 @@ import (
 // purpose — because a message that carries the field is exempt from the push rules that match
 // its text: an approver's name, a torrent's name or a command echoed back ("@room") then rings
 // nobody. raw holds extra top-level fields (the card's machine-readable parts) and may be nil.
+//
+// A seedgate that may have lost the database's lease (frozen past it) sends nothing: another
+// one may be active, and two sending from one bot device diverge its encryption sessions.
 func (b *Bot) sendMessage(ctx context.Context, roomID id.RoomID, content *event.MessageEventContent, raw map[string]any, opts ...mautrix.ReqSendEvent) (*mautrix.RespSendEvent, error) {
+	if err := b.store.CheckLease(); err != nil {
+		return nil, fmt.Errorf("bot: not sending: %w", err)
+	}
 	explicitMentions(content)
 	if raw == nil {
 		return b.client.SendMessageEvent(ctx, roomID, event.EventMessage, content, opts...)

@@ -76,6 +76,11 @@ type Database struct {
 	URI     Secret `yaml:"uri"`
 	URIFile string `yaml:"uri_file"`
 	KeysDir string `yaml:"keys_dir"`
+	// Standby makes a seedgate that finds another active on the database wait and take over
+	// when its lease lapses, instead of refusing to start.
+	Standby bool `yaml:"standby"`
+	// LeaseTTL is how long the active seedgate's lease lasts unrenewed.
+	LeaseTTL Duration `yaml:"lease_ttl"`
 }
 
 // Target is what the store opens: the SQLite path or the PostgreSQL URI.

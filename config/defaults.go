@@ -27,6 +27,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Database.Type, "sqlite")
 	setDefault(&c.Database.Path, "seedgate.db")
 	setDefault(&c.Database.KeysDir, filepath.Dir(c.Database.Path))
+	if c.Database.LeaseTTL == 0 {
+		c.Database.LeaseTTL = Duration(15 * time.Second)
+	}
 	setDefault(&c.Hooks.SecretFile, filepath.Join(c.Database.KeysDir, "hook.secret"))
 	if c.Hooks.Window == 0 {
 		c.Hooks.Window = Duration(time.Minute)

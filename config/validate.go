@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/id"
 
@@ -153,6 +154,9 @@ func (c *Config) Validate() error {
 		if _, _, err := id.UserID(m).ParseAndValidateRelaxed(); err != nil || !strings.HasPrefix(m, "@") {
 			bad(fmt.Sprintf("matrix.observers[%d]", i), "%q is not a Matrix user id like @bob:example.org", m)
 		}
+	}
+	if ttl := c.Database.LeaseTTL.D(); ttl < 3*time.Second || ttl > 5*time.Minute {
+		bad("database.lease_ttl", "%s is outside 3s to 5m (it is renewed every third of it, and a standby waits that long)", ttl)
 	}
 	switch c.Database.Type {
 	case "sqlite":

@@ -36,7 +36,12 @@ func auditHash(e *AuditEntry) string {
 
 // AppendAudit adds an entry to the audit log. Call it inside the transaction that makes the
 // change it records, so the log and the state cannot disagree.
+// It is fenced by the lease (see fenced).
 func (s *Store) AppendAudit(ctx context.Context, kind, requestID string, data any) error {
+	return s.fenced(ctx, "audit "+kind, func(ctx context.Context) error { return s.appendAudit(ctx, kind, requestID, data) })
+}
+
+func (s *Store) appendAudit(ctx context.Context, kind, requestID string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("store: audit %s: encode: %w", kind, err)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the pure-Go "pgx" PostgreSQL driver
 	"github.com/rs/zerolog"
@@ -26,6 +27,11 @@ var upgradeTable = dbutil.BuildUpgradeTable().WithFSPath(upgrades, "upgrades").F
 type Store struct {
 	DB *dbutil.Database
 	db *dbutil.Database // seedgate's own tables, under the seedgate_version table
+	// leaseToken is the lease this store took (TakeLease): 0 never taken (not fenced), -1
+	// lost or released (every fenced write refused).
+	leaseToken atomic.Int64
+	// leaseRenewed (unix nanoseconds) and leaseTTL say until when the lease surely holds.
+	leaseRenewed, leaseTTL atomic.Int64
 }
 
 // sqliteDSN asks for WAL, foreign keys, a busy timeout and immediate write transactions: the

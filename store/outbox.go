@@ -56,7 +56,17 @@ func scanOutbox(row interface{ Scan(...any) error }) (*OutboxMessage, error) {
 
 // EnqueueOutbox writes a message before anything is sent. It reports false, and writes
 // nothing, when a message with the same idempotency key exists.
+// It is fenced by the lease (see fenced).
 func (s *Store) EnqueueOutbox(ctx context.Context, m *OutboxMessage) (bool, error) {
+	var ok bool
+	err := s.fenced(ctx, "enqueue outbox message", func(ctx context.Context) (err error) {
+		ok, err = s.enqueueOutbox(ctx, m)
+		return err
+	})
+	return ok, err
+}
+
+func (s *Store) enqueueOutbox(ctx context.Context, m *OutboxMessage) (bool, error) {
 	now := millis(time.Now())
 	res, err := s.db.Exec(ctx, `INSERT INTO outbox (`+outboxColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, '', '', $9, $9)
@@ -71,7 +81,17 @@ func (s *Store) EnqueueOutbox(ctx context.Context, m *OutboxMessage) (bool, erro
 
 // ClaimDueOutbox marks up to limit due messages as sending and returns them. Each claim is a
 // compare-and-set, so two workers never send one message.
+// It is fenced by the lease (see fenced).
 func (s *Store) ClaimDueOutbox(ctx context.Context, now time.Time, limit int) ([]*OutboxMessage, error) {
+	var out []*OutboxMessage
+	err := s.fenced(ctx, "claim outbox messages", func(ctx context.Context) (err error) {
+		out, err = s.claimDueOutbox(ctx, now, limit)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) claimDueOutbox(ctx context.Context, now time.Time, limit int) ([]*OutboxMessage, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+outboxColumns+` FROM outbox
 		WHERE state IN ($1, $2) AND next_attempt <= $3 ORDER BY next_attempt, created_at LIMIT $4`,
 		OutboxPending, OutboxRetry, millis(now), limit)

@@ -97,7 +97,12 @@ func defaultTrust(t string) string {
 }
 
 // InsertRequest stores a new request.
+// It is fenced by the lease (see fenced).
 func (s *Store) InsertRequest(ctx context.Context, r *Request) error {
+	return s.fenced(ctx, "insert request "+r.ID, func(ctx context.Context) error { return s.insertRequest(ctx, r) })
+}
+
+func (s *Store) insertRequest(ctx context.Context, r *Request) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO requests (`+requestColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
 		$27, $28, $29, $30, $31, $32)`,
@@ -167,7 +172,17 @@ type Transition struct {
 // TransitionRequest moves a request to t.To if it is in one of t.From, and reports whether it did.
 // This is the single point that makes decisions and actions happen once: two callers racing
 // for the same transition cannot both win.
+// It is fenced by the lease (see fenced).
 func (s *Store) TransitionRequest(ctx context.Context, id string, t Transition) (bool, error) {
+	var ok bool
+	err := s.fenced(ctx, "transition request "+id, func(ctx context.Context) (err error) {
+		ok, err = s.transitionRequest(ctx, id, t)
+		return err
+	})
+	return ok, err
+}
+
+func (s *Store) transitionRequest(ctx context.Context, id string, t Transition) (bool, error) {
 	set := []string{"state=$1"}
 	args := []any{t.To}
 	add := func(col string, v any) {
@@ -256,7 +271,12 @@ func (s *Store) ListRequestsByCard(ctx context.Context, eventID string) ([]*Requ
 }
 
 // SetCard records which Matrix event shows the request, and its position on a digest card.
+// It is fenced by the lease (see fenced).
 func (s *Store) SetCard(ctx context.Context, id, roomID, eventID string, digestIndex int) error {
+	return s.fenced(ctx, "set card of "+id, func(ctx context.Context) error { return s.setCard(ctx, id, roomID, eventID, digestIndex) })
+}
+
+func (s *Store) setCard(ctx context.Context, id, roomID, eventID string, digestIndex int) error {
 	_, err := s.db.Exec(ctx, "UPDATE requests SET card_room=$1, card_event=$2, digest_index=$3 WHERE id=$4", roomID, eventID, digestIndex, id)
 	if err != nil {
 		return fmt.Errorf("store: set card of %s: %w", id, err)

@@ -20,7 +20,12 @@ type Vote struct {
 }
 
 // InsertVote records a vote.
+// It is fenced by the lease (see fenced).
 func (s *Store) InsertVote(ctx context.Context, v *Vote) error {
+	return s.fenced(ctx, "insert vote on "+v.RequestID, func(ctx context.Context) error { return s.insertVote(ctx, v) })
+}
+
+func (s *Store) insertVote(ctx context.Context, v *Vote) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO votes (seq, request_id, person, decision, assurance, source, counted, reason, created_at)
 		VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM votes), $1, $2, $3, $4, $5, $6, $7, $8)`,
 		v.RequestID, v.Person, v.Decision, v.Assurance, v.Source, v.Counted, v.Reason, millis(v.CreatedAt))

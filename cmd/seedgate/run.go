@@ -49,6 +49,22 @@ func run(ctx context.Context, configPath string) int {
 		return fail("Opening the database failed (database.path)", err)
 	}
 	defer st.Close()
+	if err = takeLease(ctx, st, cfg.Database); errors.Is(err, context.Canceled) {
+		return 0 // a standby told to stop
+	} else if err != nil {
+		return fail("Not starting: this database has an active seedgate", err)
+	}
+	// Losing the lease stops everything (keepLease); a clean stop gives it up for the standby.
+	ctx, loseLease := context.WithCancelCause(ctx)
+	defer loseLease(nil)
+	go keepLease(ctx, st, cfg.Database.LeaseTTL.D(), loseLease)
+	defer func() {
+		if !errors.Is(context.Cause(ctx), store.ErrLeaseLost) {
+			if err := st.ReleaseLease(context.WithoutCancel(ctx)); err != nil {
+				log.Warn().Err(err).Msg("Releasing the database's lease failed; a standby waits for it to lapse")
+			}
+		}
+	}()
 
 	clients := map[string]torrent.Client{}
 	for i, tc := range cfg.TorrentClients {
@@ -185,6 +201,10 @@ func run(ctx context.Context, configPath string) int {
 	metrics.SetBuildInfo(build.Version, build.Commit, build.Go)
 	log.Info().Str("version", build.Version).Str("commit", build.Commit).Msg("seedgate running")
 	<-ctx.Done()
+	if cause := context.Cause(ctx); errors.Is(cause, store.ErrLeaseLost) {
+		wg.Wait()
+		return fail("Stopped: another seedgate may be active now", cause)
+	}
 	log.Info().Msg("Shutting down")
 	wg.Wait()
 	return 0

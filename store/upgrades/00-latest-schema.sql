@@ -1,4 +1,4 @@
--- v0 -> v9: Latest revision
+-- v0 -> v10: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -153,3 +153,14 @@ CREATE TABLE appservice_txns (
 	handled_at  BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX appservice_txns_pending_idx ON appservice_txns (handled_at, received_at);
+
+-- The lease that keeps one seedgate active per database (see 10-lease.sql).
+CREATE TABLE lease (
+	id       INTEGER PRIMARY KEY CHECK (id = 1),
+	token    BIGINT  NOT NULL,
+	host     TEXT    NOT NULL,
+	pid      INTEGER NOT NULL,
+	pid_ns   TEXT    NOT NULL,
+	since    BIGINT  NOT NULL,
+	expires  BIGINT  NOT NULL
+);
