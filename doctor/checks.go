@@ -47,6 +47,7 @@ func Run(ctx context.Context, path string, example []byte) []Result {
 	results = append(results, r)
 	if st != nil {
 		defer st.Close()
+		results = append(results, checkLease(ctx, st, cfg.Database))
 	}
 	results = append(results, checkHomeserver(ctx, cfg, reg, st)...)
 	results = append(results, checkClients(ctx, cfg)...)
@@ -103,6 +104,21 @@ func checkDatabase(ctx context.Context, cfg *config.Config) (*store.Store, Resul
 	}
 	pending, _ := st.ListRequests(ctx, "pending")
 	return st, ok("database", fmt.Sprintf("%s database opens, schema up to date, %d pending requests", cfg.Database.Type, len(pending)))
+}
+
+// checkLease says which seedgate is active on the database, if any: doctor run beside the
+// active one must not be read as a second instance (it takes no lease).
+func checkLease(ctx context.Context, st *store.Store, db config.Database) Result {
+	holder, current, err := st.LeaseHolder(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ok("active seedgate", "none has run on this database yet")
+	case err != nil:
+		return fail("active seedgate", err.Error(), "check that the database is reachable")
+	case current:
+		return ok("active seedgate", fmt.Sprintf("%s holds the database's lease (renewed every %s)", holder, db.LeaseTTL.D()/3))
+	}
+	return ok("active seedgate", fmt.Sprintf("none now; the last was %s, its lease lapsed at %s", holder, holder.Expires.UTC().Format(time.RFC3339)))
 }
 
 func checkHomeserver(ctx context.Context, cfg *config.Config, reg *appservice.Registration, st *store.Store) []Result {

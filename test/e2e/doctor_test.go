@@ -45,7 +45,7 @@ func TestDoctor(t *testing.T) {
 		}
 		for _, want := range []string{"✔ homeserver", "✔ appservice registration accepted", "✔ approvals room", "everyone expected joined",
 			"✔ direct messages with @alice:localhost: !",
-			"✔ torrent client seedbox: qBittorrent v", "✔ key file pickle.key", "✔ key file recovery.key", "✔ database", "✔ clock",
+			"✔ torrent client seedbox: qBittorrent v", "✔ key file pickle.key", "✔ key file recovery.key", "✔ database", "✔ active seedgate: pid ", "✔ clock",
 			"✔ bot device: device", "cross-signing master key", "✔ encryption mode: appservice.encryption auto: the bot will use " +
 				map[string]string{"dendrite": "sync", "synapse": "appservice"}[s.HS.Kind()]} {
 			if !strings.Contains(out, want) {
