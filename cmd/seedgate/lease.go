@@ -38,7 +38,7 @@ func takeLease(ctx context.Context, st *store.Store, db config.Database) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(ttl / 3):
+		case <-time.After(min(ttl/3, time.Second)): // asking costs little; a quick takeover matters
 		}
 	}
 }
