@@ -102,7 +102,10 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err := b.ensureDMs(ctx); err != nil {
 		return err
 	}
-	b.readRecentCards(ctx)
+	if err := b.readRecentCards(ctx); err != nil {
+		// Without it a card the last run sent but did not record would be sent again.
+		return err
+	}
 	b.checkMasterKeys(ctx, b.approverUserIDs())
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
 		Stringer("room_id", b.RoomID()).Str("encryption", b.encryption).Msg("Bot ready")

@@ -3,8 +3,10 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
@@ -12,9 +14,12 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-// recentCardLookback is how many of a card room's latest events the bot reads back at start.
-// A card the previous run sent but had no time to record is among the last few.
-const recentCardLookback = 100
+// readBackPage is how many events one /messages call reads back at start.
+const readBackPage = 100
+
+// homeserverClockSlack is how far behind this host's clock the homeserver's may be when the
+// read-back compares a card's origin_server_ts with the time its request was opened.
+const homeserverClockSlack = time.Minute
 
 // sentCards remembers the cards this run sent or read back at start: where each is and which
 // requests it shows. A vote on a card seedgate has not recorded yet still finds its requests,
@@ -68,25 +73,47 @@ func (c *sentCards) adoptable(room id.RoomID, reqIDs []string) (id.EventID, bool
 	return card, true
 }
 
-// readRecentCards reads back the cards the bot itself posted lately. If seedgate died after
-// the homeserver took a card but before the card was recorded, the card is already in the
-// room, and must not be sent again (a repeated transaction id does not help: the homeserver
-// forgets it when the sender vanishes mid-request).
-func (b *Bot) readRecentCards(ctx context.Context) {
+// readRecentCards reads back the cards the bot itself posted and did not record. If seedgate
+// died after the homeserver took a card but before the card was recorded, the card is already
+// in the room, and must not be sent again (a repeated transaction id does not help: the
+// homeserver forgets it when the sender vanishes mid-request). Such a card is no older than
+// the oldest request still waiting for its card, so each room is read back page by page until
+// the events are older than that, however many came after the card; with every request
+// carded there is nothing to read back.
+func (b *Bot) readRecentCards(ctx context.Context) error {
+	oldest, waiting, err := b.store.OldestUncarded(ctx)
+	if err != nil || !waiting {
+		return err
+	}
+	cutoff := oldest.Add(-homeserverClockSlack).UnixMilli()
 	log := zerolog.Ctx(ctx)
 	for _, roomID := range b.rooms {
-		page, err := b.client.Messages(ctx, roomID, "", "", mautrix.DirectionBackward, nil, recentCardLookback)
-		if err != nil {
-			log.Warn().Err(err).Stringer("room_id", roomID).Msg("Reading back recent cards failed")
-			continue
+		var mine []*event.Event // newest first
+		from, pages := "", 0
+		for done := false; !done; pages++ {
+			page, err := b.client.Messages(ctx, roomID, from, "", mautrix.DirectionBackward, nil, readBackPage)
+			if err != nil {
+				return fmt.Errorf("bot: read back the cards in %s: %w", roomID, err)
+			}
+			for _, evt := range page.Chunk {
+				if evt.Timestamp < cutoff {
+					done = true
+					break
+				}
+				if evt.Sender == b.client.UserID && evt.Type == event.EventEncrypted {
+					mine = append(mine, evt)
+				}
+			}
+			if page.End == "" || page.End == from || len(page.Chunk) == 0 {
+				done = true
+			}
+			from = page.End
 		}
 		// Oldest first, so a request's newest card is the one remembered.
-		for _, evt := range slices.Backward(page.Chunk) {
-			if evt.Sender != b.client.UserID || evt.Type != event.EventEncrypted {
-				continue
-			}
+		adopted := 0
+		for _, evt := range slices.Backward(mine) {
 			evt.RoomID = roomID
-			if err = evt.Content.ParseRaw(evt.Type); err != nil {
+			if err := evt.Content.ParseRaw(evt.Type); err != nil {
 				continue
 			}
 			plain, err := b.crypto.Decrypt(ctx, evt)
@@ -95,9 +122,12 @@ func (b *Bot) readRecentCards(ctx context.Context) {
 			}
 			if reqIDs := cardRequestIDs(plain.Content.VeryRaw); len(reqIDs) > 0 {
 				b.sent.remember(roomID, evt.ID, reqIDs, true)
+				adopted++
 			}
 		}
+		log.Debug().Stringer("room_id", roomID).Int("pages", pages).Int("cards", adopted).Msg("Read back the cards sent since the oldest uncarded request")
 	}
+	return nil
 }
 
 // cardRequestIDs lists the requests a new card (not an edit) shows.
