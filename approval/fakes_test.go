@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -81,6 +82,10 @@ type recordingNotifier struct {
 	// maxItems, when set, refuses larger digests with ErrCardTooLarge, as the bot does by size.
 	maxItems int
 	adopted  [][2]int // per AnnounceAdopted: torrents listed, held
+	// announced lists the posted announcements' torrent hashes and transaction ids; while
+	// announceDown is set, Announce fails as a homeserver that is down does.
+	announced    [][2]string
+	announceDown bool
 }
 
 func (n *recordingNotifier) PostCard(_ context.Context, reqs []*store.Request) (string, string, error) {
@@ -100,7 +105,15 @@ func (n *recordingNotifier) UpdateCard(context.Context, *store.Request, []*store
 	return nil
 }
 
-func (n *recordingNotifier) Announce(context.Context, string, torrent.Event) error { return nil }
+func (n *recordingNotifier) Announce(_ context.Context, _ string, evt torrent.Event, txnID string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.announceDown {
+		return errors.New("homeserver unreachable")
+	}
+	n.announced = append(n.announced, [2]string{evt.Torrent.Hash, txnID})
+	return nil
+}
 
 func (n *recordingNotifier) AnnounceAdopted(_ context.Context, _ string, torrents, held []torrent.Torrent) error {
 	n.mu.Lock()

@@ -25,8 +25,9 @@ type Notifier interface {
 	PostCard(ctx context.Context, reqs []*store.Request) (roomID, eventID string, err error)
 	// UpdateCard redraws a request's card after a vote or a decision.
 	UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error
-	// Announce posts a notice about an event a policy only announces.
-	Announce(ctx context.Context, policy string, evt torrent.Event) error
+	// Announce posts a notice about an event a policy only announces. txnID is the same each
+	// time the same announcement is retried, so a homeserver that took it once keeps one.
+	Announce(ctx context.Context, policy string, evt torrent.Event, txnID string) error
 	// AnnounceAdopted lists, in one notice, the torrents a door-mode client already had when
 	// seedgate first met it, and which of them are now held.
 	AnnounceAdopted(ctx context.Context, client string, torrents, held []torrent.Torrent) error
@@ -74,9 +75,9 @@ func (s *Service) Keys() *Keyring { return s.keys }
 func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 
 // HandleEvent applies the first matching policy to a torrent event. It fails only when a hold
-// could not be recorded, or a torrent a door-mode client added stopped could not be started,
-// so the watcher offers the event again; an announcement that cannot be posted is logged and
-// dropped (it is a notice, and Matrix may be down for long).
+// or an announcement could not be recorded, or a torrent a door-mode client added stopped could
+// not be started, so the watcher offers the event again. An announcement is recorded, then
+// posted by the run loop in the order they came, retried while Matrix is down.
 func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
 	log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("client", evt.Client).Str("hash", evt.Torrent.Hash).Logger()
 	ctx = log.WithContext(ctx)
@@ -88,8 +89,8 @@ func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
 		return s.release(ctx, evt)
 	}
 	if policy.Outcome == config.OutcomeAnnounce {
-		if err := s.notifier.Announce(ctx, policy.Name, evt); err != nil {
-			log.Error().Err(err).Msg("Announcing event failed")
+		if err := s.enqueueAnnouncement(ctx, policy.Name, evt); err != nil {
+			return err
 		}
 		return s.release(ctx, evt)
 	}
@@ -264,6 +265,7 @@ func (s *Service) tick(ctx context.Context) time.Time {
 		next = minTime(next, req.ExpiresAt)
 	}
 	next = minTime(next, s.postCards(ctx, uncarded))
+	next = minTime(next, s.postAnnouncements(ctx))
 	decided, err := s.store.ListRequests(ctx, append(decidedStates, StateExecuting)...)
 	if err != nil {
 		log.Error().Err(err).Msg("Listing decided requests failed")

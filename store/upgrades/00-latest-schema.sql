@@ -1,4 +1,4 @@
--- v0 -> v10: Latest revision
+-- v0 -> v11: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -164,3 +164,13 @@ CREATE TABLE lease (
 	since    BIGINT  NOT NULL,
 	expires  BIGINT  NOT NULL
 );
+
+-- Announcements kept until posted (see 11-announcements.sql).
+CREATE TABLE announcements (
+	id         TEXT   PRIMARY KEY,
+	policy     TEXT   NOT NULL,
+	payload    TEXT   NOT NULL,
+	created_at BIGINT NOT NULL,
+	posted_at  BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX announcements_unposted_idx ON announcements (posted_at, id);

@@ -134,7 +134,7 @@ func (n *notices) PostCard(_ context.Context, reqs []*store.Request) (string, st
 	return "!room:hs", "$card-" + reqs[0].ID, nil
 }
 func (n *notices) UpdateCard(context.Context, *store.Request, []*store.Vote) error { return nil }
-func (n *notices) Announce(context.Context, string, torrent.Event) error           { return nil }
+func (n *notices) Announce(context.Context, string, torrent.Event, string) error   { return nil }
 func (n *notices) AnnounceAdopted(_ context.Context, _ string, torrents, held []torrent.Torrent) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"cmp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,16 +15,17 @@ const homeserverOutage = time.Minute
 
 // TestHomeserverOutage stops Dendrite for a minute while torrents keep arriving. Each must be
 // held at once, Matrix or not; once the homeserver is back, every card must arrive, in the
-// order the torrents came, exactly once, and still work.
+// order the torrents came, exactly once, and still work. Torrents an announce-only policy
+// covers arrive too: each is started at once, and its notice arrives once, in order.
 func TestHomeserverOutage(t *testing.T) {
-	ctx, s := upStack(t, 5*time.Minute, stack.Options{Approvers: []string{"alice"}})
+	ctx, s := upStack(t, 5*time.Minute, stack.Options{Approvers: []string{"alice"}, AnnouncePattern: "^announced-"})
 	alice := s.Clients["alice"]
 	addHeld(ctx, t, s, alice, "before-the-outage.bin")
 
 	s.HS.Stop()
 	down := time.Now()
 	const arrivals = 6
-	var during []*stack.TorrentFile
+	var during, notices []*stack.TorrentFile
 	for i := range arrivals {
 		tf, err := stack.MakeTorrent("", "during-the-outage-"+string(rune('a'+i))+".bin", 64<<10)
 		if err != nil {
@@ -32,6 +36,15 @@ func TestHomeserverOutage(t *testing.T) {
 		}
 		waitTorrentState(ctx, t, s.QB, tf.Hash, "held while the homeserver is down", func(state string, exists bool) bool { return exists && stack.IsStopped(state) })
 		during = append(during, tf)
+		announced, err := stack.MakeTorrent("", "announced-"+string(rune('a'+i))+".bin", 64<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err = s.QB.Add(ctx, announced); err != nil {
+			t.Fatal(err)
+		}
+		waitTorrentState(ctx, t, s.QB, announced.Hash, "started while the homeserver is down", func(state string, exists bool) bool { return exists && !stack.IsStopped(state) })
+		notices = append(notices, announced)
 		// Pacing, not waiting for a condition: the arrivals spread over the outage.
 		time.Sleep(time.Until(down.Add(time.Duration(i+1) * homeserverOutage / (arrivals + 1))))
 	}
@@ -75,6 +88,30 @@ func TestHomeserverOutage(t *testing.T) {
 		if cards[i].TS < cards[i-1].TS {
 			t.Errorf("homeserver accepted card %d at %d, before card %d at %d", i, cards[i].TS, i-1, cards[i-1].TS)
 		}
+	}
+	// Every announcement once, in the order the torrents came (by the homeserver's timestamps,
+	// as for the cards).
+	var posted []*stack.ApproverMessage
+	eventually(ctx, t, "every announcement posted", func() (bool, error) {
+		posted = posted[:0]
+		for _, m := range alice.Messages() {
+			if body, _ := m.Content["body"].(string); m.Type == "message" && strings.HasPrefix(body, "ℹ️ added: torrent “announced-") {
+				posted = append(posted, m)
+			}
+		}
+		return len(posted) >= len(notices), nil
+	})
+	slices.SortStableFunc(posted, func(a, b *stack.ApproverMessage) int { return cmp.Compare(a.TS, b.TS) })
+	var got, want []string
+	for _, m := range posted {
+		body, _ := m.Content["body"].(string)
+		got = append(got, strings.SplitN(strings.TrimPrefix(body, "ℹ️ added: torrent “"), "”", 2)[0])
+	}
+	for _, tf := range notices {
+		want = append(want, tf.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("announcements posted %v, want %v: each once, in order", got, want)
 	}
 	auditIntact(ctx, t, s)
 }

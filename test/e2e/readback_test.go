@@ -65,4 +65,3 @@ func countCards(a *stack.Approver, hash string) int {
 	}
 	return n
 }
-

@@ -51,6 +51,9 @@ type Options struct {
 	// HoldPattern narrows the hold policy to torrents whose name matches it; others are
 	// held by no policy, so in door mode seedgate starts them.
 	HoldPattern string
+	// AnnouncePattern, when set, puts an announce-only policy for added torrents whose name
+	// matches it before the hold policy.
+	AnnouncePattern string
 	// Gate is the client's gate (door, the default, or after_start).
 	Gate string
 }
@@ -182,6 +185,10 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		}},
 		"logging": map[string]any{"level": "debug", "format": "json"},
 	}
+	if opts.AnnouncePattern != "" {
+		cfg["policies"] = append([]map[string]any{{"name": "announced", "events": []string{"added"}, "outcome": "announce",
+			"name_pattern": opts.AnnouncePattern}}, cfg["policies"].([]map[string]any)...)
+	}
 	if opts.API {
 		apiPort, err := FreePort()
 		if err != nil {
@@ -241,7 +248,8 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 	}
 	if opts.Group != "" {
 		cfg["groups"] = map[string][]string{opts.Group: opts.Approvers}
-		cfg["policies"].([]map[string]any)[0]["approvers"] = []string{opts.Group}
+		policies := cfg["policies"].([]map[string]any)
+		policies[len(policies)-1]["approvers"] = []string{opts.Group} // the hold policy, last
 	}
 	if opts.Encryption != "" {
 		cfg["appservice"].(map[string]any)["encryption"] = opts.Encryption
