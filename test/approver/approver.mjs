@@ -68,6 +68,7 @@ client.on(sdk.RoomMemberEvent.Membership, async (event, member) => {
 const seen = new Set();
 // Events that failed to decrypt, printed again once their key arrives, as Element redraws them.
 const undecrypted = new Set();
+const seenUndecryptable = new Set();
 
 // A sync that left events out (a "limited" timeline: after a homeserver restart the first sync
 // can carry dozens of the bot's events, and Synapse sends at most 10) resets the room's
@@ -81,7 +82,10 @@ client.on(sdk.RoomEvent.Timeline, async (event, room, toStartOfTimeline) => {
   if (seen.has(event.getId())) return;
   seen.add(event.getId());
   await client.decryptEventIfNeeded(event);
-  if (event.isDecryptionFailure()) undecrypted.add(event.getId());
+  if (event.isDecryptionFailure()) {
+    undecrypted.add(event.getId());
+    seenUndecryptable.add(event.getId());
+  }
   await emitMessage(event);
 });
 
@@ -136,6 +140,10 @@ async function emitMessage(event) {
     sender: event.getSender(),
     wire_type: event.getWireType(),
     decrypted: event.isEncrypted() && !event.isDecryptionFailure(),
+    // When this client could first read it, and whether its key came after the event: how
+    // long a person would have looked at "Unable to decrypt".
+    readable_at: Date.now(),
+    key_came_later: seenUndecryptable.has(event.getId()),
     shield,
     content,
   });

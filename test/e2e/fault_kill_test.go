@@ -128,6 +128,24 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 			t.Errorf("torrent %s got %d cards, want 1", hash, n)
 		}
 	}
+	// Every card readable by the approver within 5 s of the homeserver taking it, however
+	// often the bot's Megolm session was cut short by a kill.
+	late, worst := 0, int64(0)
+	for _, m := range alice.Messages() {
+		if m.Type != "message" || m.Request() == nil || m.Replaces() != "" {
+			continue
+		}
+		if m.KeyCameLater {
+			late++
+		}
+		if wait := m.ReadableAt - m.TS; wait > worst {
+			worst = wait
+		}
+		if wait := m.ReadableAt - m.TS; wait > 5000 {
+			t.Errorf("card %s became readable %d ms after it was sent (its key came later: %v)", m.EventID, wait, m.KeyCameLater)
+		}
+	}
+	t.Logf("cards whose key arrived after them: %d of %d; slowest to become readable: %d ms", late, len(reacted), worst)
 	auditIntact(ctx, t, s)
 	opened, started, finished, votes := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	for _, e := range auditEntries(ctx, t, s) {

@@ -26,15 +26,19 @@ type ApproverMessage struct {
 	RoomID  string `json:"room_id"`
 	EventID string `json:"event_id"`
 	// TS is the event's origin_server_ts: when the homeserver accepted it, in Unix milliseconds.
-	TS        int64          `json:"ts"`
-	Sender    string         `json:"sender"`
-	WireType  string         `json:"wire_type"`
-	Decrypted bool           `json:"decrypted"`
-	Shield    *Shield        `json:"shield"`
-	Content   map[string]any `json:"content"`
-	Error     string         `json:"error"`
-	Message   string         `json:"message"`
-	UserID    string         `json:"user_id"`
+	TS        int64  `json:"ts"`
+	Sender    string `json:"sender"`
+	WireType  string `json:"wire_type"`
+	Decrypted bool   `json:"decrypted"`
+	// ReadableAt is when the approver could first read the message (Unix milliseconds, this
+	// host's clock, as TS); KeyCameLater says it first arrived undecryptable.
+	ReadableAt   int64          `json:"readable_at"`
+	KeyCameLater bool           `json:"key_came_later"`
+	Shield       *Shield        `json:"shield"`
+	Content      map[string]any `json:"content"`
+	Error        string         `json:"error"`
+	Message      string         `json:"message"`
+	UserID       string         `json:"user_id"`
 	// SignedByOwner answers cross_sign.
 	SignedByOwner bool `json:"signed_by_owner"`
 	// Emojis are what a verification showed (type "sas"); Verified says whether the other user
