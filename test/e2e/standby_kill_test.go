@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,9 +21,9 @@ const standbyFlows = 60
 
 // instance is one of the two seedgates taking turns on one database.
 type instance struct {
-	name, config string
-	proc         *stack.Proc
-	runs         int
+	name, config, listen string
+	proc                 *stack.Proc
+	runs                 int
 }
 
 // TestStandbyTakesOverAKilledSeedgate runs approval flows on PostgreSQL with two seedgates on
@@ -35,33 +34,29 @@ type instance struct {
 // audit chain intact, and one bot device throughout.
 func TestStandbyTakesOverAKilledSeedgate(t *testing.T) {
 	ctx, s := upStack(t, 10*time.Minute, stack.Options{Approvers: []string{"alice"}, Postgres: true})
-	if s.HS.Kind() == "synapse" {
-		t.Skip("on one host the standby needs its own appservice port, and Synapse pushes to the registration's one (see TestOneActiveSeedgateAndAStandby)")
-	}
 	alice := s.Clients["alice"]
+	registered := readConfig(t, s)["appservice"].(map[string]any)["listen"].(string)
 	session, err := s.QB.Session(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Seedgate.Stop()
+	// Each instance on a port of its own, behind the registration's address (see
+	// TestOneActiveSeedgateAndAStandby).
+	front := newAppserviceFront(t, registered)
 	instances := [2]*instance{}
 	for i := range instances {
-		free, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
 		cfg := readConfig(t, s)
 		cfg["database"].(map[string]any)["standby"] = true
-		if i == 1 { // the first keeps the registration's port; the other has its own
-			cfg["appservice"].(map[string]any)["listen"] = free.Addr().String()
-		}
-		_ = free.Close()
+		listen := freeAddr(t)
+		cfg["appservice"].(map[string]any)["listen"] = listen
+		cfg["appservice"].(map[string]any)["public_url"] = "http://" + registered
 		raw, _ := yaml.Marshal(cfg)
 		path := filepath.Join(s.Seedgate.Dir, fmt.Sprintf("instance-%d.yaml", i))
 		if err = os.WriteFile(path, raw, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		instances[i] = &instance{name: fmt.Sprintf("instance-%d", i), config: path}
+		instances[i] = &instance{name: fmt.Sprintf("instance-%d", i), config: path, listen: listen}
 	}
 	start := func(in *instance) {
 		t.Helper()
@@ -85,6 +80,7 @@ func TestStandbyTakesOverAKilledSeedgate(t *testing.T) {
 			t.Fatalf("%s never took over: %v\n%s", in.name, err, strings.Join(in.proc.Lines(), "\n"))
 		}
 	}
+	front.sendTo(instances[0].listen)
 	start(instances[0])
 	running(instances[0])
 	start(instances[1])
@@ -143,6 +139,7 @@ func TestStandbyTakesOverAKilledSeedgate(t *testing.T) {
 		at := time.Now()
 		running(next)
 		takeovers = append(takeovers, time.Since(at))
+		front.sendTo(next.listen)
 		start(killed) // back as the standby
 		allProcs = append(allProcs, killed.proc)
 		active = 1 - active

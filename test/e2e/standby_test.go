@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,20 +15,20 @@ import (
 )
 
 // TestOneActiveSeedgateAndAStandby runs seedgate on PostgreSQL with a second and a third
-// instance on the same database. The second, not a standby, refuses to start and names the
-// active one. The third, a standby, takes over when the active one freezes (SIGSTOP, a paused
-// VM) past its 3 s lease, then serves: a new torrent is held, carded and approved through it.
-// Resumed, the frozen one notices it lost the lease and stops, and the audit chain is intact.
+// instance on the same database, each on its own appservice port behind the registration's
+// address (appserviceFront, as a load balancer would). The second, not a standby, refuses to
+// start and names the active one. The third, a standby, takes over when the active one
+// freezes (SIGSTOP, a paused VM) past its 3 s lease, then serves: a new torrent is held,
+// carded and approved through it. Resumed, the frozen one notices it lost the lease and
+// stops, and the audit chain is intact.
 func TestOneActiveSeedgateAndAStandby(t *testing.T) {
 	ctx, s := upStack(t, 4*time.Minute, stack.Options{Approvers: []string{"alice"}, Postgres: true})
-	if s.HS.Kind() == "synapse" {
-		// Synapse pushes events to the registration's one URL, here the frozen instance's
-		// port on this host; two hosts behind one address would not have that problem.
-		t.Skip("on one host the standby needs its own appservice port, and Synapse pushes to the frozen one's")
-	}
 	alice := s.Clients["alice"]
+	registered := readConfig(t, s)["appservice"].(map[string]any)["listen"].(string)
+	activeListen, standbyListen := freeAddr(t), freeAddr(t)
 	variant := func(name string, change func(db map[string]any, cfg map[string]any)) string {
 		cfg := readConfig(t, s)
+		cfg["appservice"].(map[string]any)["public_url"] = "http://" + registered
 		db, _ := cfg["database"].(map[string]any)
 		if db == nil {
 			db = map[string]any{}
@@ -47,9 +46,11 @@ func TestOneActiveSeedgateAndAStandby(t *testing.T) {
 		}
 		return path
 	}
-	// The active one, with a short lease.
+	// The active one, with a short lease, behind the front.
 	s.Seedgate.Stop()
-	s.Seedgate.ConfigPath = variant("active", func(map[string]any, map[string]any) {})
+	front := newAppserviceFront(t, registered)
+	front.sendTo(activeListen)
+	s.Seedgate.ConfigPath = variant("active", func(_, cfg map[string]any) { cfg["appservice"].(map[string]any)["listen"] = activeListen })
 	if err := s.Seedgate.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +71,7 @@ func TestOneActiveSeedgateAndAStandby(t *testing.T) {
 		}
 	})
 
-	// The standby: its own appservice port (the active one holds its own), the same database,
-	// keys and bot device.
-	free, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	standbyListen := free.Addr().String()
-	_ = free.Close()
+	// The standby: its own appservice port, the same database, keys and bot device.
 	standbyConfig := variant("standby", func(db, cfg map[string]any) {
 		db["standby"] = true
 		cfg["appservice"].(map[string]any)["listen"] = standbyListen
@@ -101,6 +95,7 @@ func TestOneActiveSeedgateAndAStandby(t *testing.T) {
 		t.Fatalf("the standby never took over: %v\n%s", err, strings.Join(standby.Lines(), "\n"))
 	}
 	t.Logf("takeover: the standby was serving %s after the active seedgate froze (lease 3 s)", time.Since(frozen).Round(10*time.Millisecond))
+	front.sendTo(standbyListen)
 
 	tf, err := stack.MakeTorrent("", "after-takeover.bin", 64<<10)
 	if err != nil {
@@ -135,4 +130,23 @@ func TestOneActiveSeedgateAndAStandby(t *testing.T) {
 		}
 	}
 	auditIntact(ctx, t, s)
+}
+
+// TestSecondSeedgateRefusedOnSQLite: with SQLite (the default) a second seedgate on the same
+// file refuses to start and names the running one, as on PostgreSQL.
+func TestSecondSeedgateRefusedOnSQLite(t *testing.T) {
+	ctx, s := upStack(t, 2*time.Minute, stack.Options{Approvers: []string{"alice"}})
+	second, err := stack.StartProc("seedgate-second", filepath.Join(s.Seedgate.Dir, "second.log"), nil, nil, s.Seedgate.Bin, "-c", s.Seedgate.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = second.Wait(ctx); err == nil {
+		t.Fatal("a second seedgate on the same SQLite database started")
+	}
+	if log := strings.Join(second.Lines(), "\n"); !strings.Contains(log, fmt.Sprintf("pid %d on ", s.Seedgate.Proc().Pid())) {
+		t.Fatalf("the refusal does not name the running seedgate (pid %d):\n%s", s.Seedgate.Proc().Pid(), log)
+	}
+	if s.Seedgate.Proc().Exited() {
+		t.Fatal("the running seedgate stopped")
+	}
 }
