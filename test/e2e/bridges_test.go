@@ -228,9 +228,8 @@ func TestBridgesEndToEnd(t *testing.T) {
 		// Resent and counted: the count comes with the resend, and the outbox shows nothing in
 		// flight only once it was acknowledged (between the restart's release and the resend
 		// it shows nothing in flight either, so the count is what is waited for).
-		var metrics string
 		eventually(ctx, t, "the resend after the crash counted and acknowledged", func() (bool, error) {
-			metrics = httpGet(ctx, t, s.MetricsURL+"/metrics")
+			metrics := httpGet(ctx, t, s.MetricsURL+"/metrics")
 			if !strings.Contains(metrics, `seedgate_outbox_resent_after_crash_total{route="rbm"} 1`) {
 				return false, nil
 			}
@@ -241,15 +240,4 @@ func TestBridgesEndToEnd(t *testing.T) {
 			t.Fatalf("RBM deduplicates by messageId: the phone must get the card once, got %d", n)
 		}
 	})
-}
-
-// grepLines returns the lines of text that contain s.
-func grepLines(text, s string) string {
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, s) {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "\n")
 }
