@@ -42,6 +42,9 @@ func (p *prestopped) take(client, hash string) bool {
 // instead of a thousand, so none of them runs for long while the others are recorded. The
 // watcher calls it before handing the events over one by one.
 func (s *Service) PrepareHolds(ctx context.Context, clientName string, events []torrent.Event) {
+	if s.store.CheckLease() != nil {
+		return // another seedgate may be active: its holds are its own
+	}
 	many, ok := s.clients[clientName].(torrent.ManyStopper)
 	if !ok {
 		return

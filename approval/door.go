@@ -41,6 +41,9 @@ func (s *Service) release(ctx context.Context, evt torrent.Event) error {
 // there is left stopped on expiry, never removed: nobody answering is no reason to delete what
 // predates seedgate.
 func (s *Service) Adopt(ctx context.Context, clientName string, torrents []torrent.Torrent) error {
+	if err := s.store.CheckLease(); err != nil {
+		return err
+	}
 	var held []torrent.Torrent
 	for _, t := range torrents {
 		evt := torrent.Event{Kind: torrent.EventAdded, Client: clientName, Torrent: t, At: s.now()}

@@ -17,6 +17,11 @@ import (
 // because every action is idempotent on the client (resuming a running torrent, stopping a
 // stopped one, removing a removed one change nothing).
 func (s *Service) execute(ctx context.Context, req *store.Request) error {
+	// A request already executing runs again without a write that the lease fences, so a
+	// seedgate that may have lost the lease touches no torrent here.
+	if err := s.store.CheckLease(); err != nil {
+		return err
+	}
 	log := zerolog.Ctx(ctx).With().Str("request_id", req.ID).Str("outcome", req.Outcome).Logger()
 	if req.State != StateExecuting {
 		var ok bool

@@ -15,6 +15,9 @@ import (
 // by hand. A hold lasts until the decision, whatever the client does meanwhile. The watcher
 // calls it whenever a torrent starts running.
 func (s *Service) EnforceHold(ctx context.Context, clientName string, t torrent.Torrent) {
+	if s.store.CheckLease() != nil {
+		return // another seedgate may be active, and may have approved this torrent since
+	}
 	log := zerolog.Ctx(ctx).With().Str("client", clientName).Str("hash", t.Hash).Str("state", t.RawState).Logger()
 	req, err := s.store.FindHeldRequest(ctx, clientName, t.Hash)
 	if errors.Is(err, store.ErrNotFound) {

@@ -79,6 +79,11 @@ func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 // not be started, so the watcher offers the event again. An announcement is recorded, then
 // posted by the run loop in the order they came, retried while Matrix is down.
 func (s *Service) HandleEvent(ctx context.Context, evt torrent.Event) error {
+	// A seedgate that may have lost the lease acts on no torrent (starting, stopping); the
+	// watcher offers the event again, to whichever seedgate is active by then.
+	if err := s.store.CheckLease(); err != nil {
+		return err
+	}
 	log := zerolog.Ctx(ctx).With().Str("event", string(evt.Kind)).Str("client", evt.Client).Str("hash", evt.Torrent.Hash).Logger()
 	ctx = log.WithContext(ctx)
 	if _, err := s.reevaluate(ctx, evt); err != nil {
