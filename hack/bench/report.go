@@ -113,8 +113,15 @@ func markdown(lats []*latencyResult, door *doorResult, b *burstResult, machine s
 	md.WriteString("| measure | value |\n|---|---|\n")
 	fmt.Fprintf(&md, "| seedgate RSS | %.1f MiB |\n", b.rssMiB)
 	fmt.Fprintf(&md, "| seedgate CPU per idle minute | %s (%.2f%% of one core) |\n",
-		(b.idleCPU * time.Duration(time.Minute) / b.idleWindow).Round(time.Millisecond), 100*float64(b.idleCPU)/float64(b.idleWindow))
+		perMinute(b.idleCPU, b.idleWindow).Round(time.Millisecond), 100*float64(b.idleCPU)/float64(b.idleWindow))
 	return md.String()
+}
+
+// perMinute scales CPU time used over window to one minute. In floating point: as durations,
+// cpu × one minute overflows int64 (nanoseconds) past 154 ms of CPU, which is how an earlier
+// report came to print "-85ms" per idle minute next to 0.88% of one core.
+func perMinute(cpu, window time.Duration) time.Duration {
+	return time.Duration(float64(cpu) * float64(time.Minute) / float64(window))
 }
 
 // svgPlot draws p50/p95/p99 of each path beside its floor as grouped bars.
