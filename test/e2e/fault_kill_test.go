@@ -66,32 +66,7 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 		}
 	}()
 
-	// The approver reacts to every card it sees, as a person would, whatever seedgate is doing.
-	reacted, reactorDone := map[string]int{}, make(chan error, 1)
-	go func() {
-		from := 0
-		for len(reacted) < killedFlows {
-			i, card, err := alice.WaitFrom(ctx, from, func(m *stack.ApproverMessage) bool {
-				return m.Type == "message" && m.Request() != nil && m.Replaces() == ""
-			})
-			if err != nil {
-				reactorDone <- err
-				return
-			}
-			from = i + 1
-			hash, _ := card.Request()["hash"].(string)
-			key := "❌"
-			if approve[hash] {
-				key = "✅"
-			}
-			reacted[hash]++
-			if _, err = alice.React(ctx, card.RoomID, card.EventID, key); err != nil {
-				reactorDone <- err
-				return
-			}
-		}
-		reactorDone <- nil
-	}()
+	reacted, reactorDone := reactToCards(ctx, alice, approve, killedFlows)
 
 	for start := 0; start < killedFlows; start += 10 {
 		if err = session.AddBatch(ctx, files[start:start+10], false); err != nil {
@@ -102,19 +77,7 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 	if err = <-reactorDone; err != nil {
 		t.Fatalf("approver: %v", err)
 	}
-	eventually(ctx, t, "every torrent as decided", func() (bool, error) {
-		states, err := session.States(ctx, "")
-		if err != nil {
-			return false, nil // the client is busy; ask again
-		}
-		for hash, yes := range approve {
-			state, exists := states[hash]
-			if yes && (!exists || stack.IsStopped(state)) || !yes && exists {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
+	awaitDecided(ctx, t, session, approve)
 	if err = stopKiller(); err != nil {
 		t.Fatal(err)
 	}
@@ -123,11 +86,7 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 		t.Fatalf("only %d kills: the flows did not overlap the crashes", kills)
 	}
 
-	for hash, n := range reacted {
-		if n != 1 {
-			t.Errorf("torrent %s got %d cards, want 1", hash, n)
-		}
-	}
+	checkEachFlowOnce(ctx, t, s, approve, reacted)
 	// Every card readable by the approver within 5 s of the homeserver taking it, however
 	// often the bot's Megolm session was cut short by a kill.
 	late, worst := 0, int64(0)
@@ -146,36 +105,4 @@ func TestKilledDuringApprovalFlows(t *testing.T) {
 		}
 	}
 	t.Logf("cards whose key arrived after them: %d of %d; slowest to become readable: %d ms", late, len(reacted), worst)
-	auditIntact(ctx, t, s)
-	opened, started, finished, votes := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	for _, e := range auditEntries(ctx, t, s) {
-		switch e.Kind {
-		case "request_opened":
-			opened[e.Data.Hash]++
-		case "vote_counted", "vote_rejected":
-			votes[e.RequestID]++
-		case "action_started":
-			started[e.RequestID]++
-		case "action_done", "action_failed":
-			finished[e.RequestID]++
-		}
-	}
-	for hash := range approve {
-		if opened[hash] != 1 {
-			t.Errorf("torrent %s: %d requests opened, want 1", hash, opened[hash])
-		}
-	}
-	if len(started) != killedFlows || len(finished) != killedFlows {
-		t.Errorf("actions started for %d requests and finished for %d, want %d each", len(started), len(finished), killedFlows)
-	}
-	for id, n := range votes {
-		if n != 1 {
-			t.Errorf("request %s: %d votes recorded for one reaction (a replayed event recorded again)", id, n)
-		}
-	}
-	for id, n := range started {
-		if n != 1 || finished[id] != 1 {
-			t.Errorf("request %s: action started %d times, finished %d times", id, n, finished[id])
-		}
-	}
 }

@@ -97,31 +97,7 @@ func TestStandbyTakesOverAKilledSeedgate(t *testing.T) {
 		}
 		approve[files[i].Hash] = i%2 == 0
 	}
-	reacted, reactorDone := map[string]int{}, make(chan error, 1)
-	go func() {
-		from := 0
-		for len(reacted) < standbyFlows {
-			i, card, err := alice.WaitFrom(ctx, from, func(m *stack.ApproverMessage) bool {
-				return m.Type == "message" && m.Request() != nil && m.Replaces() == ""
-			})
-			if err != nil {
-				reactorDone <- err
-				return
-			}
-			from = i + 1
-			hash, _ := card.Request()["hash"].(string)
-			key := "❌"
-			if approve[hash] {
-				key = "✅"
-			}
-			reacted[hash]++
-			if _, err = alice.React(ctx, card.RoomID, card.EventID, key); err != nil {
-				reactorDone <- err
-				return
-			}
-		}
-		reactorDone <- nil
-	}()
+	reacted, reactorDone := reactToCards(ctx, alice, approve, standbyFlows)
 
 	// Flows arrive in batches; after every other batch the active one is killed mid-stream.
 	active := 0
@@ -147,19 +123,7 @@ func TestStandbyTakesOverAKilledSeedgate(t *testing.T) {
 	if err = <-reactorDone; err != nil {
 		t.Fatalf("approver: %v", err)
 	}
-	eventually(ctx, t, "every torrent as decided", func() (bool, error) {
-		states, err := session.States(ctx, "")
-		if err != nil {
-			return false, nil
-		}
-		for hash, yes := range approve {
-			state, exists := states[hash]
-			if yes && (!exists || stack.IsStopped(state)) || !yes && exists {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
+	awaitDecided(ctx, t, session, approve)
 	slices.Sort(takeovers)
 	t.Logf("%d takeovers after SIGKILL: p50 %s, max %s (lease 15 s)", len(takeovers),
 		takeovers[len(takeovers)/2].Round(10*time.Millisecond), takeovers[len(takeovers)-1].Round(10*time.Millisecond))
@@ -167,43 +131,7 @@ func TestStandbyTakesOverAKilledSeedgate(t *testing.T) {
 		t.Errorf("a standby took %s to serve after the active one was killed, want at most 10 s", worst)
 	}
 
-	for hash, n := range reacted {
-		if n != 1 {
-			t.Errorf("torrent %s got %d cards, want 1", hash, n)
-		}
-	}
-	auditIntact(ctx, t, s)
-	opened, started, finished, votes := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	for _, e := range auditEntries(ctx, t, s) {
-		switch e.Kind {
-		case "request_opened":
-			opened[e.Data.Hash]++
-		case "vote_counted", "vote_rejected":
-			votes[e.RequestID]++
-		case "action_started":
-			started[e.RequestID]++
-		case "action_done", "action_failed":
-			finished[e.RequestID]++
-		}
-	}
-	for hash := range approve {
-		if opened[hash] != 1 {
-			t.Errorf("torrent %s: %d requests opened, want 1", hash, opened[hash])
-		}
-	}
-	for id, n := range votes {
-		if n != 1 {
-			t.Errorf("request %s: %d votes recorded for one reaction", id, n)
-		}
-	}
-	if len(started) != standbyFlows {
-		t.Errorf("actions started for %d requests, want %d", len(started), standbyFlows)
-	}
-	for id, n := range started {
-		if n != 1 || finished[id] != 1 {
-			t.Errorf("request %s: action started %d times, finished %d times", id, n, finished[id])
-		}
-	}
+	checkEachFlowOnce(ctx, t, s, approve, reacted)
 	devices := map[string]bool{}
 	for _, p := range allProcs {
 		for _, line := range p.Lines() {
