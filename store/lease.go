@@ -201,3 +201,29 @@ func (s *Store) fenced(ctx context.Context, what string, write func(ctx context.
 		return write(ctx)
 	})
 }
+
+// ErrUpgradeUnderActive means this release would upgrade the schema of a database another
+// seedgate is active on, which would change the tables under it.
+var ErrUpgradeUnderActive = errors.New("not upgrading the database under an active seedgate")
+
+// refuseUpgradeUnderActive stops a newer release (a standby, a second instance in a rolling
+// update) from upgrading the schema while an older seedgate holds the lease. Before the lease
+// table existed there is no telling, and a new database has nothing to protect.
+func (s *Store) refuseUpgradeUnderActive(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRow(ctx, "SELECT version FROM seedgate_version LIMIT 1").Scan(&version); err != nil {
+		return nil // no version table yet: a new database
+	}
+	if version >= len(upgradeTable) {
+		return nil
+	}
+	if exists, err := s.db.TableExists(ctx, "lease"); err != nil || !exists {
+		return nil
+	}
+	holder, current, err := s.LeaseHolder(ctx)
+	if err != nil || !current || goneFromThisHost(holder, ThisProcess(time.Now())) {
+		return nil
+	}
+	return fmt.Errorf("%w (%s): the schema is v%d and this release needs v%d; stop it, then start this release",
+		ErrUpgradeUnderActive, holder, version, len(upgradeTable))
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -166,4 +168,46 @@ func expireLease(t *testing.T, st *Store) {
 
 func newTestRequest(id string) *Request {
 	return &Request{ID: id, State: "pending", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
+}
+
+// A newer release does not upgrade the schema under an older seedgate that holds the lease:
+// it refuses, naming it; once that one is gone it upgrades.
+func TestNoSchemaUpgradeUnderAnActiveSeedgate(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			target := filepath.Join(t.TempDir(), "old.db")
+			if kind == "postgres" {
+				if pg == nil {
+					if os.Getenv("CI") != "" {
+						t.Fatalf("PostgreSQL unavailable in CI: %v", pgErr)
+					}
+					t.Skipf("PostgreSQL unavailable (outside CI, so skipping): %v", pgErr)
+				}
+				var err error
+				if target, err = pg.NewDatabase(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := mustOpen(t, kind, target)
+			if _, err := st.TakeLease(ctx, Holder{Host: "old-release", PID: 42, Since: time.Now()}, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			// As the previous release left it: without the last migration's table.
+			if _, err := st.db.Exec(ctx, "DROP TABLE announcements"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.db.Exec(ctx, "UPDATE seedgate_version SET version=$1", len(upgradeTable)-1); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Open(ctx, kind, target); !errors.Is(err, ErrUpgradeUnderActive) || !strings.Contains(err.Error(), "pid 42 on old-release") {
+				t.Fatalf("upgrading under an active seedgate: %v", err)
+			}
+			expireLease(t, st)
+			upgraded := mustOpen(t, kind, target)
+			if _, err := upgraded.UnpostedAnnouncements(ctx, 1); err != nil {
+				t.Fatalf("the upgrade did not run: %v", err)
+			}
+		})
+	}
 }

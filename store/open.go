@@ -79,6 +79,10 @@ func wrap(ctx context.Context, raw *sql.DB, dialect, name string) (*Store, error
 	log := zerolog.Ctx(ctx).With().Str("component", "store").Logger()
 	db.Log = dbutil.ZeroLogger(log)
 	s := &Store{DB: db, db: db.Child("seedgate_version", upgradeTable, dbutil.ZeroLogger(log))}
+	if err = s.refuseUpgradeUnderActive(ctx); err != nil {
+		_ = raw.Close()
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
 	if err = s.db.Upgrade(ctx); err != nil {
 		_ = raw.Close()
 		return nil, fmt.Errorf("store: upgrade schema of %s: %w", name, err)
