@@ -11,6 +11,8 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	"github.com/seedgate/seedgate/torrent/kind"
+
 	"github.com/seedgate/seedgate/crypto"
 )
 
@@ -52,13 +54,23 @@ var (
 	RequestActions = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped}
 	validAssurance = []string{AssuranceHomeserver, AssuranceDevice, AssuranceSignature}
 	validTrust     = []string{"cross-signed-untrusted", "cross-signed-tofu", "cross-signed-verified", "verified"}
-	validClients   = []string{"qbittorrent", "transmission", "rtorrent", "deluge"}
 	validLogLevels = []string{"trace", "debug", "info", "warn", "error"}
 	validFormats   = []string{"json", "pretty"}
 )
 
 // e164 is a phone number in international format.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// apiKeyTypes lists the client types that take an API key.
+func apiKeyTypes() []string {
+	var out []string
+	for _, name := range kind.Names() {
+		if k, _ := kind.Lookup(name); k.APIKeyPrefix != "" {
+			out = append(out, k.Label)
+		}
+	}
+	return out
+}
 
 // checkRTorrentURL accepts rTorrent's addresses: scgi:///path/to/socket, scgi://host:port, or
 // http(s)://host/RPC2 behind a web server.
@@ -216,22 +228,29 @@ func (c *Config) Validate() error {
 			bad(path+".name", "%q is used twice", tc.Name)
 		}
 		clientNames[tc.Name] = true
-		if !slices.Contains(validClients, tc.Type) {
-			bad(path+".type", "%q is not one of %s", tc.Type, strings.Join(validClients, ", "))
-		}
+		k, known := kind.Lookup(tc.Type)
 		switch {
-		case tc.Type == "rtorrent":
+		case !known && len(kind.Names()) == 0: // a program that forgot to import package torrent
+			bad(path+".type", "no torrent client types are registered in this program, so %q cannot be checked", tc.Type)
+		case !known:
+			bad(path+".type", "%q is not one of %s", tc.Type, strings.Join(kind.Names(), ", "))
+		case k.URL == kind.SCGIOrHTTP:
 			checkRTorrentURL(path+".url", tc.URL, bad)
 		default:
 			checkURL(path+".url", tc.URL)
 		}
 		switch {
-		case tc.APIKey != "" && tc.Type != "qbittorrent":
-			bad(path+".api_key", "only qBittorrent (5.2 and newer) takes an API key")
-		case tc.APIKey != "" && !strings.HasPrefix(tc.APIKey.Value(), "qbt_"):
-			bad(path+".api_key", "a qBittorrent API key starts with qbt_")
-		case tc.APIKey == "" && tc.Password == "" && tc.Type != "rtorrent":
-			bad(path+".password", "missing secret: set password or password_file (or api_key for qBittorrent 5.2+)")
+		case !known:
+		case tc.APIKey != "" && k.APIKeyPrefix == "":
+			bad(path+".api_key", "%s takes no API key (only %s)", k.Label, strings.Join(apiKeyTypes(), ", "))
+		case tc.APIKey != "" && !strings.HasPrefix(tc.APIKey.Value(), k.APIKeyPrefix):
+			bad(path+".api_key", "a %s API key starts with %s", k.Label, k.APIKeyPrefix)
+		case tc.APIKey == "" && tc.Password == "" && !k.PasswordOptional:
+			hint := ""
+			if k.APIKeyPrefix != "" {
+				hint = " (or api_key)"
+			}
+			bad(path+".password", "missing secret: set password or password_file%s", hint)
 		}
 		if tc.Gate != GateDoor && tc.Gate != GateAfterStart {
 			bad(path+".gate", "%q is not %s or %s", tc.Gate, GateDoor, GateAfterStart)

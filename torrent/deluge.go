@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/seedgate/seedgate/torrent/kind"
 )
 
 // Deluge speaks Deluge's Web UI JSON-RPC (deluge-web 2.x). After one full listing it asks
@@ -55,6 +57,12 @@ var delugeKeys = []string{
 
 // delugeCallTimeout bounds one call; listing 10,000 torrents takes deluged about two seconds.
 const delugeCallTimeout = 10 * time.Second
+
+func init() {
+	register(kind.Kind{Name: "deluge", Label: "Deluge", URL: kind.HTTP}, func(s Settings) (Client, error) {
+		return NewDeluge(s.Name, s.URL, s.Password)
+	})
+}
 
 // NewDeluge returns an adapter for the Web UI at baseURL (e.g. http://127.0.0.1:8112).
 func NewDeluge(name, baseURL, password string) (*Deluge, error) {

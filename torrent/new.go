@@ -1,30 +1,32 @@
 package torrent
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
 
-// Types lists the client types seedgate speaks, as written in the config.
-var Types = []string{"qbittorrent", "transmission", "rtorrent", "deluge"}
+	"github.com/seedgate/seedgate/torrent/kind"
+)
 
 // Settings is what the config says about one client.
 type Settings struct {
 	Type, Name, URL, Username, Password, APIKey string
 }
 
+// constructors holds each registered client type's adapter constructor.
+var constructors = map[string]func(Settings) (Client, error){}
+
+// register makes a client type known: to the config (what it must say, through package
+// kind) and to New (how to reach it). Each adapter calls it once, beside its constructor.
+func register(k kind.Kind, construct func(Settings) (Client, error)) {
+	kind.Register(k)
+	constructors[k.Name] = construct
+}
+
 // New returns the adapter for s.Type.
 func New(s Settings) (Client, error) {
-	switch s.Type {
-	case "qbittorrent":
-		q, err := NewQBittorrent(s.Name, s.URL, s.Username, s.Password)
-		if err == nil && s.APIKey != "" {
-			q.apiKey = s.APIKey
-		}
-		return q, err
-	case "transmission":
-		return NewTransmission(s.Name, s.URL, s.Username, s.Password)
-	case "rtorrent":
-		return NewRTorrent(s.Name, s.URL, s.Username, s.Password)
-	case "deluge":
-		return NewDeluge(s.Name, s.URL, s.Password)
+	construct, ok := constructors[s.Type]
+	if !ok {
+		return nil, fmt.Errorf("torrent client type %q is not one of %s", s.Type, strings.Join(kind.Names(), ", "))
 	}
-	return nil, fmt.Errorf("torrent client type %q is not one of %v", s.Type, Types)
+	return construct(s)
 }

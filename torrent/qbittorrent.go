@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/seedgate/seedgate/torrent/kind"
 )
 
 // QBittorrent speaks qBittorrent's Web API v2. It picks the dialect from app/webapiVersion:
@@ -36,6 +38,16 @@ type QBittorrent struct {
 }
 
 var _ Client = (*QBittorrent)(nil)
+
+func init() {
+	register(kind.Kind{Name: "qbittorrent", Label: "qBittorrent", URL: kind.HTTP, APIKeyPrefix: "qbt_"}, func(s Settings) (Client, error) {
+		q, err := NewQBittorrent(s.Name, s.URL, s.Username, s.Password)
+		if err == nil && s.APIKey != "" {
+			q.apiKey = s.APIKey
+		}
+		return q, err
+	})
+}
 
 // NewQBittorrent returns an adapter for the Web UI at baseURL.
 func NewQBittorrent(name, baseURL, username, password string) (*QBittorrent, error) {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seedgate/seedgate/torrent/kind"
 	"github.com/seedgate/seedgate/torrent/metainfo"
 )
 
@@ -45,6 +46,12 @@ var rtorrentViews = []string{"main", "started", "stopped", "complete", "incomple
 var rtorrentFields = []string{
 	"d.hash=", "d.name=", "d.size_bytes=", "d.completed_bytes=", "d.state=", "d.is_active=",
 	"d.complete=", "d.hashing=", "d.message=", "d.custom1=", "d.directory=", "d.is_meta=", "d.load_date=",
+}
+
+func init() {
+	register(kind.Kind{Name: "rtorrent", Label: "rTorrent", URL: kind.SCGIOrHTTP, PasswordOptional: true}, func(s Settings) (Client, error) {
+		return NewRTorrent(s.Name, s.URL, s.Username, s.Password)
+	})
 }
 
 // NewRTorrent returns an adapter for address: scgi:///run/rtorrent.sock,

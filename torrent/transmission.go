@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/seedgate/seedgate/torrent/kind"
 )
 
 // Transmission speaks Transmission's RPC (the protocol 3.00 and every 4.x accept; 4.1's
@@ -41,6 +43,12 @@ var _ Client = (*Transmission)(nil)
 // removals in "removed": a gap between polls longer than this could miss a removal, so the
 // next poll lists everything instead.
 const recentlyActiveWindow = 50 * time.Second
+
+func init() {
+	register(kind.Kind{Name: "transmission", Label: "Transmission", URL: kind.HTTP}, func(s Settings) (Client, error) {
+		return NewTransmission(s.Name, s.URL, s.Username, s.Password)
+	})
+}
 
 // NewTransmission returns an adapter for the RPC endpoint at baseURL (e.g.
 // http://127.0.0.1:9091; /transmission/rpc is added when the URL has no path).
