@@ -109,14 +109,3 @@ func (r *Replies) vote(ctx context.Context, msg Incoming, person config.Approver
 		return fmt.Sprintf("Not counted: %s.", res.Reason), res.Request.ID
 	}
 }
-
-// RouteName names a route for people.
-func RouteName(route string) string {
-	switch route {
-	case config.RouteSignal:
-		return "Signal"
-	case config.RouteTwilio, config.RouteRBM:
-		return "RCS"
-	}
-	return route
-}

@@ -3,6 +3,7 @@ package twilio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -107,4 +108,30 @@ func (c *Client) Send(ctx context.Context, m Outgoing) (*Message, error) {
 		return nil, fmt.Errorf("twilio: malformed answer to a send (HTTP %d)", resp.StatusCode)
 	}
 	return &msg, nil
+}
+
+// ErrRefused means Twilio refused the account SID and auth token.
+var ErrRefused = errors.New("twilio refused the account SID and auth token (HTTP 401)")
+
+// Check fetches the account resource: 200 proves the SID and the auth token.
+func (c *Client) Check(ctx context.Context) error {
+	endpoint := c.api + "/2010-04-01/Accounts/" + url.PathEscape(c.accountSID) + ".json"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return fmt.Errorf("twilio: %w", err)
+	}
+	req.SetBasicAuth(c.accountSID, c.authToken)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("twilio unreachable: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnauthorized:
+		return ErrRefused
+	}
+	return fmt.Errorf("twilio answered HTTP %d for account %s", resp.StatusCode, c.accountSID)
 }
