@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // Announcement is a notice an announce-only policy asked for, kept until it is posted.
@@ -53,22 +55,22 @@ func (s *Store) EnqueueAnnouncement(ctx context.Context, policy, payload string,
 
 // UnpostedAnnouncements lists up to limit notices not posted yet, oldest first.
 func (s *Store) UnpostedAnnouncements(ctx context.Context, limit int) ([]*Announcement, error) {
-	rows, err := s.db.Query(ctx, "SELECT id, policy, payload, created_at FROM announcements WHERE posted_at=0 ORDER BY id LIMIT $1", limit)
+	out, err := queryMany[*Announcement](ctx, s.db, "SELECT id, policy, payload, created_at FROM announcements WHERE posted_at=0 ORDER BY id LIMIT $1", limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list announcements: %w", err)
 	}
-	defer rows.Close()
-	var out []*Announcement
-	for rows.Next() {
-		a := &Announcement{}
-		var created int64
-		if err = rows.Scan(&a.ID, &a.Policy, &a.Payload, &created); err != nil {
-			return nil, fmt.Errorf("store: read announcement: %w", err)
-		}
-		a.CreatedAt = time.UnixMilli(created)
-		out = append(out, a)
+	return out, nil
+}
+
+// Scan reads one announcement row.
+func (*Announcement) Scan(row dbutil.Scannable) (*Announcement, error) {
+	a := &Announcement{}
+	var created int64
+	if err := row.Scan(&a.ID, &a.Policy, &a.Payload, &created); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	a.CreatedAt = time.UnixMilli(created)
+	return a, nil
 }
 
 // MarkAnnouncementPosted records that the homeserver took the notice. It is fenced by the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // AppserviceTxn is one transaction the homeserver pushed, as it came.
@@ -30,24 +32,24 @@ func (s *Store) SaveAppserviceTxn(ctx context.Context, id string, body []byte, a
 
 // PendingAppserviceTxns returns up to limit transactions not yet handled, oldest first.
 func (s *Store) PendingAppserviceTxns(ctx context.Context, limit int) ([]*AppserviceTxn, error) {
-	rows, err := s.db.Query(ctx, `SELECT txn_id, body, received_at FROM appservice_txns
+	out, err := queryMany[*AppserviceTxn](ctx, s.db, `SELECT txn_id, body, received_at FROM appservice_txns
 		WHERE handled_at = 0 ORDER BY received_at, txn_id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending appservice transactions: %w", err)
 	}
-	defer rows.Close()
-	var out []*AppserviceTxn
-	for rows.Next() {
-		var t AppserviceTxn
-		var body string
-		var at int64
-		if err = rows.Scan(&t.ID, &body, &at); err != nil {
-			return nil, fmt.Errorf("store: pending appservice transactions: %w", err)
-		}
-		t.Body, t.ReceivedAt = []byte(body), fromMillis(at)
-		out = append(out, &t)
+	return out, nil
+}
+
+// Scan reads one pending transaction row.
+func (*AppserviceTxn) Scan(row dbutil.Scannable) (*AppserviceTxn, error) {
+	var t AppserviceTxn
+	var body string
+	var at int64
+	if err := row.Scan(&t.ID, &body, &at); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	t.Body, t.ReceivedAt = []byte(body), fromMillis(at)
+	return &t, nil
 }
 
 // MarkAppserviceTxnHandled records that every event of a transaction was handled: its body

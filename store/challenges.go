@@ -2,10 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // Challenge is one sealed challenge: a request's question sealed to one device key.
@@ -27,40 +27,31 @@ func (s *Store) InsertChallenge(ctx context.Context, c *Challenge) error {
 	return nil
 }
 
+const challengeColumns = "request_id, key_id, token_hash, blob, used_at"
+
+// Scan reads one row of challengeColumns.
+func (*Challenge) Scan(row dbutil.Scannable) (*Challenge, error) {
+	var c Challenge
+	var used int64
+	if err := row.Scan(&c.RequestID, &c.KeyID, &c.TokenHash, &c.Blob, &used); err != nil {
+		return nil, err
+	}
+	c.UsedAt = fromMillis(used)
+	return &c, nil
+}
+
 // ListChallenges returns a request's challenges.
 func (s *Store) ListChallenges(ctx context.Context, requestID string) ([]*Challenge, error) {
-	rows, err := s.db.Query(ctx, `SELECT request_id, key_id, token_hash, blob, used_at FROM challenges
-		WHERE request_id=$1 ORDER BY key_id`, requestID)
+	out, err := queryMany[*Challenge](ctx, s.db, "SELECT "+challengeColumns+" FROM challenges WHERE request_id=$1 ORDER BY key_id", requestID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list challenges of %s: %w", requestID, err)
 	}
-	defer rows.Close()
-	var out []*Challenge
-	for rows.Next() {
-		var c Challenge
-		var used int64
-		if err = rows.Scan(&c.RequestID, &c.KeyID, &c.TokenHash, &c.Blob, &used); err != nil {
-			return nil, fmt.Errorf("store: list challenges of %s: %w", requestID, err)
-		}
-		c.UsedAt = fromMillis(used)
-		out = append(out, &c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ChallengeByTokenHash finds the challenge a token belongs to, or ErrNotFound.
 func (s *Store) ChallengeByTokenHash(ctx context.Context, tokenHash string) (*Challenge, error) {
-	var c Challenge
-	var used int64
-	err := s.db.QueryRow(ctx, `SELECT request_id, key_id, token_hash, blob, used_at FROM challenges WHERE token_hash=$1`,
-		tokenHash).Scan(&c.RequestID, &c.KeyID, &c.TokenHash, &c.Blob, &used)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: challenge: %w", ErrNotFound)
-	} else if err != nil {
-		return nil, fmt.Errorf("store: challenge: %w", err)
-	}
-	c.UsedAt = fromMillis(used)
-	return &c, nil
+	return queryOne[*Challenge](ctx, s.db, "challenge", "SELECT "+challengeColumns+" FROM challenges WHERE token_hash=$1", tokenHash)
 }
 
 // SpendChallenge marks a token used and reports whether this call did it: of two callers

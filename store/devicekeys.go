@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // DeviceKeyRecord is a device key enrolled or revoked from Matrix. Enrollment is the key's
@@ -61,26 +63,26 @@ func (s *Store) RevokeDeviceKey(ctx context.Context, k *DeviceKeyRecord) error {
 
 // ListDeviceKeys returns every key enrolled or revoked from Matrix, oldest first.
 func (s *Store) ListDeviceKeys(ctx context.Context) ([]*DeviceKeyRecord, error) {
-	rows, err := s.db.Query(ctx, `SELECT key_id, person, enrollment, enrolled_by, enrolled_at, revoked_by, revoked_at
+	out, err := queryMany[*DeviceKeyRecord](ctx, s.db, `SELECT key_id, person, enrollment, enrolled_by, enrolled_at, revoked_by, revoked_at
 		FROM device_keys ORDER BY enrolled_at, key_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list device keys: %w", err)
 	}
-	defer rows.Close()
-	var out []*DeviceKeyRecord
-	for rows.Next() {
-		var k DeviceKeyRecord
-		var enrolledAt int64
-		var revokedBy sql.NullString
-		var revokedAt sql.NullInt64
-		if err = rows.Scan(&k.KeyID, &k.Person, &k.Enrollment, &k.EnrolledBy, &enrolledAt, &revokedBy, &revokedAt); err != nil {
-			return nil, fmt.Errorf("store: list device keys: %w", err)
-		}
-		k.EnrolledAt, k.RevokedBy = fromMillis(enrolledAt), revokedBy.String
-		if revokedAt.Valid {
-			k.RevokedAt = fromMillis(revokedAt.Int64)
-		}
-		out = append(out, &k)
+	return out, nil
+}
+
+// Scan reads one device_keys row.
+func (*DeviceKeyRecord) Scan(row dbutil.Scannable) (*DeviceKeyRecord, error) {
+	var k DeviceKeyRecord
+	var enrolledAt int64
+	var revokedBy sql.NullString
+	var revokedAt sql.NullInt64
+	if err := row.Scan(&k.KeyID, &k.Person, &k.Enrollment, &k.EnrolledBy, &enrolledAt, &revokedBy, &revokedAt); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	k.EnrolledAt, k.RevokedBy = fromMillis(enrolledAt), revokedBy.String
+	if revokedAt.Valid {
+		k.RevokedAt = fromMillis(revokedAt.Int64)
+	}
+	return &k, nil
 }

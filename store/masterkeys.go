@@ -2,10 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // MasterKeyPin is the cross-signing master key seedgate trusts for one Matrix user, and the
@@ -24,7 +25,8 @@ var ErrPinMismatch = errors.New("that is not the master key last seen for this u
 
 const masterKeyColumns = `user_id, pinned, pinned_by, pinned_at, changed, changed_at`
 
-func scanMasterKeyPin(row rowScanner) (*MasterKeyPin, error) {
+// Scan reads one row of masterKeyColumns.
+func (*MasterKeyPin) Scan(row dbutil.Scannable) (*MasterKeyPin, error) {
 	var p MasterKeyPin
 	var pinnedAt, changedAt int64
 	if err := row.Scan(&p.UserID, &p.Pinned, &p.PinnedBy, &pinnedAt, &p.Changed, &changedAt); err != nil {
@@ -39,13 +41,7 @@ func scanMasterKeyPin(row rowScanner) (*MasterKeyPin, error) {
 
 // GetMasterKeyPin returns a user's pin, or ErrNotFound before the first sighting.
 func (s *Store) GetMasterKeyPin(ctx context.Context, userID string) (*MasterKeyPin, error) {
-	p, err := scanMasterKeyPin(s.db.QueryRow(ctx, `SELECT `+masterKeyColumns+` FROM master_keys WHERE user_id=$1`, userID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: master key of %s: %w", userID, ErrNotFound)
-	} else if err != nil {
-		return nil, fmt.Errorf("store: master key of %s: %w", userID, err)
-	}
-	return p, nil
+	return queryOne[*MasterKeyPin](ctx, s.db, "master key of "+userID, `SELECT `+masterKeyColumns+` FROM master_keys WHERE user_id=$1`, userID)
 }
 
 // PinMasterKey pins key for a user seen for the first time (trust on first use) and returns
@@ -107,18 +103,9 @@ func (s *Store) RepinMasterKey(ctx context.Context, userID, key, by string, at t
 
 // ListMasterKeyPins returns every pin, by user id.
 func (s *Store) ListMasterKeyPins(ctx context.Context) ([]*MasterKeyPin, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+masterKeyColumns+` FROM master_keys ORDER BY user_id`)
+	out, err := queryMany[*MasterKeyPin](ctx, s.db, `SELECT `+masterKeyColumns+` FROM master_keys ORDER BY user_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list master keys: %w", err)
 	}
-	defer rows.Close()
-	var out []*MasterKeyPin
-	for rows.Next() {
-		p, err := scanMasterKeyPin(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list master keys: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }

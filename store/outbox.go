@@ -2,11 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // Outbox message states. pending and retry are due at next_attempt; sending is claimed by a
@@ -43,7 +43,8 @@ type OutboxMessage struct {
 const outboxColumns = `id, route, recipient, request_id, body, idempotency_key, state, attempts, next_attempt,
 	last_error, transport_id, created_at, updated_at`
 
-func scanOutbox(row interface{ Scan(...any) error }) (*OutboxMessage, error) {
+// Scan reads one row of outboxColumns.
+func (*OutboxMessage) Scan(row dbutil.Scannable) (*OutboxMessage, error) {
 	var m OutboxMessage
 	var next, created, updated int64
 	if err := row.Scan(&m.ID, &m.Route, &m.Recipient, &m.RequestID, &m.Body, &m.IdempotencyKey, &m.State, &m.Attempts,
@@ -92,22 +93,12 @@ func (s *Store) ClaimDueOutbox(ctx context.Context, now time.Time, limit int) ([
 }
 
 func (s *Store) claimDueOutbox(ctx context.Context, now time.Time, limit int) ([]*OutboxMessage, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+outboxColumns+` FROM outbox
+	due, err := s.queryOutbox(ctx, "due", `SELECT `+outboxColumns+` FROM outbox
 		WHERE state IN ($1, $2) AND next_attempt <= $3 ORDER BY next_attempt, created_at LIMIT $4`,
 		OutboxPending, OutboxRetry, millis(now), limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: list due outbox messages: %w", err)
+		return nil, err
 	}
-	var due []*OutboxMessage
-	for rows.Next() {
-		m, err := scanOutbox(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: read outbox message: %w", err)
-		}
-		due = append(due, m)
-	}
-	rows.Close()
 	var claimed []*OutboxMessage
 	for _, m := range due {
 		res, err := s.db.Exec(ctx, `UPDATE outbox SET state=$1, attempts=attempts+1, updated_at=$2 WHERE id=$3 AND state=$4`,
@@ -168,13 +159,7 @@ func (s *Store) SetTransportID(ctx context.Context, id, transportID string) erro
 
 // GetOutbox returns one message.
 func (s *Store) GetOutbox(ctx context.Context, id string) (*OutboxMessage, error) {
-	m, err := scanOutbox(s.db.QueryRow(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id=$1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	} else if err != nil {
-		return nil, fmt.Errorf("store: get outbox message %s: %w", id, err)
-	}
-	return m, nil
+	return queryOne[*OutboxMessage](ctx, s.db, "get outbox message "+id, `SELECT `+outboxColumns+` FROM outbox WHERE id=$1`, id)
 }
 
 // FindOutboxByTransportID returns the message a courier knows as transportID (a reply's
@@ -183,24 +168,13 @@ func (s *Store) FindOutboxByTransportID(ctx context.Context, route, transportID 
 	if transportID == "" {
 		return nil, ErrNotFound
 	}
-	m, err := scanOutbox(s.db.QueryRow(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE route=$1 AND transport_id=$2`, route, transportID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	} else if err != nil {
-		return nil, fmt.Errorf("store: find outbox message %s/%s: %w", route, transportID, err)
-	}
-	return m, nil
+	return queryOne[*OutboxMessage](ctx, s.db, "find outbox message "+route+"/"+transportID,
+		`SELECT `+outboxColumns+` FROM outbox WHERE route=$1 AND transport_id=$2`, route, transportID)
 }
 
 // FindOutboxByKey returns the message with this idempotency key, or ErrNotFound.
 func (s *Store) FindOutboxByKey(ctx context.Context, key string) (*OutboxMessage, error) {
-	m, err := scanOutbox(s.db.QueryRow(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE idempotency_key=$1`, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	} else if err != nil {
-		return nil, fmt.Errorf("store: find outbox message by key: %w", err)
-	}
-	return m, nil
+	return queryOne[*OutboxMessage](ctx, s.db, "find outbox message by key", `SELECT `+outboxColumns+` FROM outbox WHERE idempotency_key=$1`, key)
 }
 
 // CountOutbox counts messages by state.
@@ -237,20 +211,11 @@ func (s *Store) ListOutboxOfRequestsIn(ctx context.Context, state string) ([]*Ou
 
 // queryOutbox runs a query selecting outboxColumns and scans every row.
 func (s *Store) queryOutbox(ctx context.Context, what, query string, args ...any) ([]*OutboxMessage, error) {
-	rows, err := s.db.Query(ctx, query, args...)
+	msgs, err := queryMany[*OutboxMessage](ctx, s.db, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list outbox %s: %w", what, err)
 	}
-	defer rows.Close()
-	var out []*OutboxMessage
-	for rows.Next() {
-		m, err := scanOutbox(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list outbox %s: %w", what, err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return msgs, nil
 }
 
 // prefixed qualifies every column of a column list with a table alias.

@@ -2,11 +2,12 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // ErrNotFound is returned when a row asked for by its key does not exist.
@@ -67,9 +68,8 @@ func fromMillis(ms int64) time.Time {
 	return time.UnixMilli(ms)
 }
 
-type rowScanner interface{ Scan(dest ...any) error }
-
-func scanRequest(row rowScanner) (*Request, error) {
+// Scan reads one row of requestColumns.
+func (*Request) Scan(row dbutil.Scannable) (*Request, error) {
 	var r Request
 	var created, expires, decided, finished int64
 	var approvers string
@@ -89,6 +89,24 @@ func scanRequest(row rowScanner) (*Request, error) {
 	return &r, nil
 }
 
+// sqlVariables are the request's values in requestColumns order.
+func (r *Request) sqlVariables() []any {
+	return []any{r.ID, r.Policy, r.EventKind, r.Action, r.Client, r.TorrentHash, r.TorrentName, r.TorrentSize,
+		r.Host, r.MatchCode, r.Quorum, r.MinAssurance, strings.Join(r.Approvers, ","), max(r.DenyThreshold, 1), r.Requester,
+		r.Reason, r.DigestIndex, defaultTrust(r.MinTrust), r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
+		r.Outcome, r.Error, r.CardRoom, r.CardEvent,
+		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt)}
+}
+
+// placeholders is "$1, $2, …, $n".
+func placeholders(n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return strings.Join(out, ", ")
+}
+
 func defaultTrust(t string) string {
 	if t == "" {
 		return "cross-signed-tofu"
@@ -103,14 +121,8 @@ func (s *Store) InsertRequest(ctx context.Context, r *Request) error {
 }
 
 func (s *Store) insertRequest(ctx context.Context, r *Request) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO requests (`+requestColumns+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
-		$27, $28, $29, $30, $31, $32)`,
-		r.ID, r.Policy, r.EventKind, r.Action, r.Client, r.TorrentHash, r.TorrentName, r.TorrentSize,
-		r.Host, r.MatchCode, r.Quorum, r.MinAssurance, strings.Join(r.Approvers, ","), max(r.DenyThreshold, 1), r.Requester,
-		r.Reason, r.DigestIndex, defaultTrust(r.MinTrust), r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
-		r.Outcome, r.Error, r.CardRoom, r.CardEvent,
-		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt))
+	vars := r.sqlVariables()
+	_, err := s.db.Exec(ctx, "INSERT INTO requests ("+requestColumns+") VALUES ("+placeholders(len(vars))+")", vars...)
 	if err != nil {
 		return fmt.Errorf("store: insert request %s: %w", r.ID, err)
 	}
@@ -123,38 +135,20 @@ func (s *Store) GetRequest(ctx context.Context, id string) (*Request, error) {
 }
 
 func (s *Store) getRequestWhere(ctx context.Context, where string, arg string) (*Request, error) {
-	r, err := scanRequest(s.db.QueryRow(ctx, "SELECT "+requestColumns+" FROM requests WHERE "+where, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: request %q: %w", arg, ErrNotFound)
-	} else if err != nil {
-		return nil, fmt.Errorf("store: get request %q: %w", arg, err)
-	}
-	return r, nil
+	return queryOne[*Request](ctx, s.db, fmt.Sprintf("request %q", arg), "SELECT "+requestColumns+" FROM requests WHERE "+where, arg)
 }
 
 // ListRequests returns the requests in any of the given states, oldest first.
 func (s *Store) ListRequests(ctx context.Context, states ...string) ([]*Request, error) {
-	placeholders := make([]string, len(states))
 	args := make([]any, len(states))
 	for i, st := range states {
-		placeholders[i] = fmt.Sprintf("$%d", i+1)
 		args[i] = st
 	}
-	rows, err := s.db.Query(ctx, "SELECT "+requestColumns+" FROM requests WHERE state IN ("+
-		strings.Join(placeholders, ", ")+") ORDER BY created_at, id", args...)
+	reqs, err := queryMany[*Request](ctx, s.db, "SELECT "+requestColumns+" FROM requests WHERE state IN ("+placeholders(len(states))+") ORDER BY created_at, id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list requests: %w", err)
 	}
-	defer rows.Close()
-	var out []*Request
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list requests: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return reqs, nil
 }
 
 // Transition is a compare-and-set change of a request's state. Only the non-zero fields are written.
@@ -229,45 +223,24 @@ func (s *Store) transitionRequest(ctx context.Context, id string, t Transition) 
 // FindOpenRequest returns the pending request that asks the same thing about the same torrent,
 // or ErrNotFound.
 func (s *Store) FindOpenRequest(ctx context.Context, client, hash, eventKind, action string) (*Request, error) {
-	r, err := scanRequest(s.db.QueryRow(ctx, "SELECT "+requestColumns+` FROM requests
-		WHERE state='pending' AND client=$1 AND torrent_hash=$2 AND event_kind=$3 AND action=$4 LIMIT 1`, client, hash, eventKind, action))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: open request for %s/%s: %w", client, hash, ErrNotFound)
-	} else if err != nil {
-		return nil, fmt.Errorf("store: open request for %s/%s: %w", client, hash, err)
-	}
-	return r, nil
+	return queryOne[*Request](ctx, s.db, fmt.Sprintf("open request for %s/%s", client, hash), "SELECT "+requestColumns+` FROM requests
+		WHERE state='pending' AND client=$1 AND torrent_hash=$2 AND event_kind=$3 AND action=$4 LIMIT 1`, client, hash, eventKind, action)
 }
 
 // FindHeldRequest returns the pending request that holds a torrent stopped: one opened for a
 // torrent event, not an API request (which asks about a torrent without stopping it).
 func (s *Store) FindHeldRequest(ctx context.Context, client, hash string) (*Request, error) {
-	r, err := scanRequest(s.db.QueryRow(ctx, "SELECT "+requestColumns+` FROM requests
-		WHERE state='pending' AND client=$1 AND torrent_hash=$2 AND event_kind<>'request' LIMIT 1`, client, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: held request for %s/%s: %w", client, hash, ErrNotFound)
-	} else if err != nil {
-		return nil, fmt.Errorf("store: held request for %s/%s: %w", client, hash, err)
-	}
-	return r, nil
+	return queryOne[*Request](ctx, s.db, fmt.Sprintf("held request for %s/%s", client, hash), "SELECT "+requestColumns+` FROM requests
+		WHERE state='pending' AND client=$1 AND torrent_hash=$2 AND event_kind<>'request' LIMIT 1`, client, hash)
 }
 
 // ListRequestsByCard returns the requests a card shows (several for a digest card), in card order.
 func (s *Store) ListRequestsByCard(ctx context.Context, eventID string) ([]*Request, error) {
-	rows, err := s.db.Query(ctx, "SELECT "+requestColumns+" FROM requests WHERE card_event=$1 ORDER BY digest_index, id", eventID)
+	reqs, err := queryMany[*Request](ctx, s.db, "SELECT "+requestColumns+" FROM requests WHERE card_event=$1 ORDER BY digest_index, id", eventID)
 	if err != nil {
 		return nil, fmt.Errorf("store: requests of card %s: %w", eventID, err)
 	}
-	defer rows.Close()
-	var out []*Request
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: requests of card %s: %w", eventID, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return reqs, nil
 }
 
 // SetCard records which Matrix event shows the request, and its position on a digest card.

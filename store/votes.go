@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"go.mau.fi/util/dbutil"
 )
 
 // Vote is one vote as received, counted or not.
@@ -48,21 +50,21 @@ func (s *Store) VotesFromEvent(ctx context.Context, eventID string) ([]*Vote, er
 }
 
 func (s *Store) queryVotes(ctx context.Context, where string, args ...any) ([]*Vote, error) {
-	rows, err := s.db.Query(ctx, `SELECT request_id, person, decision, assurance, source, counted, reason, created_at
+	votes, err := queryMany[*Vote](ctx, s.db, `SELECT request_id, person, decision, assurance, source, counted, reason, created_at
 		FROM votes WHERE `+where+` ORDER BY seq`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: votes where %s: %w", where, err)
 	}
-	defer rows.Close()
-	var out []*Vote
-	for rows.Next() {
-		var v Vote
-		var at int64
-		if err = rows.Scan(&v.RequestID, &v.Person, &v.Decision, &v.Assurance, &v.Source, &v.Counted, &v.Reason, &at); err != nil {
-			return nil, fmt.Errorf("store: read votes: %w", err)
-		}
-		v.CreatedAt = fromMillis(at)
-		out = append(out, &v)
+	return votes, nil
+}
+
+// Scan reads one vote row.
+func (*Vote) Scan(row dbutil.Scannable) (*Vote, error) {
+	var v Vote
+	var at int64
+	if err := row.Scan(&v.RequestID, &v.Person, &v.Decision, &v.Assurance, &v.Source, &v.Counted, &v.Reason, &at); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	v.CreatedAt = fromMillis(at)
+	return &v, nil
 }
