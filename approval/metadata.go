@@ -60,12 +60,12 @@ func (s *Service) reevaluate(ctx context.Context, evt torrent.Event) (bool, erro
 		by += " (metadata known)"
 		now := s.now()
 		moved, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
-			From: []string{StatePending}, To: StateApproved, Decision: StateApproved, DecidedBy: by, Outcome: req.OnApprove, DecidedAt: now,
+			From: []string{StatePending}, To: StateApproved, Verdict: StateApproved, DecidedBy: by, Outcome: req.OnApprove, DecidedAt: now,
 		})
 		if err != nil || !moved {
 			return err
 		}
-		req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = StateApproved, StateApproved, by, req.OnApprove, now
+		req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = StateApproved, StateApproved, by, req.OnApprove, now
 		return s.store.AppendAudit(ctx, "request_approved", req.ID, map[string]any{"by": []string{by}, "outcome": req.OnApprove})
 	})
 	s.mu.Unlock()

@@ -49,8 +49,8 @@ func TestHeldMagnetIsReevaluatedOnItsMetadata(t *testing.T) {
 		t.Fatalf("large magnet after its metadata: %s %q %d", large.State, large.TorrentName, large.TorrentSize)
 	}
 	small := h.state(t, ids["small"])
-	if small.State != StateDone || small.Decision != StateApproved || small.DecidedBy != "policy rest (metadata known)" {
-		t.Fatalf("small magnet after its metadata: %s %s by %q", small.State, small.Decision, small.DecidedBy)
+	if small.State != StateDone || small.Verdict != StateApproved || small.DecidedBy != "policy rest (metadata known)" {
+		t.Fatalf("small magnet after its metadata: %s %s by %q", small.State, small.Verdict, small.DecidedBy)
 	}
 	if countCalls(h.client.Calls(), "start small") != 1 || countCalls(h.client.Calls(), "start large") != 0 {
 		t.Fatalf("calls %v", h.client.Calls())

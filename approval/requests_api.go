@@ -66,7 +66,7 @@ func (s *Service) Ask(ctx context.Context, caller string, in AskInput) (*store.R
 	// What is asked is what runs on approval; a denial or expiry leaves the torrent as it is.
 	req.OnApprove, req.OnDeny, req.OnExpiry = in.Action, config.ActionNone, config.ActionNone
 	if policy.Outcome == config.OutcomeAnnounce {
-		req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = StateApproved, StateApproved, "policy "+policy.Name, in.Action, s.now()
+		req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = StateApproved, StateApproved, "policy "+policy.Name, in.Action, s.now()
 	}
 	return s.open(ctx, req, map[string]any{})
 }
@@ -211,8 +211,8 @@ func requestView(r *store.Request) map[string]any {
 		"name": r.TorrentName, "action": r.Action, "match_code": r.MatchCode, "quorum": r.Quorum,
 		"min_assurance": r.MinAssurance, "expires_at": r.ExpiresAt.UTC(), "final": IsFinal(r.State),
 	}
-	if r.Decision != "" {
-		v["decision"], v["decided_by"], v["outcome"] = r.Decision, r.DecidedBy, r.Outcome
+	if r.Verdict != "" {
+		v["decision"], v["decided_by"], v["outcome"] = r.Verdict, r.DecidedBy, r.Outcome
 	}
 	if r.Error != "" {
 		v["error"] = r.Error

@@ -291,7 +291,7 @@ func (s *Service) expire(ctx context.Context, req *store.Request) {
 	now := s.now()
 	err := s.store.Txn(ctx, func(ctx context.Context) error {
 		ok, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
-			From: []string{StatePending}, To: StateExpired, Decision: StateExpired, Outcome: req.OnExpiry, DecidedAt: now,
+			From: []string{StatePending}, To: StateExpired, Verdict: StateExpired, Outcome: req.OnExpiry, DecidedAt: now,
 		})
 		if err != nil || !ok {
 			return err

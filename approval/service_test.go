@@ -83,7 +83,7 @@ func TestVoteAfterExpiryIsRefused(t *testing.T) {
 	}
 	h.svc.tick(context.Background())
 	r := h.state(t, req.ID)
-	if r.State != StateDone || r.Decision != StateExpired || r.Outcome != "remove_with_data" {
+	if r.State != StateDone || r.Verdict != StateExpired || r.Outcome != "remove_with_data" {
 		t.Fatalf("after expiry tick: %+v", r)
 	}
 	if calls := h.client.Calls(); calls[len(calls)-1] != "remove+data cc" {
@@ -183,7 +183,7 @@ func TestRandomVotesNeverActWithoutQuorum(t *testing.T) {
 			t.Fatalf("case %d: resumed with %d approvals of %d needed (votes %v)", i, tally.Approvals, quorum, describe(counted))
 		}
 		final := h.state(t, req.ID)
-		if final.Decision == StateApproved && slices.Contains(h.client.Calls(), "remove "+hash) {
+		if final.Verdict == StateApproved && slices.Contains(h.client.Calls(), "remove "+hash) {
 			t.Fatalf("case %d: approved yet removed", i)
 		}
 	}

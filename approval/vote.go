@@ -317,7 +317,7 @@ func (s *Service) decideIfDone(ctx context.Context, res *Result) error {
 	}
 	now := s.now()
 	ok, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
-		From: []string{StatePending}, To: to, Decision: to, DecidedBy: joinNames(by), Outcome: outcome, DecidedAt: now,
+		From: []string{StatePending}, To: to, Verdict: to, DecidedBy: joinNames(by), Outcome: outcome, DecidedAt: now,
 	})
 	if err != nil || !ok {
 		return err
@@ -325,7 +325,7 @@ func (s *Service) decideIfDone(ctx context.Context, res *Result) error {
 	if err = s.store.AppendAudit(ctx, "request_"+to, req.ID, map[string]any{"by": by, "outcome": outcome}); err != nil {
 		return err
 	}
-	req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = to, to, joinNames(by), outcome, now
+	req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = to, to, joinNames(by), outcome, now
 	metrics.DecisionSeconds.Observe(now.Sub(req.CreatedAt).Seconds())
 	res.Decided = true
 	return nil

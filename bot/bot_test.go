@@ -83,7 +83,8 @@ func TestTemplateRegistrationIsRefused(t *testing.T) {
 }
 
 func TestDecisionForKey(t *testing.T) {
-	for key, want := range map[string]string{"✅": "approve", "✅\ufe0f": "approve", "❌": "deny", "❌\ufe0f": "deny", "👍": "", "": ""} {
+	for key, want := range map[string]string{"✅": "approve", "✅\ufe0f": "approve", "❌": "deny", "❌\ufe0f": "deny", "👍": "", "": "",
+		"approve": "", "yes": "", "no": ""} { // a word as a reaction's key is no vote
 		got, _ := decisionForKey(key)
 		if got != want {
 			t.Errorf("decisionForKey(%q) = %q, want %q", key, got, want)
@@ -111,7 +112,7 @@ func TestCardShowsWhatIsAskedAndEscapesNames(t *testing.T) {
 	if len(c.Mentions.UserIDs) != 2 {
 		t.Errorf("approvers not mentioned: %+v", c.Mentions)
 	}
-	req.State, req.Decision, req.DecidedBy, req.Outcome, req.DecidedAt = approval.StateDone, approval.StateDenied, "bob", "remove", now
+	req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = approval.StateDone, approval.StateDenied, "bob", "remove", now
 	c = renderCard(req, votes, nil, now, false)
 	for _, want := range []string{"❌ Denied", "by bob", "torrent removed"} {
 		if !strings.Contains(c.Body, want) {

@@ -86,7 +86,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 	case approval.StateApproved, approval.StateDenied, approval.StateExpired, approval.StateExecuting:
 		headline = fmt.Sprintf("⏳ %s: %s torrent “%s” — carrying out", strings.ToUpper(req.State[:1])+req.State[1:], req.Action, name)
 	default:
-		verdict := map[string]string{approval.StateApproved: "✅ Approved", approval.StateDenied: "❌ Denied", approval.StateExpired: "⌛ Expired"}[req.Decision]
+		verdict := map[string]string{approval.StateApproved: "✅ Approved", approval.StateDenied: "❌ Denied", approval.StateExpired: "⌛ Expired"}[req.Verdict]
 		headline = fmt.Sprintf("%s: %s torrent “%s”", verdict, req.Action, name)
 	}
 	lines := []cardLine{

@@ -67,10 +67,7 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 	case cmd == "status" && len(fields) == 2:
 		answer = b.statusText(ctx, evt.Sender, fields[1])
 	case (cmd == "approve" || cmd == "deny") && len(fields) >= 2:
-		decision := approval.DecisionApprove
-		if cmd == "deny" {
-			decision = approval.DecisionDeny
-		}
+		decision, _ := approval.ParseDecision(cmd)
 		// The command names its request inside the ciphertext, so no match code is needed to
 		// bind it; a code given must still match.
 		sender := b.judgeSender(ctx, evt)
@@ -159,8 +156,8 @@ func (b *Bot) statusText(ctx context.Context, asker id.UserID, requestID string)
 func requestStatus(r *store.Request, votes []*store.Vote) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "`%s`: %s “%s” (`%s`) on %s — %s", r.ID, r.Action, quoteName(r.TorrentName), r.TorrentHash, r.Client, r.State)
-	if r.Decision != "" {
-		fmt.Fprintf(&sb, ", %s by %s, outcome %s", r.Decision, r.DecidedBy, r.Outcome)
+	if r.Verdict != "" {
+		fmt.Fprintf(&sb, ", %s by %s, outcome %s", r.Verdict, r.DecidedBy, r.Outcome)
 	}
 	for _, v := range votes {
 		counted := "counted"

@@ -30,9 +30,9 @@ func itemState(r *store.Request) string {
 	switch {
 	case approval.IsOpen(r.State):
 		return "pending"
-	case r.Decision == approval.StateApproved:
+	case r.Verdict == approval.StateApproved:
 		return "✅ approved by " + r.DecidedBy
-	case r.Decision == approval.StateDenied:
+	case r.Verdict == approval.StateDenied:
 		return "❌ denied by " + r.DecidedBy
 	default:
 		return "⌛ expired"

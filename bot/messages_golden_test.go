@@ -78,7 +78,7 @@ func goldenMessages() []goldenMessage {
 	add("card edit: one of two signed approvals in", c)
 	decided := func(decision, outcome, by, failure string) *store.Request {
 		return card(func(r *store.Request) {
-			r.State, r.Decision, r.Outcome, r.DecidedBy, r.DecidedAt, r.Error = approval.StateDone, decision, outcome, by, now.Add(2*time.Minute), failure
+			r.State, r.Verdict, r.Outcome, r.DecidedBy, r.DecidedAt, r.Error = approval.StateDone, decision, outcome, by, now.Add(2*time.Minute), failure
 		})
 	}
 	executing := decided(approval.StateApproved, "resume", "@alice:example.org", "")
@@ -105,8 +105,8 @@ func goldenMessages() []goldenMessage {
 	}
 	c, _ = newCard(burst, nil, approvers, nil, 20, now, false)
 	add("digest: new burst of three", c)
-	burst[0].State, burst[0].Decision, burst[0].DecidedBy = approval.StateDone, approval.StateApproved, "@alice:example.org"
-	burst[1].State, burst[1].Decision, burst[1].DecidedBy = approval.StateDone, approval.StateDenied, "@bob:example.org"
+	burst[0].State, burst[0].Verdict, burst[0].DecidedBy = approval.StateDone, approval.StateApproved, "@alice:example.org"
+	burst[1].State, burst[1].Verdict, burst[1].DecidedBy = approval.StateDone, approval.StateDenied, "@bob:example.org"
 	c, _ = digestEdit(burst, "$digest", now)
 	add("digest edit: two of three decided", c)
 

@@ -4,22 +4,22 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"maunium.net/go/mautrix/event"
 
 	"github.com/seedgate/seedgate/approval"
 )
 
-// decisionForKey maps a reaction to a decision. Variation selectors are dropped, so ✅ and
-// ✅︎/✅️ from different keyboards mean the same.
+// decisionForKey maps a reaction to a decision: ✅ or ❌ (with or without a variation
+// selector, as keyboards differ). A reaction is not a word: "approve" as a reaction's key is
+// no vote.
 func decisionForKey(key string) (string, bool) {
-	switch strings.ReplaceAll(strings.ReplaceAll(key, "\ufe0f", ""), "\ufe0e", "") {
-	case reactApprove:
-		return approval.DecisionApprove, true
-	case reactDeny:
-		return approval.DecisionDeny, true
+	decision, ok := approval.ParseDecision(key)
+	if !ok || strings.ContainsFunc(key, unicode.IsLetter) {
+		return "", false
 	}
-	return "", false
+	return decision, true
 }
 
 // onReaction turns a ✅ or ❌ on a card into a vote with homeserver assurance: reactions are

@@ -195,8 +195,9 @@ func repliedTo(content *event.MessageEventContent) id.EventID {
 	return rel.GetReplyTo()
 }
 
-// parseReply reads "approve" or "deny", then optionally a digest item's number, then
-// optionally the match code: "approve", "approve ZQD-KG5", "approve 3 ZQD-KG5". Reply
+// parseReply reads a decision word (approval.ParseDecision: approve, yes, ✅, deny, no, ❌), then
+// optionally a digest item's number, then optionally the match code: "approve",
+// "approve ZQD-KG5", "approve 3 ZQD-KG5". Reply
 // fallbacks (quoted lines starting with ">") are skipped.
 func parseReply(body string) (decision string, item int, code string, ok bool) {
 	for _, line := range strings.Split(body, "\n") {
@@ -205,12 +206,7 @@ func parseReply(body string) (decision string, item int, code string, ok bool) {
 			continue
 		}
 		fields := strings.Fields(strings.ToLower(line))
-		switch fields[0] {
-		case "approve", "approved", "yes":
-			decision = approval.DecisionApprove
-		case "deny", "denied", "no":
-			decision = approval.DecisionDeny
-		default:
+		if decision, ok = approval.ParseDecision(fields[0]); !ok {
 			return "", 0, "", false
 		}
 		rest := fields[1:]

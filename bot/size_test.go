@@ -42,7 +42,7 @@ func TestLargestDigestAndItsEditFitOneEvent(t *testing.T) {
 			t.Fatalf("name %.20q…: not even two items fit in a digest", name)
 		}
 		for _, r := range reqs {
-			r.State, r.Decision, r.DecidedBy = approval.StateDone, approval.StateApproved, strings.Repeat("a", 64)
+			r.State, r.Verdict, r.DecidedBy = approval.StateDone, approval.StateApproved, strings.Repeat("a", 64)
 		}
 		edit, raw := digestEdit(reqs, "$card", now)
 		encrypted := contentSize(edit, raw)*4/3 + envelopeBytes

@@ -74,7 +74,7 @@ func TestLeaseOneActiveAndFencing(t *testing.T) {
 		}
 		lost("audit append", first.AppendAudit(ctx, "test", "r1", map[string]int{"n": 2}))
 		lost("new request", first.InsertRequest(ctx, newTestRequest("r2")))
-		_, err = first.TransitionRequest(ctx, "r1", Transition{From: []string{"pending"}, To: "approved", Decision: "approved", DecidedBy: "@x:y"})
+		_, err = first.TransitionRequest(ctx, "r1", Transition{From: []string{"pending"}, To: "approved", Verdict: "approved", DecidedBy: "@x:y"})
 		lost("state change", err)
 		lost("vote", first.InsertVote(ctx, &Vote{RequestID: "r1", Person: "alice", Decision: "approve", Counted: true, CreatedAt: time.Now()}))
 		lost("card", first.SetCard(ctx, "r1", "!room", "$card", 0))

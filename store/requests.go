@@ -38,16 +38,18 @@ type Request struct {
 	OnDeny        string
 	OnExpiry      string
 	State         string
-	Decision      string
-	DecidedBy     string
-	Outcome       string
-	Error         string
-	CardRoom      string
-	CardEvent     string
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
-	DecidedAt     time.Time
-	FinishedAt    time.Time
+	// Verdict is how the request was decided: a state name (approved, denied, expired), not a
+	// vote's word (approve, deny).
+	Verdict    string
+	DecidedBy  string
+	Outcome    string
+	Error      string
+	CardRoom   string
+	CardEvent  string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	DecidedAt  time.Time
+	FinishedAt time.Time
 }
 
 const requestColumns = `id, policy, event_kind, action, client, torrent_hash, torrent_name, torrent_size,
@@ -76,7 +78,7 @@ func (*Request) Scan(row dbutil.Scannable) (*Request, error) {
 	err := row.Scan(&r.ID, &r.Policy, &r.EventKind, &r.Action, &r.Client, &r.TorrentHash, &r.TorrentName,
 		&r.TorrentSize, &r.Host, &r.MatchCode, &r.Quorum, &r.MinAssurance, &approvers, &r.DenyThreshold, &r.Requester,
 		&r.Reason, &r.DigestIndex, &r.MinTrust, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
-		&r.Decision, &r.DecidedBy, &r.Outcome, &r.Error, &r.CardRoom, &r.CardEvent,
+		&r.Verdict, &r.DecidedBy, &r.Outcome, &r.Error, &r.CardRoom, &r.CardEvent,
 		&created, &expires, &decided, &finished)
 	if err != nil {
 		return nil, err
@@ -93,7 +95,7 @@ func (*Request) Scan(row dbutil.Scannable) (*Request, error) {
 func (r *Request) sqlVariables() []any {
 	return []any{r.ID, r.Policy, r.EventKind, r.Action, r.Client, r.TorrentHash, r.TorrentName, r.TorrentSize,
 		r.Host, r.MatchCode, r.Quorum, r.MinAssurance, strings.Join(r.Approvers, ","), max(r.DenyThreshold, 1), r.Requester,
-		r.Reason, r.DigestIndex, defaultTrust(r.MinTrust), r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Decision, r.DecidedBy,
+		r.Reason, r.DigestIndex, defaultTrust(r.MinTrust), r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Verdict, r.DecidedBy,
 		r.Outcome, r.Error, r.CardRoom, r.CardEvent,
 		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt)}
 }
@@ -155,7 +157,7 @@ func (s *Store) ListRequests(ctx context.Context, states ...string) ([]*Request,
 type Transition struct {
 	From       []string
 	To         string
-	Decision   string
+	Verdict    string
 	DecidedBy  string
 	Outcome    string
 	Error      string
@@ -183,8 +185,8 @@ func (s *Store) transitionRequest(ctx context.Context, id string, t Transition) 
 		args = append(args, v)
 		set = append(set, fmt.Sprintf("%s=$%d", col, len(args)))
 	}
-	if t.Decision != "" {
-		add("decision", t.Decision)
+	if t.Verdict != "" {
+		add("decision", t.Verdict)
 	}
 	if t.DecidedBy != "" {
 		add("decided_by", t.DecidedBy)
