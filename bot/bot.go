@@ -18,6 +18,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/backoff"
 	"github.com/seedgate/seedgate/config"
 	sgcrypto "github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/store"
@@ -275,19 +276,21 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Room events reach the bot through its /sync loop (which also carries the to-device
 	// messages its encryption needs); transactions are acknowledged and drained.
 	go appservice.NewEventProcessor(b.as).Start(ctx)
-	backoff := time.Second
+	var retry backoff.Backoff
 	for {
+		started := time.Now()
 		err := b.client.SyncWithContext(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		log.Warn().Err(err).Dur("retry_in", backoff).Msg("Sync stopped; restarting")
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
+		if time.Since(started) > time.Minute {
+			retry.Reset() // it synced well for a while: this is a new outage
 		}
-		backoff = min(backoff*2, time.Minute)
+		delay := retry.Next()
+		log.Warn().Err(err).Dur("retry_in", delay).Msg("Sync stopped; restarting")
+		if !backoff.Sleep(ctx, delay) {
+			return ctx.Err()
+		}
 	}
 }
 

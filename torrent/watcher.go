@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seedgate/seedgate/backoff"
 	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
 )
@@ -44,7 +45,7 @@ type Watcher struct {
 	known    map[string]*Torrent
 	retry    map[string]*Torrent // torrents whose events a handler refused, as last seen; nil: removed
 	retryAt  time.Time           // when refused events are next offered again
-	retryGap time.Duration       // how long after a refusal; doubles while refusals go on
+	retryGap backoff.Backoff     // how long after a refusal; doubles while refusals go on
 	poke     chan struct{}
 	lastTook time.Duration // how long the previous poll took, for the back-off
 	// doorDue asks for the door to be checked before the next poll: after a connect, after
@@ -89,17 +90,17 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	backoff := time.Second
+	var reconnect backoff.Backoff
 	connected := false
 	for {
 		if !connected {
 			if err = w.Client.Connect(ctx); err != nil {
 				metrics.TorrentClientUp.Set(w.Client.Name(), 0)
-				log.Error().Err(err).Dur("retry_in", backoff).Msg("Torrent client unreachable")
-				if !sleep(ctx, backoff) {
+				delay := reconnect.Next()
+				log.Error().Err(err).Dur("retry_in", delay).Msg("Torrent client unreachable")
+				if !backoff.Sleep(ctx, delay) {
 					return ctx.Err()
 				}
-				backoff = min(backoff*2, time.Minute)
 				continue
 			}
 			connected = true
@@ -126,15 +127,15 @@ func (w *Watcher) Run(ctx context.Context) error {
 			}
 			metrics.WatcherPollErrors.Inc(w.Client.Name())
 			metrics.TorrentClientUp.Set(w.Client.Name(), 0)
-			log.Warn().Err(err).Dur("retry_in", backoff).Msg("Polling torrent client failed")
+			delay := reconnect.Next()
+			log.Warn().Err(err).Dur("retry_in", delay).Msg("Polling torrent client failed")
 			connected = !errors.Is(err, ErrAuth)
-			if !sleep(ctx, backoff) {
+			if !backoff.Sleep(ctx, delay) {
 				return ctx.Err()
 			}
-			backoff = min(backoff*2, time.Minute)
 			continue
 		}
-		backoff = time.Second
+		reconnect.Reset()
 		metrics.TorrentClientUp.Set(w.Client.Name(), 1)
 		metrics.WatcherPollBytes.Add(float64(changes.Bytes), w.Client.Name())
 		if err = w.apply(ctx, changes, baseline == ""); err != nil {
@@ -303,7 +304,7 @@ func (w *Watcher) handle(ctx context.Context, order []string, events map[string]
 			log.Debug().Msg("Torrent event")
 			metrics.WatcherEvents.Inc(evt.Client, string(evt.Kind))
 			if err := w.Handle(ctx, evt); err != nil {
-				log.Error().Err(err).Dur("retry_in", w.nextRetryGap()).Msg("Handling torrent event failed; will retry")
+				log.Error().Err(err).Dur("retry_in", w.retryGap.Peek()).Msg("Handling torrent event failed; will retry")
 				failed[hash] = true
 				break
 			}
@@ -312,32 +313,18 @@ func (w *Watcher) handle(ctx context.Context, order []string, events map[string]
 	return failed
 }
 
-// Refused events are offered again after a second, then after twice as long each time they
-// are refused again, up to a minute: a full disk is not fixed in a poll interval, and the
-// torrents stay stopped meanwhile.
-const (
-	firstRetryGap = time.Second
-	maxRetryGap   = time.Minute
-)
-
-func (w *Watcher) nextRetryGap() time.Duration {
-	if w.retryGap == 0 {
-		return firstRetryGap
-	}
-	return min(2*w.retryGap, maxRetryGap)
-}
-
 // backOffRetries moves the next retry out after a poll in which a handler refused an event,
-// and starts over once nothing waits any more.
+// and starts over once nothing waits any more. Refused events are offered again after a
+// second, then twice as long each time they are refused again, up to a minute: a full disk is
+// not fixed in a poll interval, and the torrents stay stopped meanwhile.
 func (w *Watcher) backOffRetries(refused bool) {
 	if !refused {
 		if len(w.retry) == 0 {
-			w.retryGap = 0
+			w.retryGap.Reset()
 		}
 		return
 	}
-	w.retryGap = w.nextRetryGap()
-	w.retryAt = time.Now().Add(w.retryGap)
+	w.retryAt = time.Now().Add(w.retryGap.Next())
 }
 
 // withRetries adds the torrents whose events failed last time to a poll's changes, as last
@@ -371,15 +358,4 @@ func (w *Watcher) withRetries(changes *Changes) *Changes {
 		}
 	}
 	return &merged
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

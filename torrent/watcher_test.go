@@ -173,14 +173,15 @@ func TestWatcherRetriesRefusedEvents(t *testing.T) {
 		t.Fatalf("recorded state ran ahead of the refused events: %v", states)
 	}
 
-	// The third poll came before the retry was due: the gap is still the first one.
-	if w.retryGap != firstRetryGap {
-		t.Fatalf("retry gap after one refusal is %v, want %v", w.retryGap, firstRetryGap)
+	// The third poll came before the retry was due: the gap is still the first one (1 s; the
+	// next would be 2 s).
+	if next := w.retryGap.Peek(); next != 2*time.Second {
+		t.Fatalf("after one refusal the next gap is %v, want 2s", next)
 	}
 	w.retryAt = time.Time{} // the retry is due, and refused again: the gap doubles
 	must(w.apply(ctx, &Changes{}, false))
-	if w.retryGap != 2*firstRetryGap || !slices.Equal(rec.events, []string{"added other"}) {
-		t.Fatalf("after a second refusal: gap %v, events %v", w.retryGap, rec.events)
+	if next := w.retryGap.Peek(); next != 4*time.Second || !slices.Equal(rec.events, []string{"added other"}) {
+		t.Fatalf("after a second refusal: next gap %v, events %v", next, rec.events)
 	}
 	refusing = false
 	rec.events = nil

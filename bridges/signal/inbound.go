@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/seedgate/seedgate/backoff"
 	"github.com/seedgate/seedgate/bridges"
 	"github.com/seedgate/seedgate/metrics"
 	"github.com/seedgate/seedgate/store"
@@ -23,7 +24,7 @@ type Inbound struct {
 // Run reads events until ctx ends, reconnecting with back-off when the stream breaks.
 func (in *Inbound) Run(ctx context.Context) error {
 	log := zerolog.Ctx(ctx).With().Str("component", "signal").Logger()
-	backoff := time.Second
+	var retry backoff.Backoff
 	for {
 		started := time.Now()
 		err := in.Client.Receive(ctx, func(e Envelope) { in.handle(log.WithContext(ctx), e) })
@@ -31,15 +32,13 @@ func (in *Inbound) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if time.Since(started) > time.Minute {
-			backoff = time.Second
+			retry.Reset() // the stream held for a while: this is a new break
 		}
-		log.Warn().Err(err).Dur("retry_in", backoff).Msg("Signal event stream ended")
-		select {
-		case <-ctx.Done():
+		delay := retry.Next()
+		log.Warn().Err(err).Dur("retry_in", delay).Msg("Signal event stream ended")
+		if !backoff.Sleep(ctx, delay) {
 			return ctx.Err()
-		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, time.Minute)
 	}
 }
 
