@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
 
 // Config is the whole configuration file.
 type Config struct {
@@ -173,8 +176,10 @@ type Policy struct {
 	Trackers    []string `yaml:"trackers"`
 	Hosts       []string `yaml:"hosts"`
 	NamePattern string   `yaml:"name_pattern"`
-	MinSize     Size     `yaml:"min_size"`
-	MaxSize     Size     `yaml:"max_size"`
+	// nameRE is NamePattern compiled by Validate.
+	nameRE  *regexp.Regexp
+	MinSize Size `yaml:"min_size"`
+	MaxSize Size `yaml:"max_size"`
 
 	Outcome        string   `yaml:"outcome"`
 	Approvers      []string `yaml:"approvers"`

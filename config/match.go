@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // Subject is what a policy is matched against: one torrent event or one API request.
@@ -62,21 +61,20 @@ func (p Policy) Matches(s Subject) bool {
 		return false
 	case p.MinSize > 0 && s.Size < int64(p.MinSize), p.MaxSize > 0 && s.Size > int64(p.MaxSize):
 		return false
-	case p.NamePattern != "" && !compiled(p.NamePattern).MatchString(s.Name):
+	case p.NamePattern != "" && !p.nameMatches(s.Name):
 		return false
 	}
 	return true
 }
 
-var patterns sync.Map // name_pattern -> *regexp.Regexp, compiled once (validated at load)
-
-func compiled(pattern string) *regexp.Regexp {
-	if re, ok := patterns.Load(pattern); ok {
-		return re.(*regexp.Regexp)
+// nameMatches applies name_pattern, compiled at load. A Policy not from a loaded config (the
+// tests build them) is compiled here; a pattern that does not compile is a programming error.
+func (p Policy) nameMatches(name string) bool {
+	re := p.nameRE
+	if re == nil {
+		re = regexp.MustCompile(p.NamePattern)
 	}
-	re := regexp.MustCompile(pattern)
-	patterns.Store(pattern, re)
-	return re
+	return re.MatchString(name)
 }
 
 // trackerMatches reports whether an announce URL is on the tracker a policy names: "host" or

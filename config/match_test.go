@@ -108,3 +108,19 @@ api:
 		t.Fatalf("short API token: %v", err)
 	}
 }
+
+// name_pattern is compiled once, when the configuration loads, and the policy PolicyFor
+// returns carries it.
+func TestNamePatternCompiledAtLoad(t *testing.T) {
+	cfg, err := Parse([]byte(strings.Replace(validConfig, "{name: p, events: [added], quorum: 2}", `{name: p, events: [added], quorum: 2, name_pattern: "(?i)^linux-"}`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := cfg.PolicyFor(Subject{Event: "added", Client: "box", Name: "Linux-6.12.tar"})
+	if !ok || p.nameRE == nil || p.nameRE.String() != "(?i)^linux-" {
+		t.Fatalf("policy %+v, matched %v: the pattern was not compiled at load", p, ok)
+	}
+	if _, ok = cfg.PolicyFor(Subject{Event: "added", Client: "box", Name: "windows.iso"}); ok {
+		t.Fatal("a name the pattern does not match was matched")
+	}
+}

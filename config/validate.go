@@ -321,8 +321,10 @@ func (c *Config) Validate() error {
 			}
 		}
 		if p.NamePattern != "" {
-			if _, err := regexp.Compile(p.NamePattern); err != nil {
+			if re, err := regexp.Compile(p.NamePattern); err != nil {
 				bad(path+".name_pattern", "not a regular expression: %v", err)
+			} else {
+				c.Policies[i].nameRE = re // compiled once, here
 			}
 		}
 		if p.MaxSize != 0 && p.MaxSize < p.MinSize {
