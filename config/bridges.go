@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -53,26 +52,6 @@ func (b *Bridges) applyDefaults() {
 // empty key: an HMAC with an empty key is one anybody can compute.
 var ErrEmptySecretFile = errors.New("the secret file is empty")
 
-// ReadSecret returns an inline secret or the trimmed contents of its file; an empty one is an
-// error.
-func ReadSecret(inline, file string) (string, error) {
-	if strings.TrimSpace(inline) != "" {
-		return inline, nil
-	}
-	if file == "" {
-		return "", errors.New("missing secret: set it inline or in a file")
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("read secret file: %w", err)
-	}
-	secret := strings.TrimSpace(string(data))
-	if secret == "" {
-		return "", fmt.Errorf("%s: %w", file, ErrEmptySecretFile)
-	}
-	return secret, nil
-}
-
 func (c *Config) validateBridges(bad func(path, format string, args ...any), checkURL func(path, value string)) {
 	b := c.Bridges
 	for i, a := range c.Approvers {
@@ -103,8 +82,8 @@ func (c *Config) validateBridges(bad func(path, format string, args ...any), che
 		if !strings.HasPrefix(t.AccountSID, "AC") || len(t.AccountSID) != 34 {
 			bad("bridges.twilio.account_sid", "must be the 34-character account SID starting with AC")
 		}
-		if (t.AuthToken == "") == (t.AuthTokenFile == "") {
-			bad("bridges.twilio", "set exactly one of auth_token and auth_token_file")
+		if t.AuthToken == "" {
+			bad("bridges.twilio.auth_token", "missing secret: set auth_token or (better) auth_token_file")
 		}
 		if !strings.HasPrefix(t.MessagingServiceSID, "MG") || len(t.MessagingServiceSID) != 34 {
 			bad("bridges.twilio.messaging_service_sid", "must be the 34-character Messaging Service SID starting with MG (its RCS sender carries the cards)")
@@ -116,8 +95,8 @@ func (c *Config) validateBridges(bad func(path, format string, args ...any), che
 		if r.ServiceAccountFile == "" {
 			bad("bridges.rbm.service_account_file", "required: the agent's service-account key (JSON)")
 		}
-		if (r.ClientToken == "") == (r.ClientTokenFile == "") {
-			bad("bridges.rbm", "set exactly one of client_token and client_token_file (the webhook's client token)")
+		if r.ClientToken == "" {
+			bad("bridges.rbm.client_token", "missing secret: set client_token or (better) client_token_file (the webhook's client token)")
 		}
 	}
 	if b.NeedsWebhooks() {

@@ -133,7 +133,7 @@ type SignalBridge struct {
 type TwilioBridge struct {
 	APIURL              string `yaml:"api_url"`
 	AccountSID          string `yaml:"account_sid"`
-	AuthToken           string `yaml:"auth_token"`
+	AuthToken           Secret `yaml:"auth_token"`
 	AuthTokenFile       string `yaml:"auth_token_file"`
 	MessagingServiceSID string `yaml:"messaging_service_sid"`
 }
@@ -143,7 +143,7 @@ type RBMBridge struct {
 	APIURL             string `yaml:"api_url"`
 	AgentID            string `yaml:"agent_id"`
 	ServiceAccountFile string `yaml:"service_account_file"`
-	ClientToken        string `yaml:"client_token"`
+	ClientToken        Secret `yaml:"client_token"`
 	ClientTokenFile    string `yaml:"client_token_file"`
 }
 

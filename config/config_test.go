@@ -57,7 +57,7 @@ func TestConfigMistakesNameTheirKey(t *testing.T) {
 		{"signal url", "bridges: {signal: {url: \"tcp://127.0.0.1:7583\"}}", `bridges.signal.url: "tcp://127.0.0.1:7583" is neither`},
 		{"twilio without webhooks", "bridges: {twilio: {account_sid: AC00000000000000000000000000000000, auth_token: t, messaging_service_sid: MG00000000000000000000000000000000}}", "bridges.webhook_listen: required for Twilio and RBM"},
 		{"twilio sid", "bridges: {twilio: {account_sid: AC1, auth_token: t, messaging_service_sid: MG00000000000000000000000000000000}}", "bridges.twilio.account_sid: must be the 34-character account SID"},
-		{"rbm token twice", "bridges: {rbm: {agent_id: a, service_account_file: f, client_token: x, client_token_file: y}}", "bridges.rbm: set exactly one of client_token and client_token_file"},
+		{"rbm token twice", "bridges: {rbm: {agent_id: a, service_account_file: f, client_token: x, client_token_file: y}}", "bridges.rbm.client_token: set either bridges.rbm.client_token or bridges.rbm.client_token_file, not both"},
 		{"missing password file", "torrent_clients:\n  - {name: box, type: qbittorrent, url: \"http://x\", password_file: /nonexistent/pw}", "torrent_clients[0].password_file:"},
 	}
 	for _, tc := range cases {

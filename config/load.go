@@ -113,6 +113,16 @@ func (c *Config) loadSecretFiles() error {
 		readFirstLine(tc.PasswordFile, fmt.Sprintf("torrent_clients[%d].password_file", i), &tc.Password)
 		readFirstLine(tc.APIKeyFile, fmt.Sprintf("torrent_clients[%d].api_key_file", i), &tc.APIKey)
 	}
+	// A secret set both inline and in a file is ambiguous: which one is meant? Refused.
+	exactlyOne := func(inline *Secret, file, key string) {
+		if *inline != "" && file != "" {
+			errs = append(errs, fmt.Errorf("%s: set either %s or %s_file, not both", key, key, key))
+			return
+		}
+		readFirstLine(file, key+"_file", inline)
+	}
+	exactlyOne(&c.Bridges.Twilio.AuthToken, c.Bridges.Twilio.AuthTokenFile, "bridges.twilio.auth_token")
+	exactlyOne(&c.Bridges.RBM.ClientToken, c.Bridges.RBM.ClientTokenFile, "bridges.rbm.client_token")
 	if c.Database.URIFile != "" {
 		data, err := os.ReadFile(c.Database.URIFile)
 		if err != nil {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,12 +32,38 @@ func TestEmptySecretFilesAreRefused(t *testing.T) {
 			t.Errorf("error does not name %s: %v", key, err)
 		}
 	}
-	for _, inline := range []string{"", "  "} {
-		if _, err := ReadSecret(inline, empty); !errors.Is(err, ErrEmptySecretFile) {
-			t.Errorf("ReadSecret(%q, empty file): %v", inline, err)
-		}
+
+}
+
+// The couriers' secrets load with the rest: from their files at Load, refused when set both
+// inline and in a file, and never printed.
+func TestBridgeSecretsLoadWithTheConfig(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "twilio.token")
+	if err := os.WriteFile(token, []byte("tw-secret-5f3a9c7e1b2d\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := ReadSecret("", ""); err == nil {
-		t.Error("ReadSecret with neither inline nor file: no error")
+	bridges := "bridges:\n  webhook_listen: 127.0.0.1:0\n  public_url: https://seedgate.example.org\n" +
+		"  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, messaging_service_sid: MG0123456789abcdef0123456789abcdef, auth_token_file: " + token + "}\n"
+	load := func(extra string) (*Config, error) {
+		path := filepath.Join(dir, "config.yaml")
+		if err := os.WriteFile(path, []byte(validConfig+bridges+extra), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return Load(path)
+	}
+	cfg, err := load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Bridges.Twilio.AuthToken.Value() != "tw-secret-5f3a9c7e1b2d" {
+		t.Fatal("the Twilio auth token was not read from its file at load")
+	}
+	if printed := fmt.Sprintf("%v %+v", cfg.Bridges.Twilio, cfg.Bridges.Twilio); strings.Contains(printed, "tw-secret") {
+		t.Fatalf("the token prints: %s", printed)
+	}
+	bridges = strings.Replace(bridges, "auth_token_file:", "auth_token: inline-too, auth_token_file:", 1)
+	if _, err = load(""); err == nil || !strings.Contains(err.Error(), "bridges.twilio.auth_token: set either") {
+		t.Fatalf("a token set inline and in a file: %v", err)
 	}
 }

@@ -39,11 +39,12 @@ func TestBridgeChecksNameEachFault(t *testing.T) {
 	if err = os.WriteFile(tokenFile, []byte(tw.AuthToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// As config.Load leaves it: the token file named and its secret read.
 	healthy := func() *config.Config {
 		cfg := &config.Config{}
 		cfg.Bridges = config.Bridges{WebhookListen: "127.0.0.1:1", PublicURL: "https://seedgate.example.org",
 			Signal: config.SignalBridge{URL: sig.URL},
-			Twilio: config.TwilioBridge{APIURL: tw.URL, AccountSID: tw.AccountSID, AuthTokenFile: tokenFile, MessagingServiceSID: tw.ServiceSID},
+			Twilio: config.TwilioBridge{APIURL: tw.URL, AccountSID: tw.AccountSID, AuthToken: config.Secret(tw.AuthToken), AuthTokenFile: tokenFile, MessagingServiceSID: tw.ServiceSID},
 			RBM:    config.RBMBridge{APIURL: google.URL, AgentID: google.AgentID, ServiceAccountFile: account, ClientToken: "t"}}
 		return cfg
 	}

@@ -26,10 +26,7 @@ func (courier) Start(ctx context.Context, env bridges.Env) (*bridges.Started, er
 	if err != nil {
 		return nil, fmt.Errorf("bridges.rbm.service_account_file: %w", err)
 	}
-	token, err := config.ReadSecret(b.RBM.ClientToken, b.RBM.ClientTokenFile)
-	if err != nil {
-		return nil, fmt.Errorf("bridges.rbm.client_token_file: %w", err)
-	}
+	token := b.RBM.ClientToken.Value() // loaded with the config
 	client := NewClient(b.RBM.APIURL, b.RBM.AgentID, account)
 	return &bridges.Started{
 		Transport: &Transport{Client: client, TTL: b.MessageTTL.D()},

@@ -3,7 +3,6 @@ package twilio
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -23,10 +22,7 @@ func (courier) Label() string { return "RCS" }
 
 func (courier) Start(ctx context.Context, env bridges.Env) (*bridges.Started, error) {
 	b := env.Config.Bridges
-	token, err := config.ReadSecret(b.Twilio.AuthToken, b.Twilio.AuthTokenFile)
-	if err != nil {
-		return nil, fmt.Errorf("bridges.twilio.auth_token_file: %w", err)
-	}
+	token := b.Twilio.AuthToken.Value() // loaded with the config
 	client := NewClient(b.Twilio.APIURL, b.Twilio.AccountSID, token, b.Twilio.MessagingServiceSID)
 	hook := &Webhook{AuthToken: token, PublicURL: b.PublicURL, Store: env.Store, Replies: env.Replies,
 		Log: zerolog.Ctx(ctx).With().Str("component", "twilio").Logger()}
@@ -40,13 +36,9 @@ func (courier) Check(ctx context.Context, b config.Bridges) []bridges.Check {
 	const name = "bridge twilio"
 	t := b.Twilio
 	out := bridges.CheckSecretFile("twilio auth token", t.AuthTokenFile)
-	token, err := config.ReadSecret(t.AuthToken, t.AuthTokenFile)
-	if err != nil {
-		return append(out, bridges.Check{Name: name, Status: bridges.CheckFail, Detail: err.Error(), Fix: "check bridges.twilio.auth_token_file"})
-	}
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	switch err = NewClient(t.APIURL, t.AccountSID, token, t.MessagingServiceSID).Check(tctx); {
+	switch err := NewClient(t.APIURL, t.AccountSID, t.AuthToken.Value(), t.MessagingServiceSID).Check(tctx); {
 	case err == nil:
 		return append(out, bridges.Check{Name: name, Status: bridges.CheckOK, Detail: "account " + t.AccountSID + " accepted the auth token"})
 	case errors.Is(err, ErrRefused):
