@@ -3,6 +3,8 @@ package config
 import (
 	"regexp"
 	"time"
+
+	"github.com/seedgate/seedgate/torrent/kind"
 )
 
 // Config is the whole configuration file.
@@ -163,6 +165,12 @@ type TorrentClient struct {
 	// seedgate starts what no policy holds) or GateAfterStart (torrents start as added and
 	// seedgate stops the held ones as soon as it sees them).
 	Gate string `yaml:"gate"`
+}
+
+// Settings is what the client's adapter is built from (torrent.New), secrets as loaded.
+func (tc TorrentClient) Settings() kind.Settings {
+	return kind.Settings{Type: tc.Type, Name: tc.Name, URL: tc.URL, Username: tc.Username,
+		Password: tc.Password.Value(), APIKey: tc.APIKey.Value()}
 }
 
 // Policy maps torrent events (and API requests) to an outcome. Empty match lists match anything.

@@ -194,10 +194,7 @@ func checkClients(ctx context.Context, cfg *config.Config) []Result {
 	var out []Result
 	for i, tc := range cfg.TorrentClients {
 		name := "torrent client " + tc.Name
-		client, err := torrent.New(torrent.Settings{
-			Type: tc.Type, Name: tc.Name, URL: tc.URL, Username: tc.Username,
-			Password: tc.Password.Value(), APIKey: tc.APIKey.Value(),
-		})
+		client, err := torrent.New(tc.Settings())
 		if err != nil {
 			out = append(out, fail(name, err.Error(), fmt.Sprintf("check torrent_clients[%d].url", i)))
 			continue
@@ -205,16 +202,15 @@ func checkClients(ctx context.Context, cfg *config.Config) []Result {
 		tctx, cancel := withTimeout(ctx)
 		err = client.Connect(tctx)
 		cancel()
+		key, problem := torrent.ExplainConnectError(err)
 		switch {
-		case errors.Is(err, torrent.ErrAuth):
-			out = append(out, fail(name, "login refused", fmt.Sprintf("check torrent_clients[%d].username and password (or api_key)", i)))
-		case errors.Is(err, torrent.ErrBanned):
-			out = append(out, fail(name, "this address is banned after failed logins", "wait an hour or restart the client, then fix the password"))
+		case errors.Is(err, torrent.ErrAuth), errors.Is(err, torrent.ErrBanned):
+			out = append(out, fail(name, problem, fmt.Sprintf("check torrent_clients[%d].%s", i, key)))
 		case err != nil:
 			// seedgate starts without a client that is down and connects when it can, so this
 			// is no reason to keep it from starting (the unit runs doctor first).
-			out = append(out, warn(name, "unreachable: "+err.Error()+"; seedgate starts without it and retries",
-				fmt.Sprintf("start the client or correct torrent_clients[%d].url", i)))
+			out = append(out, warn(name, problem+": "+err.Error()+"; seedgate starts without it and retries",
+				fmt.Sprintf("start the client or correct torrent_clients[%d].%s", i, key)))
 		default:
 			out = append(out, ok(name, client.Version()+" at "+tc.URL))
 			out = append(out, checkGate(ctx, tc, client))

@@ -1,16 +1,15 @@
 package torrent
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/seedgate/seedgate/torrent/kind"
 )
 
-// Settings is what the config says about one client.
-type Settings struct {
-	Type, Name, URL, Username, Password, APIKey string
-}
+// Settings is what the config says about one client (config.TorrentClient.Settings).
+type Settings = kind.Settings
 
 // constructors holds each registered client type's adapter constructor.
 var constructors = map[string]func(Settings) (Client, error){}
@@ -29,4 +28,17 @@ func New(s Settings) (Client, error) {
 		return nil, fmt.Errorf("torrent client type %q is not one of %s", s.Type, strings.Join(kind.Names(), ", "))
 	}
 	return construct(s)
+}
+
+// ExplainConnectError says what a failed Connect means for the person who configured the
+// client: the key of its torrent_clients entry to look at, and what is wrong. seedgate's start
+// and doctor both say it this way.
+func ExplainConnectError(err error) (key, problem string) {
+	switch {
+	case errors.Is(err, ErrAuth):
+		return "password", "login refused: the password (or username, or api_key) is wrong"
+	case errors.Is(err, ErrBanned):
+		return "url", "this address is banned after failed logins (wait, or restart the client, then fix the password)"
+	}
+	return "url", "unreachable"
 }

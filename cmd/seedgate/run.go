@@ -283,19 +283,10 @@ func exportStoreGauges(ctx context.Context, st *store.Store) {
 }
 
 func newClient(tc config.TorrentClient) (torrent.Client, error) {
-	return torrent.New(torrent.Settings{
-		Type: tc.Type, Name: tc.Name, URL: tc.URL, Username: tc.Username,
-		Password: tc.Password.Value(), APIKey: tc.APIKey.Value(),
-	})
+	return torrent.New(tc.Settings())
 }
 
 func explainClientError(i int, err error) error {
-	switch {
-	case errors.Is(err, torrent.ErrAuth):
-		return fmt.Errorf("torrent_clients[%d].password (or .username) is wrong: %w", i, err)
-	case errors.Is(err, torrent.ErrBanned):
-		return fmt.Errorf("torrent_clients[%d]: %w (wait, or restart the client, then fix the password)", i, err)
-	default:
-		return fmt.Errorf("torrent_clients[%d].url: client unreachable: %w", i, err)
-	}
+	key, problem := torrent.ExplainConnectError(err)
+	return fmt.Errorf("torrent_clients[%d].%s: %s: %w", i, key, problem, err)
 }

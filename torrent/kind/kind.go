@@ -35,6 +35,11 @@ type Kind struct {
 	APIKeyPrefix string
 }
 
+// Settings is what a configuration says about one client: what an adapter is built from.
+type Settings struct {
+	Type, Name, URL, Username, Password, APIKey string
+}
+
 var (
 	mu    sync.RWMutex
 	kinds = map[string]Kind{}
