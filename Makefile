@@ -54,12 +54,14 @@ demo: deps
 bench: deps
 	$(GO) run -tags $(GOTAGS) ./hack/bench $(ARGS)
 
-# gofmt, go vet and staticcheck (pinned in hack/tools/staticcheck). The layer diagram and the
-# package docs are checked by layers_test.go, which `go test` runs.
+# gofmt, go vet, staticcheck (pinned in hack/tools/staticcheck) and the commit convention
+# (hack/commits.sh). The layer diagram and the package docs are checked by layers_test.go,
+# which `go test` runs.
 lint: .cache/bin/staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
 	$(GO) vet -tags $(GOTAGS) ./...
 	.cache/bin/staticcheck -tags $(GOTAGS) ./...
+	./hack/commits.sh
 
 .cache/bin/staticcheck: hack/tools/staticcheck/go.mod
 	mkdir -p .cache/bin
