@@ -58,10 +58,9 @@ func (s *Store) dbNow() string {
 func (s *Store) TakeLease(ctx context.Context, me Holder, ttl time.Duration) (Holder, error) {
 	var current Holder
 	err := s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		var since, expires, now int64
-		var held bool
-		err := s.db.QueryRow(ctx, "SELECT token, host, pid, pid_ns, since, expires, "+s.dbNow()+" FROM lease WHERE id=1").
-			Scan(&current.Token, &current.Host, &current.PID, &current.PIDNS, &since, &expires, &now)
+		var now int64
+		var err error
+		current, now, err = s.readLease(ctx)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if err = s.db.QueryRow(ctx, "SELECT "+s.dbNow()).Scan(&now); err != nil {
@@ -69,20 +68,23 @@ func (s *Store) TakeLease(ctx context.Context, me Holder, ttl time.Duration) (Ho
 			}
 		case err != nil:
 			return err
-		default:
-			current.Since, current.Expires = time.UnixMilli(since), time.UnixMilli(expires)
-			held = expires > now && !goneFromThisHost(current, me)
-		}
-		if held {
+		case current.Expires.UnixMilli() > now && !goneFromThisHost(current, me):
 			return ErrLeaseHeld
 		}
+		// A compare-and-set on the token read above: two standbys racing for a lapsed lease
+		// (PostgreSQL's read-committed lets both read it) cannot both write the same next
+		// token; the second finds the row changed and is told it is held.
 		token := current.Token + 1
-		_, err = s.db.Exec(ctx, `INSERT INTO lease (id, token, host, pid, pid_ns, since, expires) VALUES (1, $1, $2, $3, $4, $5, $6)
+		res, err := s.db.Exec(ctx, `INSERT INTO lease (id, token, host, pid, pid_ns, since, expires) VALUES (1, $1, $2, $3, $4, $5, $6)
 			ON CONFLICT (id) DO UPDATE SET token=excluded.token, host=excluded.host, pid=excluded.pid, pid_ns=excluded.pid_ns,
-			since=excluded.since, expires=excluded.expires`,
-			token, me.Host, me.PID, me.PIDNS, me.Since.UnixMilli(), now+ttl.Milliseconds())
+			since=excluded.since, expires=excluded.expires WHERE lease.token=$7`,
+			token, me.Host, me.PID, me.PIDNS, me.Since.UnixMilli(), now+ttl.Milliseconds(), current.Token)
 		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			current, _, _ = s.readLease(ctx) // the one that won
+			return ErrLeaseHeld
 		}
 		s.leaseToken.Store(token)
 		s.leaseRenewed.Store(time.Now().UnixNano())
@@ -129,6 +131,11 @@ func (s *Store) RenewLease(ctx context.Context, ttl time.Duration) error {
 	return nil
 }
 
+// SinceLeaseRenewal is how long ago this store took or last renewed its lease.
+func (s *Store) SinceLeaseRenewal() time.Duration {
+	return time.Since(time.Unix(0, s.leaseRenewed.Load()))
+}
+
 // CheckLease says, without asking the database, whether this store may still hold its lease:
 // it took one and renewed it less than its time ago. A process resumed after being frozen past
 // its lease learns here, before its next send, that another seedgate may be active. A store
@@ -142,7 +149,7 @@ func (s *Store) CheckLease() error {
 	}
 	// time.Now keeps a monotonic reading, but a UnixNano round trip does not: compare wall
 	// clocks, which a freeze moves as much.
-	if since := time.Since(time.Unix(0, s.leaseRenewed.Load())); since >= time.Duration(s.leaseTTL.Load()) {
+	if since := s.SinceLeaseRenewal(); since >= time.Duration(s.leaseTTL.Load()) {
 		return fmt.Errorf("%w: last renewed %s ago", ErrLeaseLost, since.Round(time.Millisecond))
 	}
 	return nil
@@ -162,19 +169,26 @@ func (s *Store) ReleaseLease(ctx context.Context) error {
 	return nil
 }
 
-// LeaseHolder reads who holds the lease (for doctor), ErrNotFound when no seedgate ever did.
+// LeaseHolder reads who holds the lease (for doctor) and whether it is current; ErrNotFound
+// when no seedgate ever did.
 func (s *Store) LeaseHolder(ctx context.Context) (Holder, bool, error) {
-	var h Holder
-	var since, expires, now int64
-	err := s.db.QueryRow(ctx, "SELECT token, host, pid, pid_ns, since, expires, "+s.dbNow()+" FROM lease WHERE id=1").
-		Scan(&h.Token, &h.Host, &h.PID, &h.PIDNS, &since, &expires, &now)
+	h, now, err := s.readLease(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Holder{}, false, ErrNotFound
 	} else if err != nil {
 		return Holder{}, false, fmt.Errorf("store: read the lease: %w", err)
 	}
+	return h, h.Expires.UnixMilli() > now, nil
+}
+
+// readLease reads the lease row and the database's clock (sql.ErrNoRows: no lease yet).
+func (s *Store) readLease(ctx context.Context) (Holder, int64, error) {
+	var h Holder
+	var since, expires, now int64
+	err := s.db.QueryRow(ctx, "SELECT token, host, pid, pid_ns, since, expires, "+s.dbNow()+" FROM lease WHERE id=1").
+		Scan(&h.Token, &h.Host, &h.PID, &h.PIDNS, &since, &expires, &now)
 	h.Since, h.Expires = time.UnixMilli(since), time.UnixMilli(expires)
-	return h, expires > now, nil
+	return h, now, err
 }
 
 // fenced runs write in a transaction that first checks this store still holds the lease it

@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -210,4 +212,41 @@ func TestNoSchemaUpgradeUnderAnActiveSeedgate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Standbys racing for one lapsed lease: exactly one takes it, each time (PostgreSQL lets all
+// of them read the lapsed row; the compare-and-set on its token decides).
+func TestLeaseRaceHasOneWinner(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store, reopen func() *Store) {
+		ctx := context.Background()
+		racers := make([]*Store, 6)
+		for i := range racers {
+			racers[i] = reopen()
+		}
+		for round := range 3 {
+			expireLease(t, st)
+			var wg sync.WaitGroup
+			won := make(chan int, len(racers))
+			for i, r := range racers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := r.TakeLease(ctx, Holder{Host: fmt.Sprintf("racer-%d", i), PID: 1000 + i, Since: time.Now()}, time.Hour); err == nil {
+						won <- i
+					} else if !errors.Is(err, ErrLeaseHeld) {
+						t.Errorf("racer %d: %v", i, err)
+					}
+				}()
+			}
+			wg.Wait()
+			close(won)
+			var winners []int
+			for i := range won {
+				winners = append(winners, i)
+			}
+			if len(winners) != 1 {
+				t.Fatalf("round %d: %d racers took the lease (%v), want one", round, len(winners), winners)
+			}
+		}
+	})
 }
