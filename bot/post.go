@@ -153,9 +153,7 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 
 // Announce posts a notice for an event a policy only announces, in the policy's room.
 func (b *Bot) Announce(ctx context.Context, policy string, evt torrent.Event, txnID string) error {
-	text := announceText(policy, evt)
-	content := &event.MessageEventContent{MsgType: event.MsgNotice, Body: text, Format: event.FormatHTML, FormattedBody: noticeHTML(text)}
-	if _, err := b.sendMessage(ctx, b.roomFor(&store.Request{Policy: policy}), content, nil, mautrix.ReqSendEvent{TransactionID: txnID}); err != nil {
+	if err := b.sendNotice(ctx, b.roomFor(&store.Request{Policy: policy}), announceText(policy, evt), nil, mautrix.ReqSendEvent{TransactionID: txnID}); err != nil {
 		return fmt.Errorf("bot: announce %s: %w", evt.Kind, err)
 	}
 	return nil

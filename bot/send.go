@@ -31,14 +31,14 @@ func (b *Bot) sendMessage(ctx context.Context, roomID id.RoomID, content *event.
 
 // sendNotice sends text as a notice, in reply to or in the thread of rel when it is set, with
 // an HTML version in which `code` shows as code.
-func (b *Bot) sendNotice(ctx context.Context, roomID id.RoomID, text string, rel *event.RelatesTo) error {
-	return b.sendNoticeHTML(ctx, roomID, text, noticeHTML(text), rel)
+func (b *Bot) sendNotice(ctx context.Context, roomID id.RoomID, text string, rel *event.RelatesTo, opts ...mautrix.ReqSendEvent) error {
+	return b.sendNoticeHTML(ctx, roomID, text, noticeHTML(text), rel, opts...)
 }
 
 // sendNoticeHTML is sendNotice with its HTML given.
-func (b *Bot) sendNoticeHTML(ctx context.Context, roomID id.RoomID, text, richText string, rel *event.RelatesTo) error {
+func (b *Bot) sendNoticeHTML(ctx context.Context, roomID id.RoomID, text, richText string, rel *event.RelatesTo, opts ...mautrix.ReqSendEvent) error {
 	_, err := b.sendMessage(ctx, roomID, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text,
-		Format: event.FormatHTML, FormattedBody: richText, RelatesTo: rel}, nil)
+		Format: event.FormatHTML, FormattedBody: richText, RelatesTo: rel}, nil, opts...)
 	return err
 }
 

@@ -12,6 +12,9 @@ import (
 	"github.com/seedgate/seedgate/config"
 )
 
+// courierStatus is doctor's status for a courier check's.
+var courierStatus = map[bridges.CheckStatus]Status{bridges.CheckOK: OK, bridges.CheckWarn: Warn, bridges.CheckFail: Fail}
+
 // checkBridges checks each configured courier (reachable, credentials accepted, secret files
 // private) and the webhook URL's fitness for the internet.
 func checkBridges(ctx context.Context, cfg *config.Config) []Result {
@@ -22,8 +25,7 @@ func checkBridges(ctx context.Context, cfg *config.Config) []Result {
 			continue
 		}
 		for _, c := range courier.Check(ctx, b) {
-			out = append(out, Result{Name: c.Name, Status: map[bridges.CheckStatus]Status{bridges.CheckOK: OK, bridges.CheckWarn: Warn, bridges.CheckFail: Fail}[c.Status],
-				Detail: c.Detail, Fix: c.Fix})
+			out = append(out, Result{Name: c.Name, Status: courierStatus[c.Status], Detail: c.Detail, Fix: c.Fix})
 		}
 	}
 	if b.NeedsWebhooks() {

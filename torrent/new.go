@@ -38,7 +38,7 @@ func ExplainConnectError(err error) (key, problem string) {
 	case errors.Is(err, ErrAuth):
 		return "password", "login refused: the password (or username, or api_key) is wrong"
 	case errors.Is(err, ErrBanned):
-		return "url", "this address is banned after failed logins (wait, or restart the client, then fix the password)"
+		return "password", "this address is banned after failed logins (wait, or restart the client, then fix the password)"
 	}
 	return "url", "unreachable"
 }

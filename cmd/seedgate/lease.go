@@ -51,35 +51,31 @@ func keepLease(ctx context.Context, st *store.Store, ttl time.Duration, stop con
 	log := zerolog.Ctx(ctx)
 	ticker := time.NewTicker(ttl / 3)
 	defer ticker.Stop()
-	renewed := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		}
-		// Resumed after a freeze past the lease: stop before anything else runs on, without
-		// waiting for the database to say so.
-		if err := st.CheckLease(); err != nil {
-			log.Error().Err(err).Msg("Lost the database's lease; stopping without writing anything more")
-			stop(err)
-			return
-		}
-		renewCtx, cancel := context.WithTimeout(ctx, ttl/3)
-		err := st.RenewLease(renewCtx, ttl)
-		cancel()
-		switch {
-		case err == nil:
-			renewed = time.Now()
-			continue
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, store.ErrLeaseLost):
-		case time.Since(renewed) < ttl*2/3:
-			log.Warn().Err(err).Msg("Renewing the database's lease failed; retrying")
-			continue
-		default:
-			err = fmt.Errorf("%w: not renewed for %s: %w", store.ErrLeaseLost, time.Since(renewed).Round(time.Millisecond), err)
+		// Resumed after a freeze past the lease, CheckLease fails at once: stop before anything
+		// else runs on, without waiting for the database to say so.
+		err := st.CheckLease()
+		if err == nil {
+			renewCtx, cancel := context.WithTimeout(ctx, ttl/3)
+			err = st.RenewLease(renewCtx, ttl)
+			cancel()
+			switch {
+			case err == nil:
+				continue
+			case ctx.Err() != nil:
+				return
+			case errors.Is(err, store.ErrLeaseLost):
+			case st.SinceLeaseRenewal() < ttl*2/3:
+				log.Warn().Err(err).Msg("Renewing the database's lease failed; retrying")
+				continue
+			default:
+				err = fmt.Errorf("%w: not renewed for %s: %w", store.ErrLeaseLost, st.SinceLeaseRenewal().Round(time.Millisecond), err)
+			}
 		}
 		log.Error().Err(err).Msg("Lost the database's lease; stopping without writing anything more")
 		stop(err)

@@ -115,20 +115,11 @@ func writeExample(path string, stdout, stderr io.Writer) int {
 		_, _ = stdout.Write(seedgate.ExampleConfig)
 		return 0
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err := writeNew(path, seedgate.ExampleConfig, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		fmt.Fprintf(stderr, "seedgate: %s exists; not overwriting it (remove it first, or use -e - to print the example)\n", path)
 		return 1
 	} else if err != nil {
-		fmt.Fprintf(stderr, "seedgate: writing example config: %v\n", err)
-		return 1
-	}
-	_, err = f.Write(seedgate.ExampleConfig)
-	if closeErr := f.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		_ = os.Remove(path)
 		fmt.Fprintf(stderr, "seedgate: writing example config: %v\n", err)
 		return 1
 	}
