@@ -117,7 +117,7 @@ func (b *Bot) readRecentCards(ctx context.Context) error {
 				continue
 			}
 			plain, err := b.crypto.Decrypt(ctx, evt)
-			if err != nil {
+			if err != nil || !sentByThisDevice(plain) {
 				continue
 			}
 			if reqIDs := cardRequestIDs(plain.Content.VeryRaw); len(reqIDs) > 0 {
@@ -154,4 +154,14 @@ func cardRequestIDs(raw json.RawMessage) []string {
 		ids = append(ids, item.ID)
 	}
 	return ids
+}
+
+// sentByThisDevice says whether a decrypted event was encrypted by the bot's own device, with a
+// session it made (not one forwarded or restored). A homeserver admin can send events as the
+// bot and add a device to its account, or reset its cross-signing; a "card" encrypted by such
+// a device must not be adopted in place of the real one, or votes on its text would count for
+// the request it names. mautrix marks exactly its own direct sessions Verified, with no source
+// device; every other session gets its sender's device and that device's trust.
+func sentByThisDevice(evt *event.Event) bool {
+	return evt.Mautrix.TrustSource == nil && evt.Mautrix.TrustState == id.TrustStateVerified && !evt.Mautrix.ForwardedKeys
 }
