@@ -276,7 +276,8 @@ type auditEntry struct {
 	Kind      string `json:"kind"`
 	RequestID string `json:"request_id"`
 	Data      struct {
-		Hash string `json:"hash"`
+		Hash      string `json:"hash"`
+		StateSeen string `json:"state_seen"`
 	} `json:"data"`
 }
 
