@@ -12,6 +12,7 @@ import (
 
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
 
@@ -107,7 +108,7 @@ func TestLongPollOutlastsTheWriteTimeout(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("ask: HTTP %d %v", status, out)
 	}
-	if status, out = call("GET", "/v1/requests/"+out["id"].(string)+"?wait=2s", "sonarr-0123456789abcdef0123", ""); status != 200 || out["state"] != StatePending {
+	if status, out = call("GET", "/v1/requests/"+out["id"].(string)+"?wait=2s", "sonarr-0123456789abcdef0123", ""); status != 200 || out["state"] != string(store.RequestPending) {
 		t.Fatalf("long poll past the write timeout: HTTP %d %v", status, out)
 	}
 }

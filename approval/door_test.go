@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
 
@@ -50,7 +51,7 @@ func TestDoorModeStartsOnlyWhatNoPolicyHolds(t *testing.T) {
 	if got := h.client.Calls(); !slices.Equal(got, want) {
 		t.Fatalf("client calls %v, want %v (the held one needs no stop call: it was added stopped)", got, want)
 	}
-	reqs, _ := h.store.ListRequests(ctx, StatePending)
+	reqs, _ := h.store.ListRequests(ctx, store.RequestPending)
 	if len(reqs) != 1 || reqs[0].TorrentHash != "held" {
 		t.Fatalf("pending requests %v, want one for the held torrent", reqs)
 	}
@@ -91,7 +92,7 @@ func TestAdoptHoldsRunningTorrentsAndStartsNothing(t *testing.T) {
 	if got, want := h.client.Calls(), []string{"stop seeding-held"}; !slices.Equal(got, want) {
 		t.Fatalf("client calls %v, want %v", got, want)
 	}
-	reqs, _ := h.store.ListRequests(ctx, StatePending)
+	reqs, _ := h.store.ListRequests(ctx, store.RequestPending)
 	if len(reqs) != 1 || reqs[0].TorrentHash != "seeding-held" || reqs[0].OnExpiry != config.ActionKeepStopped {
 		t.Fatalf("pending requests %+v, want one for seeding-held that keeps it stopped on expiry", reqs)
 	}
@@ -102,7 +103,7 @@ func TestAdoptHoldsRunningTorrentsAndStartsNothing(t *testing.T) {
 	if err := h.svc.Adopt(ctx, "box", existing); err != nil {
 		t.Fatal(err)
 	}
-	if reqs, _ = h.store.ListRequests(ctx, StatePending); len(reqs) != 1 {
+	if reqs, _ = h.store.ListRequests(ctx, store.RequestPending); len(reqs) != 1 {
 		t.Fatalf("adopting twice opened %d requests", len(reqs))
 	}
 }

@@ -23,11 +23,11 @@ func (s *Service) execute(ctx context.Context, req *store.Request) error {
 		return err
 	}
 	log := zerolog.Ctx(ctx).With().Str("request_id", req.ID).Str("outcome", req.Outcome).Logger()
-	if req.State != StateExecuting {
+	if req.State != store.RequestExecuting {
 		var ok bool
 		err := s.store.Txn(ctx, func(ctx context.Context) error {
 			var err error
-			ok, err = s.store.TransitionRequest(ctx, req.ID, store.Transition{From: decidedStates, To: StateExecuting})
+			ok, err = s.store.TransitionRequest(ctx, req.ID, store.Transition{From: store.RequestDecided, To: store.RequestExecuting})
 			if err != nil || !ok {
 				return err
 			}
@@ -36,37 +36,35 @@ func (s *Service) execute(ctx context.Context, req *store.Request) error {
 		if err != nil || !ok {
 			return err
 		}
-		req.State = StateExecuting
+		req.State = store.RequestExecuting
 	}
 	actErr := s.act(ctx, req)
 	if actErr != nil && !errors.Is(actErr, errPermanent) {
 		return actErr
 	}
-	to, errText := StateDone, ""
+	to, errText := store.RequestDone, ""
 	if actErr != nil {
-		to, errText = StateFailed, actErr.Error()
+		to, errText = store.RequestFailed, actErr.Error()
 	}
 	now := s.now()
 	err := s.store.Txn(ctx, func(ctx context.Context) error {
 		ok, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
-			From: []string{StateExecuting}, To: to, Error: errText, FinishedAt: now,
+			From: []store.RequestState{store.RequestExecuting}, To: to, Error: errText, FinishedAt: now,
 		})
 		if err != nil || !ok {
 			return err
 		}
-		return s.store.AppendAudit(ctx, "action_"+to, req.ID, map[string]any{"outcome": req.Outcome, "error": errText})
+		return s.store.AppendAudit(ctx, "action_"+string(to), req.ID, map[string]any{"outcome": req.Outcome, "error": errText})
 	})
 	if err != nil {
 		return err
 	}
 	req.State, req.Error, req.FinishedAt = to, errText, now
-	log.Info().Str("state", to).Msg("Decision carried out")
+	log.Info().Str("state", string(to)).Msg("Decision carried out")
 	s.changes.notify()
-	if s.notifier != nil {
-		votes, _ := s.store.ListVotes(ctx, req.ID)
-		if err = s.notifier.UpdateCard(ctx, req, votes); err != nil {
-			log.Warn().Err(err).Msg("Updating card after decision failed")
-		}
+	votes, _ := s.store.ListVotes(ctx, req.ID)
+	if err = s.notifier.UpdateCard(ctx, req, votes); err != nil {
+		log.Warn().Err(err).Msg("Updating card after decision failed")
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package approval
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -79,7 +78,8 @@ type recordingNotifier struct {
 	mu      sync.Mutex
 	cards   []int // requests per card posted
 	updates int
-	// maxItems, when set, refuses larger digests with ErrCardTooLarge, as the bot does by size.
+	threads []string // per card posted, the burst thread it went into ("" for the timeline)
+	// maxItems, when set, is the most items a card shows, as the bot's size limit makes it.
 	maxItems int
 	adopted  [][2]int // per AnnounceAdopted: torrents listed, held
 	// announced lists the posted announcements' torrent hashes and transaction ids; while
@@ -88,14 +88,16 @@ type recordingNotifier struct {
 	announceDown bool
 }
 
-func (n *recordingNotifier) PostCard(_ context.Context, reqs []*store.Request) (string, string, error) {
+func (n *recordingNotifier) PostCard(_ context.Context, reqs []*store.Request, thread string) (Posted, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.maxItems > 0 && len(reqs) > n.maxItems {
-		return "", "", fmt.Errorf("digest of %d: %w", len(reqs), ErrCardTooLarge)
+	count := len(reqs)
+	if n.maxItems > 0 {
+		count = min(count, n.maxItems)
 	}
-	n.cards = append(n.cards, len(reqs))
-	return "!room", "$card-" + reqs[0].ID, nil
+	n.cards = append(n.cards, count)
+	n.threads = append(n.threads, thread)
+	return Posted{Room: "!room", Event: "$card-" + reqs[0].ID, Thread: thread, Count: count}, nil
 }
 
 func (n *recordingNotifier) UpdateCard(context.Context, *store.Request, []*store.Vote) error {
@@ -174,17 +176,16 @@ func (h *harness) reopen(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	h.store = st
-	h.svc = NewService(h.cfg, st, map[string]torrent.Client{"box": h.client}, h.gateway)
-	h.svc.now = func() time.Time { return h.clock }
 	h.notifier = &recordingNotifier{}
-	h.svc.SetNotifier(h.notifier)
+	h.svc = NewService(h.cfg, st, map[string]torrent.Client{"box": h.client}, h.gateway, h.notifier)
+	h.svc.now = func() time.Time { return h.clock }
 }
 
 func (h *harness) hold(t *testing.T, hash string) *store.Request {
 	t.Helper()
 	ctx := context.Background()
 	h.svc.HandleEvent(ctx, torrent.Event{Kind: torrent.EventAdded, Client: "box", Torrent: torrent.Torrent{Hash: hash, Name: hash + ".iso", Size: 1, State: torrent.StateDownloading}})
-	reqs, err := h.store.ListRequests(ctx, StatePending)
+	reqs, err := h.store.ListRequests(ctx, store.RequestPending)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func (h *harness) hold(t *testing.T, hash string) *store.Request {
 	return nil
 }
 
-func (h *harness) vote(t *testing.T, req *store.Request, voter, decision string) *Result {
+func (h *harness) vote(t *testing.T, req *store.Request, voter string, decision store.Decision) *Result {
 	t.Helper()
 	res, err := h.svc.Vote(context.Background(), Ballot{RequestID: req.ID, Voter: voter, Decision: decision, Assurance: AssuranceHomeserver, Source: "test"})
 	if err != nil {

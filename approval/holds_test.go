@@ -29,12 +29,12 @@ func TestHoldIsReappliedWhileRequestIsPending(t *testing.T) {
 	if !slices.Equal(reapplied, []string{req.ID}) {
 		t.Fatalf("hold_reapplied audit entries for %v, want one for %s", reapplied, req.ID)
 	}
-	if pending, _ := h.store.ListRequests(ctx, StatePending); len(pending) != 1 {
+	if pending, _ := h.store.ListRequests(ctx, store.RequestPending); len(pending) != 1 {
 		t.Fatalf("%d pending requests after the hold was re-applied, want the one", len(pending))
 	}
 
 	// Once decided, resuming is the decision's own doing and stays.
-	h.vote(t, req, "@alice:hs", DecisionApprove)
+	h.vote(t, req, "@alice:hs", store.DecisionApprove)
 	h.svc.tick(ctx)
 	before := len(h.client.Calls())
 	h.svc.EnforceHold(ctx, "box", running)
@@ -61,7 +61,7 @@ func TestBurstIsStoppedInOneCall(t *testing.T) {
 	if calls := h.client.Calls(); !slices.Equal(calls, []string{"stop many b1,b2,b3"}) {
 		t.Fatalf("client calls %v, want one stop for the whole burst", calls)
 	}
-	if pending, _ := h.store.ListRequests(ctx, StatePending); len(pending) != 3 {
+	if pending, _ := h.store.ListRequests(ctx, store.RequestPending); len(pending) != 3 {
 		t.Fatalf("%d requests for a burst of 3", len(pending))
 	}
 	// A later hold of a torrent not in the burst stops it itself.

@@ -60,12 +60,12 @@ func (s *Service) reevaluate(ctx context.Context, evt torrent.Event) (bool, erro
 		by += " (metadata known)"
 		now := s.now()
 		moved, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
-			From: []string{StatePending}, To: StateApproved, Verdict: StateApproved, DecidedBy: by, Outcome: req.OnApprove, DecidedAt: now,
+			From: []store.RequestState{store.RequestPending}, To: store.RequestApproved, Verdict: store.RequestApproved, DecidedBy: by, Outcome: req.OnApprove, DecidedAt: now,
 		})
 		if err != nil || !moved {
 			return err
 		}
-		req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = StateApproved, StateApproved, by, req.OnApprove, now
+		req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = store.RequestApproved, store.RequestApproved, by, req.OnApprove, now
 		return s.store.AppendAudit(ctx, "request_approved", req.ID, map[string]any{"by": []string{by}, "outcome": req.OnApprove})
 	})
 	s.mu.Unlock()
@@ -73,7 +73,7 @@ func (s *Service) reevaluate(ctx context.Context, evt torrent.Event) (bool, erro
 		return true, fmt.Errorf("approval: re-evaluating %s on its metadata: %w", req.ID, err)
 	}
 	log.Info().Msg("Held torrent re-evaluated on its metadata")
-	if holds && s.notifier != nil {
+	if holds {
 		votes, _ := s.store.ListVotes(ctx, req.ID)
 		if err := s.notifier.UpdateCard(ctx, req, votes); err != nil {
 			log.Warn().Err(err).Msg("Updating card after metadata failed")

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/torrent"
 )
 
@@ -24,7 +25,7 @@ func TestHeldMagnetIsReevaluatedOnItsMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pending, _ := h.store.ListRequests(ctx, StatePending)
+	pending, _ := h.store.ListRequests(ctx, store.RequestPending)
 	if len(pending) != 2 {
 		t.Fatalf("%d magnets held with unknown sizes, want 2", len(pending))
 	}
@@ -45,11 +46,11 @@ func TestHeldMagnetIsReevaluatedOnItsMetadata(t *testing.T) {
 	h.svc.tick(ctx)
 
 	large := h.state(t, ids["large"])
-	if large.State != StatePending || large.TorrentName != "big.mkv" || large.TorrentSize != 4<<30 {
+	if large.State != store.RequestPending || large.TorrentName != "big.mkv" || large.TorrentSize != 4<<30 {
 		t.Fatalf("large magnet after its metadata: %s %q %d", large.State, large.TorrentName, large.TorrentSize)
 	}
 	small := h.state(t, ids["small"])
-	if small.State != StateDone || small.Verdict != StateApproved || small.DecidedBy != "policy rest (metadata known)" {
+	if small.State != store.RequestDone || small.Verdict != store.RequestApproved || small.DecidedBy != "policy rest (metadata known)" {
 		t.Fatalf("small magnet after its metadata: %s %s by %q", small.State, small.Verdict, small.DecidedBy)
 	}
 	if countCalls(h.client.Calls(), "start small") != 1 || countCalls(h.client.Calls(), "start large") != 0 {

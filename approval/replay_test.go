@@ -14,7 +14,7 @@ func TestReplayedBallotIsNotRecordedAgain(t *testing.T) {
 	h := newHarness(t, 2) // 2 of N, so the first vote leaves the request open
 	ctx := context.Background()
 	req := h.hold(t, "aa")
-	ballot := Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: DecisionApprove, Assurance: AssuranceHomeserver,
+	ballot := Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: store.DecisionApprove, Assurance: AssuranceHomeserver,
 		Source: "reaction $r1", ReplayKey: "$r1"}
 	first, err := h.svc.Vote(ctx, ballot)
 	if err != nil || !first.Counted || first.Replayed {

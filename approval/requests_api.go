@@ -66,7 +66,7 @@ func (s *Service) Ask(ctx context.Context, caller string, in AskInput) (*store.R
 	// What is asked is what runs on approval; a denial or expiry leaves the torrent as it is.
 	req.OnApprove, req.OnDeny, req.OnExpiry = in.Action, config.ActionNone, config.ActionNone
 	if policy.Outcome == config.OutcomeAnnounce {
-		req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = StateApproved, StateApproved, "policy "+policy.Name, in.Action, s.now()
+		req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = store.RequestApproved, store.RequestApproved, "policy "+policy.Name, in.Action, s.now()
 	}
 	return s.open(ctx, req, map[string]any{})
 }
@@ -189,7 +189,7 @@ func (s *Service) handleGet(w http.ResponseWriter, r *http.Request, caller confi
 			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "could not read the request"})
 			return
 		}
-		if IsFinal(req.State) || wait == 0 {
+		if req.State.Final() || wait == 0 {
 			writeJSON(w, http.StatusOK, requestView(req))
 			return
 		}
@@ -209,7 +209,7 @@ func requestView(r *store.Request) map[string]any {
 	v := map[string]any{
 		"id": r.ID, "state": r.State, "policy": r.Policy, "client": r.Client, "hash": r.TorrentHash,
 		"name": r.TorrentName, "action": r.Action, "match_code": r.MatchCode, "quorum": r.Quorum,
-		"min_assurance": r.MinAssurance, "expires_at": r.ExpiresAt.UTC(), "final": IsFinal(r.State),
+		"min_assurance": r.MinAssurance, "expires_at": r.ExpiresAt.UTC(), "final": r.State.Final(),
 	}
 	if r.Verdict != "" {
 		v["decision"], v["decided_by"], v["outcome"] = r.Verdict, r.DecidedBy, r.Outcome

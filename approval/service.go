@@ -19,10 +19,10 @@ import (
 
 // Notifier shows requests to people. The bot implements it.
 type Notifier interface {
-	// PostCard shows new requests, one card for one request or a digest card for several, and
-	// returns where the card is. A digest too large for one message fails with ErrCardTooLarge
-	// before anything is sent; the service then splits it.
-	PostCard(ctx context.Context, reqs []*store.Request) (roomID, eventID string, err error)
+	// PostCard shows new requests on one card: one request, or as many of a burst's as fit on
+	// a digest card, first first. With thread set, the card continues a burst's digest in the
+	// thread of the burst's first card. It returns where the card is and how many it shows.
+	PostCard(ctx context.Context, reqs []*store.Request, thread string) (Posted, error)
 	// UpdateCard redraws a request's card after a vote or a decision.
 	UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error
 	// Announce posts a notice about an event a policy only announces. txnID is the same each
@@ -33,8 +33,12 @@ type Notifier interface {
 	AnnounceAdopted(ctx context.Context, client string, torrents, held []torrent.Torrent) error
 }
 
-// ErrCardTooLarge says a digest card would not fit in one message.
-var ErrCardTooLarge = errors.New("card too large for one message")
+// Posted is where a new card went: its room and event, the burst whose thread it is in (""
+// for a card in the room's timeline), and how many of the requests given it shows.
+type Posted struct {
+	Room, Event, Thread string
+	Count               int
+}
 
 // Service is the approval engine.
 type Service struct {
@@ -51,28 +55,27 @@ type Service struct {
 	mu      sync.Mutex // serialises decisions, so a vote and the expiry timer never interleave
 	wake    chan struct{}
 	changes changeFeed
-	recent  map[string][]time.Time // cards posted per policy, for digest decisions
+	recent  map[string][]time.Time // cards of their own posted per policy, for digest decisions
+	bursts  map[string]*burst      // per policy, the burst its new requests join
 
 	prestopped prestopped // torrents PrepareHolds stopped ahead of their holds
 }
 
 // NewService returns an approval engine for the configured policies and clients. The gateway
-// key signs the challenges sealed to approvers' devices.
-func NewService(cfg *config.Config, st *store.Store, clients map[string]torrent.Client, gateway *crypto.GatewayKey) *Service {
+// key signs the challenges sealed to approvers' devices; notifier shows what it decides and
+// must not be nil. What votes (the bot, the couriers) is given the service once it exists.
+func NewService(cfg *config.Config, st *store.Store, clients map[string]torrent.Client, gateway *crypto.GatewayKey, notifier Notifier) *Service {
 	hosts, gates := map[string]string{}, map[string]string{}
 	for _, tc := range cfg.TorrentClients {
 		hosts[tc.Name] = tc.Host
 		gates[tc.Name] = tc.Gate
 	}
-	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gates: gates, gateway: gateway, keys: NewKeyring(cfg, st), now: time.Now,
-		wake: make(chan struct{}, 1), recent: map[string][]time.Time{}}
+	return &Service{cfg: cfg, store: st, clients: clients, hosts: hosts, gates: gates, gateway: gateway, notifier: notifier, keys: NewKeyring(cfg, st), now: time.Now,
+		wake: make(chan struct{}, 1), recent: map[string][]time.Time{}, bursts: map[string]*burst{}}
 }
 
 // Keys is the keyring the service seals challenges to and checks signed votes against.
 func (s *Service) Keys() *Keyring { return s.keys }
-
-// SetNotifier connects the service to what shows cards.
-func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 
 // HandleEvent applies the first matching policy to a torrent event. It fails only when a hold
 // or an announcement could not be recorded, or a torrent a door-mode client added stopped could
@@ -158,7 +161,7 @@ func (s *Service) newRequest(policy config.Policy, kind, action, client string, 
 		Host: s.hosts[client], MatchCode: crypto.NewMatchCode(), Quorum: policy.Quorum, MinAssurance: policy.MinAssurance,
 		Approvers: approvers, DenyThreshold: policy.DenyThreshold, MinTrust: policy.MinTrust,
 		OnApprove: policy.OnApprove, OnDeny: policy.OnDeny, OnExpiry: policy.OnExpiry,
-		State: StatePending, CreatedAt: now, ExpiresAt: now.Add(policy.TTL.D()),
+		State: store.RequestPending, CreatedAt: now, ExpiresAt: now.Add(policy.TTL.D()),
 	}
 }
 
@@ -253,7 +256,7 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) tick(ctx context.Context) time.Time {
 	log := zerolog.Ctx(ctx)
 	next := s.now().Add(30 * time.Second)
-	pending, err := s.store.ListRequests(ctx, StatePending)
+	pending, err := s.store.ListRequests(ctx, store.RequestPending)
 	if err != nil {
 		log.Error().Err(err).Msg("Listing pending requests failed")
 		return s.now().Add(time.Second)
@@ -271,7 +274,7 @@ func (s *Service) tick(ctx context.Context) time.Time {
 	}
 	next = minTime(next, s.postCards(ctx, uncarded))
 	next = minTime(next, s.postAnnouncements(ctx))
-	decided, err := s.store.ListRequests(ctx, append(decidedStates, StateExecuting)...)
+	decided, err := s.store.ListRequests(ctx, append(store.RequestDecided, store.RequestExecuting)...)
 	if err != nil {
 		log.Error().Err(err).Msg("Listing decided requests failed")
 		return s.now().Add(time.Second)
@@ -291,7 +294,7 @@ func (s *Service) expire(ctx context.Context, req *store.Request) {
 	now := s.now()
 	err := s.store.Txn(ctx, func(ctx context.Context) error {
 		ok, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
-			From: []string{StatePending}, To: StateExpired, Verdict: StateExpired, Outcome: req.OnExpiry, DecidedAt: now,
+			From: []store.RequestState{store.RequestPending}, To: store.RequestExpired, Verdict: store.RequestExpired, Outcome: req.OnExpiry, DecidedAt: now,
 		})
 		if err != nil || !ok {
 			return err

@@ -16,7 +16,7 @@ func TestHoldStopsAtOnceAndOnlyOnce(t *testing.T) {
 	req := h.hold(t, "aa")
 	// The watcher may report the same event again after a crash: no second request.
 	h.hold(t, "aa")
-	reqs, _ := h.store.ListRequests(context.Background(), StatePending)
+	reqs, _ := h.store.ListRequests(context.Background(), store.RequestPending)
 	if len(reqs) != 1 {
 		t.Fatalf("%d pending requests for one torrent, want 1", len(reqs))
 	}
@@ -31,30 +31,34 @@ func TestHoldStopsAtOnceAndOnlyOnce(t *testing.T) {
 }
 
 func TestQuorumAndVeto(t *testing.T) {
-	type ballot struct{ voter, decision, wantReason string }
+	type ballot struct {
+		voter      string
+		decision   store.Decision
+		wantReason string
+	}
 	cases := []struct {
 		name      string
 		ballots   []ballot
-		wantState string
+		wantState store.RequestState
 	}{
 		{"one person on two devices counts once", []ballot{
 			{"@alice:hs", "approve", "counted"}, {"@alice:other", "approve", "counted"},
-		}, StatePending},
+		}, store.RequestPending},
 		{"two people reach 2 of 3", []ballot{
 			{"@alice:hs", "approve", "counted"}, {"@bob:hs", "approve", "counted"},
-		}, StateApproved},
+		}, store.RequestApproved},
 		{"a deny after one approve ends it", []ballot{
 			{"@alice:hs", "approve", "counted"}, {"@bob:hs", "deny", "counted"},
-		}, StateDenied},
+		}, store.RequestDenied},
 		{"non-approver changes nothing", []ballot{
 			{"@mallory:hs", "approve", "not an approver"}, {"@alice:hs", "approve", "counted"},
-		}, StatePending},
+		}, store.RequestPending},
 		{"the latest vote of a person stands", []ballot{
 			{"@alice:hs", "deny", "counted"},
-		}, StateDenied},
+		}, store.RequestDenied},
 		{"vote after decision is answered, not counted", []ballot{
 			{"@alice:hs", "approve", "counted"}, {"@bob:hs", "approve", "counted"}, {"@carol:hs", "deny", "request already approved"},
-		}, StateApproved},
+		}, store.RequestApproved},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,7 +87,7 @@ func TestVoteAfterExpiryIsRefused(t *testing.T) {
 	}
 	h.svc.tick(context.Background())
 	r := h.state(t, req.ID)
-	if r.State != StateDone || r.Verdict != StateExpired || r.Outcome != "remove_with_data" {
+	if r.State != store.RequestDone || r.Verdict != store.RequestExpired || r.Outcome != "remove_with_data" {
 		t.Fatalf("after expiry tick: %+v", r)
 	}
 	if calls := h.client.Calls(); calls[len(calls)-1] != "remove+data cc" {
@@ -101,7 +105,7 @@ func TestActionRunsOnce(t *testing.T) {
 	if got := countCalls(h.client.Calls(), "start dd"); got != 1 {
 		t.Fatalf("resume ran %d times, want 1", got)
 	}
-	if r := h.state(t, req.ID); r.State != StateDone {
+	if r := h.state(t, req.ID); r.State != store.RequestDone {
 		t.Fatalf("state %s, want done", r.State)
 	}
 }
@@ -120,7 +124,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 		}, "start ee"},
 		{"mid-action", func(h *harness, req *store.Request) {
 			h.vote(t, req, "@alice:hs", "approve")
-			_, _ = h.store.TransitionRequest(ctx, req.ID, store.Transition{From: decidedStates, To: StateExecuting})
+			_, _ = h.store.TransitionRequest(ctx, req.ID, store.Transition{From: store.RequestDecided, To: store.RequestExecuting})
 		}, "start ee"},
 		{"pending past its expiry", func(h *harness, req *store.Request) {
 			h.clock = h.clock.Add(time.Hour)
@@ -140,7 +144,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 			if got := countCalls(h.client.Calls(), step.want); got != 1 {
 				t.Fatalf("%q ran %d times after recovery, want 1 (calls %v)", step.want, got, h.client.Calls())
 			}
-			if r := h.state(t, req.ID); r.State != StateDone {
+			if r := h.state(t, req.ID); r.State != store.RequestDone {
 				t.Fatalf("state %s after recovery, want done", r.State)
 			}
 			if _, err := h.store.VerifyAudit(ctx); err != nil {
@@ -164,7 +168,7 @@ func TestRandomVotesNeverActWithoutQuorum(t *testing.T) {
 		var counted []*store.Vote
 		for range 1 + rng.Intn(8) {
 			voter := voters[rng.Intn(len(voters))]
-			decision := []string{DecisionApprove, DecisionDeny}[rng.Intn(4)/3] // mostly approvals
+			decision := []store.Decision{store.DecisionApprove, store.DecisionDeny}[rng.Intn(4)/3] // mostly approvals
 			res := h.vote(t, req, voter, decision)
 			if res.Counted {
 				counted = res.Votes
@@ -183,7 +187,7 @@ func TestRandomVotesNeverActWithoutQuorum(t *testing.T) {
 			t.Fatalf("case %d: resumed with %d approvals of %d needed (votes %v)", i, tally.Approvals, quorum, describe(counted))
 		}
 		final := h.state(t, req.ID)
-		if final.Verdict == StateApproved && slices.Contains(h.client.Calls(), "remove "+hash) {
+		if final.Verdict == store.RequestApproved && slices.Contains(h.client.Calls(), "remove "+hash) {
 			t.Fatalf("case %d: approved yet removed", i)
 		}
 	}
@@ -202,7 +206,7 @@ func countCalls(calls []string, want string) int {
 func describe(votes []*store.Vote) []string {
 	var out []string
 	for _, v := range votes {
-		out = append(out, v.Person+":"+v.Decision)
+		out = append(out, v.Person+":"+string(v.Decision))
 	}
 	return out
 }

@@ -98,7 +98,7 @@ func TestSignedVotes(t *testing.T) {
 	if res := h.signedVote(t, b.ID, aliceA); res.Counted || !strings.Contains(res.Reason, "wrong request") {
 		t.Fatalf("replayed onto another request: %+v", res.Reason)
 	}
-	if h.state(t, a.ID).State != StatePending {
+	if h.state(t, a.ID).State != store.RequestPending {
 		t.Fatal("one person decided a 2-of-3 request")
 	}
 	stranger, _ := crypto.GenerateDevice()
@@ -107,7 +107,7 @@ func TestSignedVotes(t *testing.T) {
 	if res := h.signedVote(t, a.ID, &forged); res.Counted || !strings.Contains(res.Reason, "unknown or revoked key") {
 		t.Fatalf("unenrolled key: %+v", res.Reason)
 	}
-	if res := h.signedVote(t, a.ID, signFor(t, h, a, devs["bob"], "approve")); !res.Counted || h.state(t, a.ID).State != StateApproved {
+	if res := h.signedVote(t, a.ID, signFor(t, h, a, devs["bob"], "approve")); !res.Counted || h.state(t, a.ID).State != store.RequestApproved {
 		t.Fatalf("bob's signed approval should complete the quorum: %+v", res.Reason)
 	}
 
@@ -131,7 +131,7 @@ func TestTwoSignedLinesInOneMessageBothCount(t *testing.T) {
 			t.Fatalf("line %d (%s): %+v %v", i+1, name, res, err)
 		}
 	}
-	if got := h.state(t, req.ID).State; got != StateApproved {
+	if got := h.state(t, req.ID).State; got != store.RequestApproved {
 		t.Fatalf("two signed approvals in one message left the request %s", got)
 	}
 }

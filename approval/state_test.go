@@ -1,11 +1,15 @@
 package approval
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/seedgate/seedgate/store"
+)
 
 func TestParseDecision(t *testing.T) {
-	for word, want := range map[string]string{
-		"approve": DecisionApprove, "Approved": DecisionApprove, " YES ": DecisionApprove, "✅": DecisionApprove, "✅\ufe0f": DecisionApprove,
-		"deny": DecisionDeny, "DENIED": DecisionDeny, "no": DecisionDeny, "❌": DecisionDeny,
+	for word, want := range map[string]store.Decision{
+		"approve": store.DecisionApprove, "Approved": store.DecisionApprove, " YES ": store.DecisionApprove, "✅": store.DecisionApprove, "✅\ufe0f": store.DecisionApprove,
+		"deny": store.DecisionDeny, "DENIED": store.DecisionDeny, "no": store.DecisionDeny, "❌": store.DecisionDeny,
 		"withdraw": "", "approve!": "", "": "", "👍": "",
 	} {
 		got, ok := ParseDecision(word)

@@ -18,7 +18,7 @@ type Count struct {
 // Tally counts distinct people: several votes of one person, from any device or channel,
 // count once, and the latest one stands.
 func Tally(votes []*store.Vote) Count {
-	latest := map[string]string{}
+	latest := map[string]store.Decision{}
 	var order []string
 	for _, v := range votes {
 		if !v.Counted {
@@ -32,10 +32,10 @@ func Tally(votes []*store.Vote) Count {
 	var c Count
 	for _, person := range order {
 		switch latest[person] {
-		case DecisionApprove:
+		case store.DecisionApprove:
 			c.Approvals++
 			c.ApprovedBy = append(c.ApprovedBy, person)
-		case DecisionDeny:
+		case store.DecisionDeny:
 			c.Denials++
 			c.DeniedBy = append(c.DeniedBy, person)
 		}

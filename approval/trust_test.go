@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/store"
 )
 
 // The homeserver admin can point a reply's cleartext m.relates_to at another card in the same
@@ -19,7 +20,7 @@ func TestEncryptedReplyIsBoundByItsMatchCode(t *testing.T) {
 		return h
 	}
 	trusted := func(req string, code string) Ballot {
-		return Ballot{RequestID: req, Voter: "@alice:hs", Decision: DecisionApprove, Assurance: AssuranceDevice,
+		return Ballot{RequestID: req, Voter: "@alice:hs", Decision: store.DecisionApprove, Assurance: AssuranceDevice,
 			DeviceTrust: "cross-signed-tofu", MatchCode: code, Source: "reply $x"}
 	}
 
@@ -33,7 +34,7 @@ func TestEncryptedReplyIsBoundByItsMatchCode(t *testing.T) {
 		if res.Counted || !strings.Contains(res.Reason, "must name its card's match code") || !strings.Contains(res.Reason, req.MatchCode) {
 			t.Fatalf("counted=%v reason=%q", res.Counted, res.Reason)
 		}
-		if h.state(t, req.ID).State != StatePending {
+		if h.state(t, req.ID).State != store.RequestPending {
 			t.Fatal("a reply with no code decided a device-level request")
 		}
 	})
@@ -96,7 +97,7 @@ func TestRedactionWithdrawsOnlyWhatItCouldHaveForged(t *testing.T) {
 	h := newHarness(t, 2)
 	h.cfg.Policies[0].MinAssurance = config.AssuranceDevice
 	req := h.hold(t, "aa")
-	if res, err := h.svc.Vote(ctx, Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: DecisionApprove, Assurance: AssuranceDevice,
+	if res, err := h.svc.Vote(ctx, Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: store.DecisionApprove, Assurance: AssuranceDevice,
 		DeviceTrust: "cross-signed-tofu", MatchCode: req.MatchCode, Source: "reply $dev1 trust cross-signed-tofu"}); err != nil || !res.Counted {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -116,7 +117,7 @@ func TestRedactionMatchesWholeEventIDs(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, 2)
 	req := h.hold(t, "aa")
-	if _, err := h.svc.Vote(ctx, Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: DecisionApprove,
+	if _, err := h.svc.Vote(ctx, Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: store.DecisionApprove,
 		Assurance: AssuranceHomeserver, Source: "reaction $abcdef"}); err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ type Ballot struct {
 	RequestID   string // the request voted on (VoteCard fills it in for votes given on a card)
 	CardEventID string // the card the vote answers, if any; it must show RequestID
 	Voter       string // the transport's identity of the voter (a Matrix user id, a phone number)
-	Decision    string
+	Decision    store.Decision
 	Assurance   string             // what the transport proves (homeserver, device); ignored when Signed
 	Signed      *crypto.SignedVote // a signed vote: its key, not the transport, says who voted
 	MatchCode   string             // the match code the voter typed, if any
@@ -41,7 +41,7 @@ type Ballot struct {
 
 // Result says what became of a ballot, in words the voter can be shown.
 type Result struct {
-	Decision string // what the vote said (for a signed vote, what its signature says)
+	Decision store.Decision // what the vote said (for a signed vote, what its signature says)
 	Counted  bool
 	Reason   string
 	Request  *store.Request
@@ -54,12 +54,12 @@ type Result struct {
 // counted or not.
 func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
 	if b.Signed != nil {
-		b.Decision, b.Assurance = b.Signed.Decision, AssuranceSignature
+		b.Decision, b.Assurance = store.Decision(b.Signed.Decision), AssuranceSignature
 		if b.RequestID == "" {
 			b.RequestID = b.Signed.RequestID
 		}
 	}
-	if b.Decision != DecisionApprove && b.Decision != DecisionDeny {
+	if b.Decision != store.DecisionApprove && b.Decision != store.DecisionDeny {
 		return nil, fmt.Errorf("approval: bad decision %q", b.Decision)
 	}
 	s.mu.Lock()
@@ -78,13 +78,13 @@ func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Str("voter", b.Voter).Str("decision", b.Decision).
+	zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Str("voter", b.Voter).Str("decision", string(b.Decision)).
 		Str("assurance", b.Assurance).Bool("counted", res.Counted).Str("reason", res.Reason).Msg("Vote received")
 	switch {
 	case res.Decided:
 		// The action goes first; carrying it out redraws the card with the outcome anyway.
 		s.poke()
-	case res.Counted && s.notifier != nil:
+	case res.Counted:
 		if err := s.notifier.UpdateCard(ctx, res.Request, res.Votes); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("Updating card after vote failed")
 		}
@@ -93,8 +93,9 @@ func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
 	return res, nil
 }
 
-// VoteCard applies a ballot given on a card to the requests it shows: the one request of a
-// plain card; on a digest card, every item still open, or the item the ballot names.
+// VoteCard applies a ballot given on a card to the requests it decides: the one request of a
+// plain card; on a digest card, every item still open, or the item the ballot names; on the
+// first card of a burst, the same over every card of the burst.
 func (s *Service) VoteCard(ctx context.Context, b Ballot) ([]*Result, error) {
 	if b.Signed != nil || b.RequestID != "" {
 		res, err := s.Vote(ctx, b)
@@ -112,7 +113,7 @@ func (s *Service) VoteCard(ctx context.Context, b Ballot) ([]*Result, error) {
 	}
 	var results []*Result
 	for _, r := range reqs {
-		if (b.Item != 0 && r.DigestIndex != b.Item) || (b.Item == 0 && len(reqs) > 1 && r.State != StatePending) {
+		if (b.Item != 0 && r.DigestIndex != b.Item) || (b.Item == 0 && len(reqs) > 1 && r.State != store.RequestPending) {
 			continue
 		}
 		one := b
@@ -175,7 +176,7 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 		}
 	case b.MatchCode == "" && !b.NamedInBody:
 		// Without the code, nothing inside the ciphertext says which card it answers.
-		example := b.Decision + " " + req.MatchCode
+		example := string(b.Decision) + " " + req.MatchCode
 		if req.DigestIndex > 0 {
 			example = fmt.Sprintf("%s %d %s", b.Decision, req.DigestIndex, req.MatchCode)
 		}
@@ -187,8 +188,8 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 	vote.Person, vote.Reason = s.identify(ctx, b, req)
 	if vote.Reason == "" {
 		switch {
-		case req.State != StatePending:
-			vote.Reason = "request already " + req.State
+		case req.State != store.RequestPending:
+			vote.Reason = "request already " + string(req.State)
 		case !s.now().Before(req.ExpiresAt):
 			vote.Reason = "request expired"
 		case assuranceRank(b.Assurance) < assuranceRank(req.MinAssurance):
@@ -231,7 +232,7 @@ func (s *Service) judge(ctx context.Context, b Ballot, res *Result) error {
 // identify names the person behind a ballot, or says why nobody can be named. A signed vote is
 // identified by its key alone, after every check that needs no database write.
 func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (person, reason string) {
-	if b.CardEventID != "" && req.CardEvent != b.CardEventID {
+	if b.CardEventID != "" && req.CardEvent != b.CardEventID && req.DigestEvent != b.CardEventID {
 		return b.Voter, "wrong request: this answers another card"
 	}
 	if b.Signed == nil {
@@ -305,24 +306,25 @@ func reasonFor(err error) string {
 func (s *Service) decideIfDone(ctx context.Context, res *Result) error {
 	req := res.Request
 	t := Tally(res.Votes)
-	var to, outcome string
+	var to store.RequestState
+	var outcome string
 	var by []string
 	switch {
 	case t.Denials >= max(req.DenyThreshold, 1):
-		to, outcome, by = StateDenied, req.OnDeny, t.DeniedBy
+		to, outcome, by = store.RequestDenied, req.OnDeny, t.DeniedBy
 	case t.Approvals >= req.Quorum:
-		to, outcome, by = StateApproved, req.OnApprove, t.ApprovedBy
+		to, outcome, by = store.RequestApproved, req.OnApprove, t.ApprovedBy
 	default:
 		return nil
 	}
 	now := s.now()
 	ok, err := s.store.TransitionRequest(ctx, req.ID, store.Transition{
-		From: []string{StatePending}, To: to, Verdict: to, DecidedBy: joinNames(by), Outcome: outcome, DecidedAt: now,
+		From: []store.RequestState{store.RequestPending}, To: to, Verdict: to, DecidedBy: joinNames(by), Outcome: outcome, DecidedAt: now,
 	})
 	if err != nil || !ok {
 		return err
 	}
-	if err = s.store.AppendAudit(ctx, "request_"+to, req.ID, map[string]any{"by": by, "outcome": outcome}); err != nil {
+	if err = s.store.AppendAudit(ctx, "request_"+string(to), req.ID, map[string]any{"by": by, "outcome": outcome}); err != nil {
 		return err
 	}
 	req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = to, to, joinNames(by), outcome, now

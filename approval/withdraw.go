@@ -37,7 +37,7 @@ func (s *Service) Withdraw(ctx context.Context, voter, eventID string) ([]string
 			return answers, last, err
 		}
 		last = req
-		if req.State != StatePending {
+		if req.State != store.RequestPending {
 			s.mu.Unlock()
 			answers = append(answers, fmt.Sprintf("%s: request %s is already %s; your %s stands in the audit log.", voter, req.ID, req.State, v.Decision))
 			continue
@@ -50,7 +50,7 @@ func (s *Service) Withdraw(ctx context.Context, voter, eventID string) ([]string
 		}
 		err = s.store.Txn(ctx, func(ctx context.Context) error {
 			if err := s.store.InsertVote(ctx, &store.Vote{
-				RequestID: req.ID, Person: approver.Name, Decision: DecisionWithdraw, Assurance: v.Assurance,
+				RequestID: req.ID, Person: approver.Name, Decision: store.DecisionWithdraw, Assurance: v.Assurance,
 				Source: "redaction of " + eventID, Counted: true, Reason: "withdrawn", CreatedAt: s.now(),
 			}); err != nil {
 				return err
@@ -63,11 +63,9 @@ func (s *Service) Withdraw(ctx context.Context, voter, eventID string) ([]string
 		}
 		zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Str("person", approver.Name).Msg("Vote withdrawn")
 		answers = append(answers, fmt.Sprintf("%s withdrew their %s on %s.", approver.Name, v.Decision, req.ID))
-		if s.notifier != nil {
-			all, _ := s.store.ListVotes(ctx, req.ID)
-			if err := s.notifier.UpdateCard(ctx, req, all); err != nil {
-				zerolog.Ctx(ctx).Warn().Err(err).Msg("Updating card after withdrawal failed")
-			}
+		all, _ := s.store.ListVotes(ctx, req.ID)
+		if err := s.notifier.UpdateCard(ctx, req, all); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("Updating card after withdrawal failed")
 		}
 		s.changes.notify()
 	}

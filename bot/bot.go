@@ -29,7 +29,7 @@ type Bot struct {
 	cfg       *config.Config
 	reg       *appservice.Registration
 	store     *store.Store
-	approvals *approval.Service
+	approvals *approval.Service // what votes go to, given to Start
 
 	as       *appservice.AppService
 	server   *http.Server
@@ -41,6 +41,7 @@ type Bot struct {
 	dmOwners map[id.RoomID]id.UserID
 	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
 	mentions *mentionLimiter
+	redraws  *digestRedraws // digest cards to redraw (see redraw.go)
 	verifier *verifier
 	// encryption is the mode Start settled on: sync or appservice (ChooseEncryption).
 	encryption string
@@ -52,7 +53,7 @@ type Bot struct {
 var _ approval.Notifier = (*Bot)(nil)
 
 // New returns a bot; Start brings it up.
-func New(cfg *config.Config, reg *appservice.Registration, st *store.Store, svc *approval.Service) *Bot {
+func New(cfg *config.Config, reg *appservice.Registration, st *store.Store) *Bot {
 	members := map[id.UserID]bool{}
 	for _, a := range cfg.Approvers {
 		for _, m := range a.MatrixIDs {
@@ -62,7 +63,8 @@ func New(cfg *config.Config, reg *appservice.Registration, st *store.Store, svc 
 	for _, m := range cfg.Matrix.Observers {
 		members[id.UserID(m)] = true
 	}
-	return &Bot{cfg: cfg, reg: reg, store: st, approvals: svc, members: members, mentions: newMentionLimiter(max(cfg.Matrix.MentionLimit, 1))}
+	return &Bot{cfg: cfg, reg: reg, store: st, members: members, mentions: newMentionLimiter(max(cfg.Matrix.MentionLimit, 1)),
+		redraws: newDigestRedraws()}
 }
 
 // UserID is the bot's Matrix user id.
@@ -74,8 +76,11 @@ func (b *Bot) UserID() id.UserID {
 func (b *Bot) RoomID() id.RoomID { return b.rooms[""] }
 
 // Start listens for the homeserver's transactions, logs the bot's device in, sets up its
-// encryption and the approvals room. An error here names the config key to fix.
-func (b *Bot) Start(ctx context.Context) error {
+// encryption and the approvals room; votes and commands go to approvals from then on. The
+// bot is built before the approval engine (it is the engine's notifier) and meets it here.
+// An error here names the config key to fix.
+func (b *Bot) Start(ctx context.Context, approvals *approval.Service) error {
+	b.approvals = approvals
 	log := zerolog.Ctx(ctx).With().Str("component", "bot").Logger()
 	ctx = log.WithContext(ctx)
 	if err := b.checkHomeserver(ctx); err != nil {
@@ -108,6 +113,7 @@ func (b *Bot) Start(ctx context.Context) error {
 		return err
 	}
 	b.checkMasterKeys(ctx, b.approverUserIDs())
+	go b.redrawDigests(ctx)
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
 		Stringer("room_id", b.RoomID()).Str("encryption", b.encryption).Msg("Bot ready")
 	return nil

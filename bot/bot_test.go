@@ -9,7 +9,6 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
-	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/config"
 	"github.com/seedgate/seedgate/store"
 )
@@ -83,7 +82,7 @@ func TestTemplateRegistrationIsRefused(t *testing.T) {
 }
 
 func TestDecisionForKey(t *testing.T) {
-	for key, want := range map[string]string{"✅": "approve", "✅\ufe0f": "approve", "❌": "deny", "❌\ufe0f": "deny", "👍": "", "": "",
+	for key, want := range map[string]store.Decision{"✅": "approve", "✅\ufe0f": "approve", "❌": "deny", "❌\ufe0f": "deny", "👍": "", "": "",
 		"approve": "", "yes": "", "no": ""} { // a word as a reaction's key is no vote
 		got, _ := decisionForKey(key)
 		if got != want {
@@ -97,7 +96,7 @@ func TestCardShowsWhatIsAskedAndEscapesNames(t *testing.T) {
 	req := &store.Request{
 		ID: "req1", Action: "add", Client: "box", Host: "seedbox", TorrentName: `<script>alert(1)</script>`,
 		TorrentHash: "abcdef", TorrentSize: 3 << 30, Policy: "new-torrents", Quorum: 2, MatchCode: "7KQ-X3P",
-		State: approval.StatePending, ExpiresAt: now.Add(9*time.Minute + 30*time.Second),
+		State: store.RequestPending, ExpiresAt: now.Add(9*time.Minute + 30*time.Second),
 	}
 	votes := []*store.Vote{{Person: "alice", Decision: "approve", Counted: true}}
 	c := renderCard(req, votes, []id.UserID{"@alice:hs", "@bob:hs"}, now, false)
@@ -112,7 +111,7 @@ func TestCardShowsWhatIsAskedAndEscapesNames(t *testing.T) {
 	if len(c.Mentions.UserIDs) != 2 {
 		t.Errorf("approvers not mentioned: %+v", c.Mentions)
 	}
-	req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = approval.StateDone, approval.StateDenied, "bob", "remove", now
+	req.State, req.Verdict, req.DecidedBy, req.Outcome, req.DecidedAt = store.RequestDone, store.RequestDenied, "bob", "remove", now
 	c = renderCard(req, votes, nil, now, false)
 	for _, want := range []string{"❌ Denied", "by bob", "torrent removed"} {
 		if !strings.Contains(c.Body, want) {

@@ -81,12 +81,12 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 	name := quoteName(req.TorrentName)
 	var headline string
 	switch req.State {
-	case approval.StatePending:
+	case store.RequestPending:
 		headline = fmt.Sprintf("🔒 Approval needed: %s torrent “%s”", req.Action, name)
-	case approval.StateApproved, approval.StateDenied, approval.StateExpired, approval.StateExecuting:
-		headline = fmt.Sprintf("⏳ %s: %s torrent “%s” — carrying out", strings.ToUpper(req.State[:1])+req.State[1:], req.Action, name)
+	case store.RequestApproved, store.RequestDenied, store.RequestExpired, store.RequestExecuting:
+		headline = fmt.Sprintf("⏳ %s: %s torrent “%s” — carrying out", strings.ToUpper(string(req.State[:1]))+string(req.State[1:]), req.Action, name)
 	default:
-		verdict := map[string]string{approval.StateApproved: "✅ Approved", approval.StateDenied: "❌ Denied", approval.StateExpired: "⌛ Expired"}[req.Verdict]
+		verdict := map[store.RequestState]string{store.RequestApproved: "✅ Approved", store.RequestDenied: "❌ Denied", store.RequestExpired: "⌛ Expired"}[req.Verdict]
 		headline = fmt.Sprintf("%s: %s torrent “%s”", verdict, req.Action, name)
 	}
 	lines := []cardLine{
@@ -97,7 +97,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		{"Approvals", fmt.Sprintf("%d of %d", t.Approvals, req.Quorum)},
 		{"Match code", req.MatchCode},
 	}
-	if approval.IsOpen(req.State) {
+	if req.State.Open() {
 		lines = append(lines, cardLine{"Expires", fmt.Sprintf("%s UTC (in %s)", req.ExpiresAt.UTC().Format("15:04:05"), timeLeft(req.ExpiresAt.Sub(now)))})
 	} else {
 		by := req.DecidedBy
@@ -128,7 +128,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		fmt.Fprintf(&rich, "<li><strong>%s:</strong> %s</li>", html.EscapeString(l.label), value)
 	}
 	rich.WriteString("</ul>")
-	if approval.IsOpen(req.State) {
+	if req.State.Open() {
 		mentions := make([]string, 0, len(approvers))
 		richMentions := make([]string, 0, len(approvers))
 		for _, u := range approvers {

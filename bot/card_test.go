@@ -16,7 +16,7 @@ import (
 // so the sealed challenges and the request's fields must be there, while the request is open.
 func TestCardEditKeepsChallengesAndRequest(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	req := &store.Request{ID: "r1", State: approval.StatePending, Action: "remove_with_data", Client: "box", Host: "seedbox",
+	req := &store.Request{ID: "r1", State: store.RequestPending, Action: "remove_with_data", Client: "box", Host: "seedbox",
 		Policy: "p", TorrentName: "x.iso", TorrentHash: strings.Repeat("ab", 20), MatchCode: "ZQD-KG5", Quorum: 2,
 		MinAssurance: approval.AssuranceSignature, ExpiresAt: now.Add(time.Minute), CardEvent: "$card"}
 	challenges := []*store.Challenge{{RequestID: "r1", KeyID: "k1", Blob: "sg1.box.k1.AAAA"}, {RequestID: "r1", KeyID: "k2", Blob: "sg1.box.k2.BBBB"}}
@@ -41,7 +41,7 @@ func TestCardEditKeepsChallengesAndRequest(t *testing.T) {
 		t.Fatalf("the edit does not show the vote:\n%s", body)
 	}
 	// Once decided, no challenge is shown any more.
-	req.State = approval.StateDone
+	req.State = store.RequestDone
 	content, raw = cardEdit(req, votes, nil, now, false)
 	wire, _ = json.Marshal(&event.Content{Parsed: content, Raw: raw})
 	if strings.Contains(string(wire), "sg1.box.") || !strings.Contains(string(wire), requestField) {
@@ -53,7 +53,7 @@ func TestCardEditKeepsChallengesAndRequest(t *testing.T) {
 // instead of "0 B", which would read as a tiny, harmless torrent.
 func TestCardSaysWhatAMagnetDoesNotKnow(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	req := &store.Request{ID: "r1", State: approval.StatePending, Action: "add", Client: "box", Host: "seedbox",
+	req := &store.Request{ID: "r1", State: store.RequestPending, Action: "add", Client: "box", Host: "seedbox",
 		Policy: "p", TorrentName: "magnet-only", TorrentHash: strings.Repeat("cd", 20), MatchCode: "ZQD-KG5", Quorum: 1,
 		MinAssurance: approval.AssuranceHomeserver, ExpiresAt: now.Add(time.Minute)}
 	card := renderCard(req, nil, nil, now, false)
@@ -69,7 +69,7 @@ func TestCardSaysWhatAMagnetDoesNotKnow(t *testing.T) {
 // Under metadata: fetch_first the card says the magnet is fetching, and what that exposes.
 func TestCardSaysAMagnetIsFetchingItsMetadata(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	req := &store.Request{ID: "r1", State: approval.StatePending, Action: "add", Client: "box", Host: "seedbox",
+	req := &store.Request{ID: "r1", State: store.RequestPending, Action: "add", Client: "box", Host: "seedbox",
 		Policy: "p", TorrentName: "magnet-only", TorrentHash: strings.Repeat("cd", 20), MatchCode: "ZQD-KG5", Quorum: 1,
 		MinAssurance: approval.AssuranceHomeserver, ExpiresAt: now.Add(time.Minute)}
 	if card := renderCard(req, nil, nil, now, true); !strings.Contains(card.Body, "fetching the magnet's metadata first") ||

@@ -108,7 +108,7 @@ func (b *Bot) pendingText(ctx context.Context, asker id.UserID) string {
 	if _, ok := b.cfg.ApproverByMatrixID(asker.String()); !ok {
 		return "Only approvers can list requests."
 	}
-	all, err := b.store.ListRequests(ctx, approval.StatePending)
+	all, err := b.store.ListRequests(ctx, store.RequestPending)
 	if err != nil {
 		return "Could not read the requests: " + err.Error()
 	}

@@ -6,6 +6,7 @@ import (
 	"html"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ type goldenMessage struct {
 const hostileName = "<img src=x onerror=alert(1)> `rm -rf` & @room \u202Eexe.iso"
 
 func goldenRequest(now time.Time) *store.Request {
-	return &store.Request{ID: "01JEXAMPLE7Q3", State: approval.StatePending, Action: "add", Client: "seedbox-qbt", Host: "seedbox",
+	return &store.Request{ID: "01JEXAMPLE7Q3", State: store.RequestPending, Action: "add", Client: "seedbox-qbt", Host: "seedbox",
 		Policy: "new-torrents", TorrentName: "debian-13.2.0-amd64-netinst.iso", TorrentHash: strings.Repeat("3b", 20),
 		TorrentSize: 754 << 20, MatchCode: "ZQD-KG5", Quorum: 1, MinAssurance: approval.AssuranceHomeserver,
 		ExpiresAt: now.Add(10 * time.Minute), CardEvent: "$card"}
@@ -59,40 +60,40 @@ func goldenMessages() []goldenMessage {
 	}
 	challenges := []*store.Challenge{{RequestID: "01JEXAMPLE7Q3", KeyID: "k1", Blob: "sg1.box.k1.q83vEjRWeJASNFZ4kBI0VniQEjRWeJA"},
 		{RequestID: "01JEXAMPLE7Q3", KeyID: "k2", Blob: "sg1.box.k2.3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAA"}}
-	approve := []*store.Vote{{Person: "alice", Decision: approval.DecisionApprove, Counted: true}}
+	approve := []*store.Vote{{Person: "alice", Decision: store.DecisionApprove, Counted: true}}
 
-	c, _ := newCard([]*store.Request{card(func(*store.Request) {})}, nil, approvers, nil, 20, now, false)
+	c, _ := newCard([]*store.Request{card(func(*store.Request) {})}, nil, approvers, nil, 20, now, false, false)
 	add("card: new, reaction is enough", c)
 	c, _ = newCard([]*store.Request{card(func(r *store.Request) {
 		r.Action, r.Quorum, r.MinAssurance = "remove_with_data", 2, approval.AssuranceSignature
 		r.Requester, r.Reason = "sonarr", "series ended <b>bold?</b>"
-	})}, challenges, approvers[:1], approvers[1:], 20, now, false)
+	})}, challenges, approvers[:1], approvers[1:], 20, now, false, false)
 	add("card: new, signed, 2 of 2, asked by a program, one approver muted", c)
-	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.MinAssurance = approval.AssuranceDevice })}, nil, approvers, nil, 20, now, false)
+	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.MinAssurance = approval.AssuranceDevice })}, nil, approvers, nil, 20, now, false, false)
 	add("card: new, verified device", c)
-	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = hostileName, 0 })}, nil, approvers, nil, 20, now, false)
+	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = hostileName, 0 })}, nil, approvers, nil, 20, now, false, false)
 	add("card: new magnet, hostile name, metadata unknown", c)
-	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = "magnet-only", 0 })}, nil, approvers, nil, 20, now, true)
+	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = "magnet-only", 0 })}, nil, approvers, nil, 20, now, true, false)
 	add("card: new magnet, metadata: fetch_first", c)
 	c, _ = cardEdit(card(func(r *store.Request) { r.Quorum, r.MinAssurance = 2, approval.AssuranceSignature }), approve, challenges, now.Add(time.Minute), false)
 	add("card edit: one of two signed approvals in", c)
-	decided := func(decision, outcome, by, failure string) *store.Request {
+	decided := func(decision store.RequestState, outcome, by, failure string) *store.Request {
 		return card(func(r *store.Request) {
-			r.State, r.Verdict, r.Outcome, r.DecidedBy, r.DecidedAt, r.Error = approval.StateDone, decision, outcome, by, now.Add(2*time.Minute), failure
+			r.State, r.Verdict, r.Outcome, r.DecidedBy, r.DecidedAt, r.Error = store.RequestDone, decision, outcome, by, now.Add(2*time.Minute), failure
 		})
 	}
-	executing := decided(approval.StateApproved, "resume", "@alice:example.org", "")
-	executing.State = approval.StateExecuting
+	executing := decided(store.RequestApproved, "resume", "@alice:example.org", "")
+	executing.State = store.RequestExecuting
 	c, _ = cardEdit(executing, approve, nil, now, false)
 	add("card edit: approved, carrying out", c)
-	c, _ = cardEdit(decided(approval.StateApproved, "resume", "@alice:example.org", ""), approve, nil, now, false)
+	c, _ = cardEdit(decided(store.RequestApproved, "resume", "@alice:example.org", ""), approve, nil, now, false)
 	add("card edit: approved, resumed", c)
-	c, _ = cardEdit(decided(approval.StateDenied, "remove", "@bob:example.org", ""), nil, nil, now, false)
+	c, _ = cardEdit(decided(store.RequestDenied, "remove", "@bob:example.org", ""), nil, nil, now, false)
 	add("card edit: denied, removed", c)
-	c, _ = cardEdit(decided(approval.StateExpired, "keep_stopped", "", ""), nil, nil, now, false)
+	c, _ = cardEdit(decided(store.RequestExpired, "keep_stopped", "", ""), nil, nil, now, false)
 	add("card edit: expired, left stopped", c)
-	failed := decided(approval.StateApproved, "resume", "@alice:example.org", "qbittorrent: torrents/start: HTTP 403")
-	failed.State = approval.StateFailed
+	failed := decided(store.RequestApproved, "resume", "@alice:example.org", "qbittorrent: torrents/start: HTTP 403")
+	failed.State = store.RequestFailed
 	c, _ = cardEdit(failed, approve, nil, now, false)
 	add("card edit: approved, the action failed", c)
 
@@ -103,12 +104,23 @@ func goldenMessages() []goldenMessage {
 			r.MatchCode = []string{"AAA-BBB", "CCC-DDD", "EEE-FFF"}[i]
 		}))
 	}
-	c, _ = newCard(burst, nil, approvers, nil, 20, now, false)
+	c, _ = newCard(burst, nil, approvers, nil, 20, now, false, false)
 	add("digest: new burst of three", c)
-	burst[0].State, burst[0].Verdict, burst[0].DecidedBy = approval.StateDone, approval.StateApproved, "@alice:example.org"
-	burst[1].State, burst[1].Verdict, burst[1].DecidedBy = approval.StateDone, approval.StateDenied, "@bob:example.org"
-	c, _ = digestEdit(burst, "$digest", now)
+	burst[0].State, burst[0].Verdict, burst[0].DecidedBy = store.RequestDone, store.RequestApproved, "@alice:example.org"
+	burst[1].State, burst[1].Verdict, burst[1].DecidedBy = store.RequestDone, store.RequestDenied, "@bob:example.org"
+	c, _ = digestEdit(digestCard{items: burst}, "$digest", now)
 	add("digest edit: two of three decided", c)
+	var more []*store.Request
+	for i, name := range []string{"archlinux-2026.12.01-x86_64.iso", "tails-amd64-6.10.img"} {
+		more = append(more, card(func(r *store.Request) {
+			r.ID, r.TorrentName, r.TorrentHash, r.DigestIndex = fmt.Sprintf("01JDIGEST%d", i+4), name, strings.Repeat(fmt.Sprintf("%x", i+13), 40), i+4
+			r.MatchCode, r.DigestEvent = []string{"GGG-HHH", "JJJ-KKK"}[i], "$digest"
+		}))
+	}
+	c, _ = newCard(more, nil, nil, nil, 20, now, false, true)
+	add("digest in the burst's thread: items 4–5", c)
+	c, _ = digestEdit(digestCard{items: burst, burst: append(slices.Clone(burst), more...)}, "$digest", now)
+	add("digest edit: the burst's first card, the rest in its thread", c)
 
 	notice := func(name, text string) {
 		add(name, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text, FormattedBody: noticeHTML(text)})
@@ -119,14 +131,14 @@ func goldenMessages() []goldenMessage {
 	add("answer: unknown command", &event.MessageEventContent{MsgType: event.MsgNotice, Body: unknown, FormattedBody: richUnknown})
 	pending := goldenRequest(now)
 	notice("answer: !sg pending", pendingList([]*store.Request{pending, burst[2]}, map[string][]*store.Vote{pending.ID: approve}, now))
-	notice("answer: !sg status", requestStatus(decided(approval.StateApproved, "resume", "@alice:example.org", ""), []*store.Vote{
-		{Person: "alice", Decision: approval.DecisionApprove, Assurance: approval.AssuranceSignature, Counted: true},
-		{Person: "mallory", Decision: approval.DecisionApprove, Assurance: approval.AssuranceHomeserver, Reason: "not an approver of this request"}}))
-	one := &approval.Result{Decision: approval.DecisionApprove, Counted: true, Request: goldenRequest(now), Votes: approve}
+	notice("answer: !sg status", requestStatus(decided(store.RequestApproved, "resume", "@alice:example.org", ""), []*store.Vote{
+		{Person: "alice", Decision: store.DecisionApprove, Assurance: approval.AssuranceSignature, Counted: true},
+		{Person: "mallory", Decision: store.DecisionApprove, Assurance: approval.AssuranceHomeserver, Reason: "not an approver of this request"}}))
+	one := &approval.Result{Decision: store.DecisionApprove, Counted: true, Request: goldenRequest(now), Votes: approve}
 	notice("answer: vote counted", voteAnswer("@alice:example.org", []*approval.Result{one}))
-	notice("answer: vote not counted", voteAnswer("@alice:example.org", []*approval.Result{{Decision: approval.DecisionApprove,
+	notice("answer: vote not counted", voteAnswer("@alice:example.org", []*approval.Result{{Decision: store.DecisionApprove,
 		Reason: "this policy needs a signed approval; reactions are not enough", Request: goldenRequest(now)}}))
-	notice("answer: digest vote", voteAnswer("@bob:example.org", []*approval.Result{one, one, {Decision: approval.DecisionApprove, Reason: "already decided"}}))
+	notice("answer: digest vote", voteAnswer("@bob:example.org", []*approval.Result{one, one, {Decision: store.DecisionApprove, Reason: "already decided"}}))
 	notice("notice: announced event", announceText("announce-completed", torrent.Event{Kind: torrent.EventCompleted, Client: "seedbox-qbt",
 		Torrent: torrent.Torrent{Name: hostileName, Size: 3 << 30, Hash: strings.Repeat("ef", 20)}}))
 	notice("notice: first look at a client", adoptedNotice("seedbox-qbt", []torrent.Torrent{

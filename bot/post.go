@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -34,55 +35,104 @@ func (b *Bot) approverIDs(req *store.Request) []id.UserID {
 	return out
 }
 
-// PostCard sends a card for one request, or a digest card for several, into the approvals room
-// and seeds the vote reactions.
-func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request) (string, string, error) {
+// PostCard sends a card for one request, or a digest card for as many of a burst's as fit,
+// into the approvals room (into the thread of the burst's first card when thread is set), and
+// seeds the vote reactions on a card in the timeline.
+func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request, thread string) (approval.Posted, error) {
 	req := reqs[0]
+	roomID := b.roomFor(req)
+	if card, sent, ok := b.sent.adoptable(roomID, requestIDs(reqs)); ok {
+		// Sent before, never recorded: adopt it, with the numbers it shows.
+		for i, item := range sent.items {
+			reqs[i].DigestIndex = item
+		}
+		return approval.Posted{Room: roomID.String(), Event: card.String(), Thread: sent.thread.String(), Count: len(sent.reqIDs)}, nil
+	}
 	now := time.Now()
-	mention, muted := b.mentions.take(b.approverIDs(req), now)
+	var mention, muted []id.UserID
+	if thread == "" {
+		mention, muted = b.mentions.take(b.approverIDs(req), now)
+	}
 	var challenges []*store.Challenge
-	if len(reqs) == 1 {
+	if req.DigestIndex == 0 {
 		var err error
 		if challenges, err = b.store.ListChallenges(ctx, req.ID); err != nil {
-			return "", "", err
+			return approval.Posted{}, err
 		}
+		reqs = reqs[:1]
 	}
-	content, raw := newCard(reqs, challenges, mention, muted, b.cfg.Matrix.MentionLimit, now, b.fetchesMetadata(req))
-	if len(reqs) > 1 {
-		if size := contentSize(content, raw); size > maxDigestBytes {
-			return "", "", fmt.Errorf("bot: digest of %d requests is %d bytes, over %d: %w", len(reqs), size, maxDigestBytes, approval.ErrCardTooLarge)
+	draw := func(n int) (*event.MessageEventContent, map[string]any) {
+		content, raw := newCard(reqs[:n], challenges, mention, muted, b.cfg.Matrix.MentionLimit, now, b.fetchesMetadata(req), thread != "")
+		if thread != "" {
+			content.RelatesTo = (&event.RelatesTo{}).SetThread(id.EventID(thread), id.EventID(thread))
 		}
+		return content, raw
 	}
-	roomID := b.roomFor(req)
-	if card, ok := b.sent.adoptable(roomID, requestIDs(reqs)); ok {
-		return roomID.String(), card.String(), nil // sent before, never recorded: adopt it
+	n := len(reqs)
+	if req.DigestIndex > 0 {
+		n = mostThatFit(len(reqs), func(n int) int { return contentSize(draw(n)) })
 	}
-	resp, err := b.sendMessage(ctx, roomID, content, raw, mautrix.ReqSendEvent{TransactionID: cardTxnID(reqs)})
+	content, raw := draw(n)
+	shown := reqs[:n]
+	resp, err := b.sendMessage(ctx, roomID, content, raw, mautrix.ReqSendEvent{TransactionID: cardTxnID(shown)})
 	if err != nil {
-		return "", "", fmt.Errorf("bot: post card for %s: %w", req.ID, err)
+		return approval.Posted{}, fmt.Errorf("bot: post card for %s: %w", req.ID, err)
 	}
-	b.sent.remember(roomID, resp.EventID, requestIDs(reqs), false)
+	sent := sentCard{room: roomID, reqIDs: requestIDs(shown), thread: id.EventID(thread)}
+	for _, r := range shown {
+		sent.items = append(sent.items, r.DigestIndex)
+	}
+	b.sent.remember(resp.EventID, sent)
+	posted := approval.Posted{Room: roomID.String(), Event: resp.EventID.String(), Thread: thread, Count: n}
+	if thread != "" {
+		// One tap on the burst's first card decides the burst; seeding every card in its
+		// thread as well would double the messages a burst costs.
+		return posted, nil
+	}
 	for _, key := range []string{reactApprove, reactDeny} {
 		reaction := &event.ReactionEventContent{RelatesTo: event.RelatesTo{Type: event.RelAnnotation, EventID: resp.EventID, Key: key}}
 		if _, err = b.client.SendMessageEvent(ctx, roomID, event.EventReaction, reaction,
 			mautrix.ReqSendEvent{TransactionID: seedTxnID(resp.EventID, key)}); err != nil {
-			return roomID.String(), resp.EventID.String(), fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
+			return posted, fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
 		}
 	}
-	return roomID.String(), resp.EventID.String(), nil
+	return posted, nil
+}
+
+// maxDigestItems is more items than fit on one card (each takes far more than 200 bytes), so
+// drawing a card for a burst of thousands never renders them all.
+const maxDigestItems = maxDigestBytes / 200
+
+// mostThatFit returns the largest n in 1…most whose card (of size sizeOf(n)) fits in
+// maxDigestBytes; 1 when even one item does not (a single item always fits an event).
+func mostThatFit(most int, sizeOf func(n int) int) int {
+	lo, hi := 1, min(most, maxDigestItems) // lo fits, or is 1
+	if sizeOf(hi) <= maxDigestBytes {
+		return hi
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if sizeOf(mid) <= maxDigestBytes {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // newCard draws the card first sent for reqs: one request's card with its sealed challenges, or
-// a digest of several; muted approvers (over the mention limit) are told of in both bodies.
-func newCard(reqs []*store.Request, challenges []*store.Challenge, mention, muted []id.UserID, mentionLimit int, now time.Time, fetching bool) (*event.MessageEventContent, map[string]any) {
+// a digest card of a burst (inThread for a further card in the thread of its first); muted
+// approvers (over the mention limit) are told of in both bodies.
+func newCard(reqs []*store.Request, challenges []*store.Challenge, mention, muted []id.UserID, mentionLimit int, now time.Time, fetching, inThread bool) (*event.MessageEventContent, map[string]any) {
 	var content *event.MessageEventContent
 	raw := map[string]any{}
-	if len(reqs) == 1 {
+	if reqs[0].DigestIndex == 0 {
 		content = renderCard(reqs[0], nil, mention, now, fetching)
 		raw[requestField] = requestInfo(reqs[0])
 		addSealed(content, raw, challenges)
 	} else {
-		content = renderDigest(reqs, mention, now)
+		content = renderDigest(digestCard{items: reqs, inThread: inThread}, mention, now)
 		raw[digestField] = digestInfo(reqs)
 	}
 	if len(muted) > 0 {
@@ -120,33 +170,49 @@ func seedTxnID(card id.EventID, key string) string {
 	return "sg-seed-" + hex.EncodeToString(sum[:16])
 }
 
-// UpdateCard edits a request's card to show its current state; for a digest card, the state of
-// every item on it.
+// UpdateCard edits a request's card to show its current state. A digest card is redrawn
+// in the background, with every item on it, and with it the first card of its burst, whose
+// headline counts the burst's open items (see digestRedraws).
 func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store.Vote) error {
 	if req.CardEvent == "" {
 		return nil
 	}
-	var content *event.MessageEventContent
-	var raw map[string]any
 	if req.DigestIndex > 0 {
-		reqs, err := b.store.ListRequestsByCard(ctx, req.CardEvent)
-		if err != nil {
+		b.redraws.mark(id.RoomID(req.CardRoom), id.EventID(req.CardEvent))
+		if req.DigestEvent != "" && req.DigestEvent != req.CardEvent {
+			b.redraws.mark(id.RoomID(req.CardRoom), id.EventID(req.DigestEvent))
+		}
+		return nil
+	}
+	var challenges []*store.Challenge
+	if req.State.Open() {
+		var err error
+		if challenges, err = b.store.ListChallenges(ctx, req.ID); err != nil {
 			return err
 		}
-		content, raw = digestEdit(reqs, id.EventID(req.CardEvent), time.Now())
-	} else {
-		var challenges []*store.Challenge
-		if approval.IsOpen(req.State) {
-			var err error
-			if challenges, err = b.store.ListChallenges(ctx, req.ID); err != nil {
-				return err
-			}
-		}
-		content, raw = cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req))
 	}
-	_, err := b.sendMessage(ctx, id.RoomID(req.CardRoom), content, raw)
-	if err != nil {
+	content, raw := cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req))
+	if _, err := b.sendMessage(ctx, id.RoomID(req.CardRoom), content, raw); err != nil {
 		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)
+	}
+	return nil
+}
+
+// redrawDigest edits a digest card to show where each of its items stands.
+func (b *Bot) redrawDigest(ctx context.Context, roomID id.RoomID, card id.EventID) error {
+	reqs, err := b.store.ListRequestsOnCard(ctx, card.String())
+	if err != nil || len(reqs) == 0 {
+		return err
+	}
+	d := digestCard{items: reqs, inThread: reqs[0].DigestEvent != "" && reqs[0].DigestEvent != card.String()}
+	if reqs[0].DigestEvent == card.String() {
+		if d.burst, err = b.store.ListRequestsByCard(ctx, card.String()); err != nil {
+			return err
+		}
+	}
+	content, raw := digestEdit(d, card, time.Now())
+	if _, err = b.sendMessage(ctx, roomID, content, raw); err != nil {
+		return fmt.Errorf("bot: edit digest card %s: %w", card, err)
 	}
 	return nil
 }
@@ -171,9 +237,28 @@ func announceText(policy string, evt torrent.Event) string {
 		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
 }
 
-// replyInThread answers a vote under its card.
+// replyInThread answers a vote under its card: in the card's thread, or for a card in a
+// burst's thread, in that thread, replying to the card.
 func (b *Bot) replyInThread(ctx context.Context, roomID id.RoomID, cardEvent id.EventID, text string) error {
-	return b.sendNotice(ctx, roomID, text, (&event.RelatesTo{}).SetThread(cardEvent, cardEvent))
+	return b.sendNotice(ctx, roomID, text, b.underCard(ctx, cardEvent))
+}
+
+// underCard is the relation of a message that belongs under card. A thread cannot start at an
+// event that is itself in a thread (Synapse refuses it), so under a card in a burst's thread
+// it is a reply to the card in that thread.
+func (b *Bot) underCard(ctx context.Context, card id.EventID) *event.RelatesTo {
+	root, known := b.sent.threadOf(card)
+	if !known {
+		digest, err := b.store.DigestOfCard(ctx, card.String())
+		if err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("Finding the thread of a card failed")
+		}
+		root = id.EventID(digest)
+	}
+	if root == "" || root == card {
+		return (&event.RelatesTo{}).SetThread(card, card)
+	}
+	return (&event.RelatesTo{}).SetReplyTo(card).SetThread(root, "")
 }
 
 // cardEdit redraws a request's card as an edit. Clients show an edit's m.new_content in place

@@ -95,7 +95,7 @@ func (b *Bot) puppetSays(ctx context.Context, person, route string, roomID id.Ro
 	}
 	// A courier's words are anyone's words: they mention nobody, whatever they say.
 	content := &event.MessageEventContent{MsgType: event.MsgText, Body: strings.ReplaceAll(text, "@room", "@\u2060room"), Mentions: &event.Mentions{}}
-	content.RelatesTo = (&event.RelatesTo{}).SetThread(card, card)
+	content.RelatesTo = b.underCard(ctx, card)
 	encrypted, err := b.crypto.Encrypt(ctx, roomID, event.EventMessage, content)
 	if err != nil {
 		return fmt.Errorf("encrypt puppet message: %w", err)

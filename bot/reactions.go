@@ -9,12 +9,13 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/store"
 )
 
 // decisionForKey maps a reaction to a decision: ✅ or ❌ (with or without a variation
 // selector, as keyboards differ). A reaction is not a word: "approve" as a reaction's key is
 // no vote.
-func decisionForKey(key string) (string, bool) {
+func decisionForKey(key string) (store.Decision, bool) {
 	decision, ok := approval.ParseDecision(key)
 	if !ok || strings.ContainsFunc(key, unicode.IsLetter) {
 		return "", false

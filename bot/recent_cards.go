@@ -32,18 +32,20 @@ type sentCards struct {
 
 type sentCard struct {
 	room     id.RoomID
-	reqIDs   []string // in card order
-	readBack bool     // sent by the previous run, found at start
+	reqIDs   []string   // in card order
+	items    []int      // each request's item number on a digest card (0 on a card of its own)
+	thread   id.EventID // the burst's first card, for a card in its thread
+	readBack bool       // sent by the previous run, found at start
 }
 
-func (c *sentCards) remember(room id.RoomID, card id.EventID, reqIDs []string, readBack bool) {
+func (c *sentCards) remember(card id.EventID, sent sentCard) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cards == nil {
 		c.cards, c.byRequest = map[id.EventID]sentCard{}, map[string]id.EventID{}
 	}
-	c.cards[card] = sentCard{room: room, reqIDs: reqIDs, readBack: readBack}
-	for _, r := range reqIDs {
+	c.cards[card] = sent
+	for _, r := range sent.reqIDs {
 		c.byRequest[r] = card
 	}
 }
@@ -55,22 +57,33 @@ func (c *sentCards) requestsOn(card id.EventID) []string {
 	return c.cards[card].reqIDs
 }
 
-// adoptable returns the card the previous run sent in room for exactly these requests, if
-// start-up read one back. (A card of this run that failed to record is sent again under the
-// same transaction id, which the homeserver still holds.)
-func (c *sentCards) adoptable(room id.RoomID, reqIDs []string) (id.EventID, bool) {
+// threadOf returns the burst's first card for a card in its thread ("" for a card in the
+// timeline), and whether this run knows the card at all.
+func (c *sentCards) threadOf(card id.EventID) (id.EventID, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sent, known := c.cards[card]
+	return sent.thread, known
+}
+
+// adoptable returns the card the previous run sent in room for the first of these requests,
+// if start-up read one back and it shows the next ones in the same order. (A card of this run
+// that failed to record is sent again under the same transaction id, which the homeserver
+// still holds.)
+func (c *sentCards) adoptable(room id.RoomID, reqIDs []string) (id.EventID, sentCard, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	card, ok := c.byRequest[reqIDs[0]]
-	if !ok || !c.cards[card].readBack || c.cards[card].room != room {
-		return "", false
+	sent := c.cards[card]
+	if !ok || !sent.readBack || sent.room != room || len(sent.reqIDs) > len(reqIDs) {
+		return "", sentCard{}, false
 	}
-	for _, r := range reqIDs[1:] {
-		if c.byRequest[r] != card {
-			return "", false
+	for i, r := range sent.reqIDs {
+		if reqIDs[i] != r || c.byRequest[r] != card {
+			return "", sentCard{}, false
 		}
 	}
-	return card, true
+	return card, sent, true
 }
 
 // readRecentCards reads back the cards the bot itself posted and did not record. If seedgate
@@ -120,8 +133,9 @@ func (b *Bot) readRecentCards(ctx context.Context) error {
 			if err != nil || !sentByThisDevice(plain) {
 				continue
 			}
-			if reqIDs := cardRequestIDs(plain.Content.VeryRaw); len(reqIDs) > 0 {
-				b.sent.remember(roomID, evt.ID, reqIDs, true)
+			if sent, ok := readCard(plain.Content.VeryRaw); ok {
+				sent.room, sent.readBack = roomID, true
+				b.sent.remember(evt.ID, sent)
 				adopted++
 			}
 		}
@@ -130,30 +144,39 @@ func (b *Bot) readRecentCards(ctx context.Context) error {
 	return nil
 }
 
-// cardRequestIDs lists the requests a new card (not an edit) shows.
-func cardRequestIDs(raw json.RawMessage) []string {
+// readCard reads which requests a new card (not an edit) shows: a card of its own, or a digest
+// card, in the timeline or in a burst's thread.
+func readCard(raw json.RawMessage) (sentCard, bool) {
 	var content struct {
 		RelatesTo *struct {
-			Type string `json:"rel_type"`
+			Type    event.RelationType `json:"rel_type"`
+			EventID id.EventID         `json:"event_id"`
 		} `json:"m.relates_to"`
 		Request *struct {
 			ID string `json:"id"`
 		} `json:"org.seedgate.request"`
 		Digest []struct {
-			ID string `json:"id"`
+			ID   string `json:"id"`
+			Item int    `json:"item"`
 		} `json:"org.seedgate.digest"`
 	}
-	if json.Unmarshal(raw, &content) != nil || content.RelatesTo != nil {
-		return nil
+	if json.Unmarshal(raw, &content) != nil {
+		return sentCard{}, false
 	}
-	var ids []string
+	var sent sentCard
+	if rel := content.RelatesTo; rel != nil {
+		if rel.Type != event.RelThread || content.Digest == nil {
+			return sentCard{}, false
+		}
+		sent.thread = rel.EventID
+	}
 	if content.Request != nil {
-		ids = append(ids, content.Request.ID)
+		sent.reqIDs, sent.items = append(sent.reqIDs, content.Request.ID), append(sent.items, 0)
 	}
 	for _, item := range content.Digest {
-		ids = append(ids, item.ID)
+		sent.reqIDs, sent.items = append(sent.reqIDs, item.ID), append(sent.items, item.Item)
 	}
-	return ids
+	return sent, len(sent.reqIDs) > 0
 }
 
 // sentByThisDevice says whether a decrypted event was encrypted by the bot's own device, with a

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/store"
 )
 
 // onMessage handles text in the approvals room: signed vote lines (assurance `signature`, from
@@ -156,7 +157,7 @@ func (b *Bot) answerVote(ctx context.Context, roomID id.RoomID, card id.EventID,
 		// The voter must not take silence for a counted vote: the reaction stays in the room,
 		// but seedgate will not read it again.
 		zerolog.Ctx(ctx).Error().Err(err).Msg("Recording vote failed")
-		b.answer(ctx, roomID, card, ballot.Voter+": your "+ballot.Decision+" could not be recorded (seedgate's database refused the write; its log says why). Nothing was decided: vote again once it is fixed.")
+		b.answer(ctx, roomID, card, ballot.Voter+": your "+string(ballot.Decision)+" could not be recorded (seedgate's database refused the write; its log says why). Nothing was decided: vote again once it is fixed.")
 		return
 	}
 	for _, res := range results {
@@ -199,7 +200,7 @@ func repliedTo(content *event.MessageEventContent) id.EventID {
 // optionally a digest item's number, then optionally the match code: "approve",
 // "approve ZQD-KG5", "approve 3 ZQD-KG5". Reply
 // fallbacks (quoted lines starting with ">") are skipped.
-func parseReply(body string) (decision string, item int, code string, ok bool) {
+func parseReply(body string) (decision store.Decision, item int, code string, ok bool) {
 	for _, line := range strings.Split(body, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, ">") {

@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"maunium.net/go/mautrix/event"
+
+	"github.com/seedgate/seedgate/store"
 )
 
 func TestParseReply(t *testing.T) {
 	cases := []struct {
 		body     string
-		decision string
+		decision store.Decision
 		item     int
 		code     string
 		ok       bool

@@ -37,7 +37,7 @@ func TestNeutralizeText(t *testing.T) {
 func TestCardCannotBeDisguised(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	req := &store.Request{
-		ID: "r1", State: approval.StatePending, Action: "add", Client: "box", Host: "seed\nbox", Policy: "p",
+		ID: "r1", State: store.RequestPending, Action: "add", Client: "box", Host: "seed\nbox", Policy: "p",
 		TorrentName: "ubuntu.iso\nMatch code: AAA-BBB\nApprovals: 2 of 1\u202E", TorrentHash: strings.Repeat("ab", 20),
 		MatchCode: "ZQD-KG5", MinAssurance: approval.AssuranceDevice, Quorum: 1, ExpiresAt: now.Add(time.Minute),
 		Requester: "sonarr\n\u202Eadmin", Reason: "because\nDecided: by everyone",

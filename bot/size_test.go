@@ -3,13 +3,13 @@ package bot
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"maunium.net/go/mautrix/id"
 
-	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/store"
 )
 
@@ -31,9 +31,9 @@ func TestLargestDigestAndItsEditFitOneEvent(t *testing.T) {
 		for i := 0; ; i++ {
 			hash := hex.EncodeToString([]byte(fmt.Sprintf("%020d", i)))
 			reqs = append(reqs, &store.Request{ID: fmt.Sprintf("01JD%022d", i), Action: "add", Client: "seedbox", Host: "seedbox.example.org",
-				TorrentName: name, TorrentHash: hash, TorrentSize: 4 << 30, Policy: "new-torrents", State: approval.StatePending,
+				TorrentName: name, TorrentHash: hash, TorrentSize: 4 << 30, Policy: "new-torrents", State: store.RequestPending,
 				ExpiresAt: now.Add(time.Hour), DigestIndex: i + 1})
-			if contentSize(renderDigest(reqs, mention, now), map[string]any{digestField: digestInfo(reqs)}) > maxDigestBytes {
+			if contentSize(renderDigest(digestCard{items: reqs}, mention, now), map[string]any{digestField: digestInfo(reqs)}) > maxDigestBytes {
 				reqs = reqs[:len(reqs)-1]
 				break
 			}
@@ -42,9 +42,9 @@ func TestLargestDigestAndItsEditFitOneEvent(t *testing.T) {
 			t.Fatalf("name %.20q…: not even two items fit in a digest", name)
 		}
 		for _, r := range reqs {
-			r.State, r.Verdict, r.DecidedBy = approval.StateDone, approval.StateApproved, strings.Repeat("a", 64)
+			r.State, r.Verdict, r.DecidedBy = store.RequestDone, store.RequestApproved, strings.Repeat("a", 64)
 		}
-		edit, raw := digestEdit(reqs, "$card", now)
+		edit, raw := digestEdit(digestCard{items: reqs, burst: append(slices.Clone(reqs), reqs[0])}, "$card", now)
 		encrypted := contentSize(edit, raw)*4/3 + envelopeBytes
 		t.Logf("name %.12q…: %d items per digest; their decided edit encrypts to about %d bytes", name, len(reqs), encrypted)
 		if encrypted > matrixEventLimit {

@@ -130,11 +130,11 @@ func (b *Broker) Run(ctx context.Context) error {
 // FallBack passes every open request on to the next route of each person whose current
 // route has failed, or has not confirmed delivery within the receipt timeout.
 func (b *Broker) FallBack(ctx context.Context, now time.Time) error {
-	reqs, err := b.Store.ListRequests(ctx, approval.StatePending)
+	reqs, err := b.Store.ListRequests(ctx, store.RequestPending)
 	if err != nil {
 		return err
 	}
-	msgs, err := b.Store.ListOutboxOfRequestsIn(ctx, approval.StatePending)
+	msgs, err := b.Store.ListOutboxOfRequestsIn(ctx, store.RequestPending)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (b *Broker) wanted(ctx context.Context, m *store.OutboxMessage) (bool, erro
 	} else if err != nil {
 		return false, err
 	}
-	return req.State == approval.StatePending, nil
+	return req.State == store.RequestPending, nil
 }
 
 // CourierBody is the message for one person: the request id and the challenges sealed to

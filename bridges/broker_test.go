@@ -151,7 +151,7 @@ func TestOutboxDropsDecidedRequests(t *testing.T) {
 	if err := b.Dispatch(ctx, []*store.Request{req}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.TransitionRequest(ctx, "req4", store.Transition{From: []string{"pending"}, To: "approved", DecidedAt: time.Now()}); err != nil {
+	if _, err := st.TransitionRequest(ctx, "req4", store.Transition{From: []store.RequestState{"pending"}, To: "approved", DecidedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = b.Outbox.Run(ctx) }()

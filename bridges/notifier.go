@@ -21,11 +21,17 @@ func WithBroker(inner approval.Notifier, b *Broker) approval.Notifier {
 	return &brokerNotifier{Notifier: inner, broker: b}
 }
 
-// PostCard posts the card, then writes it to the outbox for the people reached by couriers.
-func (n *brokerNotifier) PostCard(ctx context.Context, reqs []*store.Request) (string, string, error) {
-	room, event, err := n.Notifier.PostCard(ctx, reqs)
-	if derr := n.broker.Dispatch(ctx, reqs); derr != nil {
+// PostCard posts the card, then writes the requests it shows to the outbox for the people
+// reached by couriers. When Matrix fails, every request given goes to the couriers anyway
+// (the outbox keeps one message per request and person, however often it is handed one).
+func (n *brokerNotifier) PostCard(ctx context.Context, reqs []*store.Request, thread string) (approval.Posted, error) {
+	posted, err := n.Notifier.PostCard(ctx, reqs, thread)
+	shown := reqs
+	if err == nil {
+		shown = reqs[:min(max(posted.Count, 0), len(reqs))]
+	}
+	if derr := n.broker.Dispatch(ctx, shown); derr != nil {
 		zerolog.Ctx(ctx).Error().Err(derr).Msg("Handing a card to the couriers failed")
 	}
-	return room, event, err
+	return posted, err
 }

@@ -76,10 +76,10 @@ func TestLeaseOneActiveAndFencing(t *testing.T) {
 		}
 		lost("audit append", first.AppendAudit(ctx, "test", "r1", map[string]int{"n": 2}))
 		lost("new request", first.InsertRequest(ctx, newTestRequest("r2")))
-		_, err = first.TransitionRequest(ctx, "r1", Transition{From: []string{"pending"}, To: "approved", Verdict: "approved", DecidedBy: "@x:y"})
+		_, err = first.TransitionRequest(ctx, "r1", Transition{From: []RequestState{"pending"}, To: "approved", Verdict: "approved", DecidedBy: "@x:y"})
 		lost("state change", err)
 		lost("vote", first.InsertVote(ctx, &Vote{RequestID: "r1", Person: "alice", Decision: "approve", Counted: true, CreatedAt: time.Now()}))
-		lost("card", first.SetCard(ctx, "r1", "!room", "$card", 0))
+		lost("card", first.SetCard(ctx, Card{Room: "!room", Event: "$card"}, &Request{ID: "r1"}))
 		_, err = first.ClaimDueOutbox(ctx, time.Now(), 10)
 		lost("outbox claim", err)
 		lost("renewal", first.RenewLease(ctx, ttl))
@@ -195,9 +195,11 @@ func TestNoSchemaUpgradeUnderAnActiveSeedgate(t *testing.T) {
 			if _, err := st.TakeLease(ctx, Holder{Host: "old-release", PID: 42, Since: time.Now()}, time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			// As the previous release left it: without the last migration's table.
-			if _, err := st.db.Exec(ctx, "DROP TABLE announcements"); err != nil {
-				t.Fatal(err)
+			// As the previous release left it: without the last migration's column.
+			for _, undo := range []string{"DROP INDEX requests_digest_idx", "ALTER TABLE requests DROP COLUMN digest_event"} {
+				if _, err := st.db.Exec(ctx, undo); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if _, err := st.db.Exec(ctx, "UPDATE seedgate_version SET version=$1", len(upgradeTable)-1); err != nil {
 				t.Fatal(err)
@@ -207,7 +209,7 @@ func TestNoSchemaUpgradeUnderAnActiveSeedgate(t *testing.T) {
 			}
 			expireLease(t, st)
 			upgraded := mustOpen(t, kind, target)
-			if _, err := upgraded.UnpostedAnnouncements(ctx, 1); err != nil {
+			if _, err := upgraded.DigestOfCard(ctx, "$card"); err != nil {
 				t.Fatalf("the upgrade did not run: %v", err)
 			}
 		})

@@ -9,20 +9,6 @@ import (
 	"go.mau.fi/util/dbutil"
 )
 
-// Outbox message states. pending and retry are due at next_attempt; sending is claimed by a
-// worker (after a crash it is due again: the send may have happened, and the worker counts
-// it); sent means the courier took it; delivered and failed come from receipts; dead is
-// failed for good, with the reason in last_error.
-const (
-	OutboxPending   = "pending"
-	OutboxSending   = "sending"
-	OutboxRetry     = "retry"
-	OutboxSent      = "sent"
-	OutboxDelivered = "delivered"
-	OutboxFailed    = "failed"
-	OutboxDead      = "dead"
-)
-
 // OutboxMessage is one message to one recipient over one route.
 type OutboxMessage struct {
 	ID             string
@@ -31,7 +17,7 @@ type OutboxMessage struct {
 	RequestID      string
 	Body           string
 	IdempotencyKey string
-	State          string
+	State          OutboxState
 	Attempts       int
 	NextAttempt    time.Time
 	LastError      string
@@ -128,7 +114,7 @@ func (s *Store) ReleaseSending(ctx context.Context, now time.Time) (int, error) 
 
 // OutboxUpdate is the result of a send attempt or a receipt.
 type OutboxUpdate struct {
-	State       string
+	State       OutboxState
 	NextAttempt time.Time // for OutboxRetry
 	LastError   string
 	TransportID string
@@ -178,15 +164,15 @@ func (s *Store) FindOutboxByKey(ctx context.Context, key string) (*OutboxMessage
 }
 
 // CountOutbox counts messages by state.
-func (s *Store) CountOutbox(ctx context.Context) (map[string]int, error) {
+func (s *Store) CountOutbox(ctx context.Context) (map[OutboxState]int, error) {
 	rows, err := s.db.Query(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("store: count outbox: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[OutboxState]int{}
 	for rows.Next() {
-		var state string
+		var state OutboxState
 		var n int
 		if err = rows.Scan(&state, &n); err != nil {
 			return nil, fmt.Errorf("store: count outbox: %w", err)
@@ -204,8 +190,8 @@ func (s *Store) ListOutboxByRequest(ctx context.Context, requestID string) ([]*O
 
 // ListOutboxOfRequestsIn returns every message of every request in state, oldest first: one
 // query for what the broker checks each tick.
-func (s *Store) ListOutboxOfRequestsIn(ctx context.Context, state string) ([]*OutboxMessage, error) {
-	return s.queryOutbox(ctx, "of "+state+" requests", `SELECT `+prefixed("o.", outboxColumns)+` FROM outbox o
+func (s *Store) ListOutboxOfRequestsIn(ctx context.Context, state RequestState) ([]*OutboxMessage, error) {
+	return s.queryOutbox(ctx, "of "+string(state)+" requests", `SELECT `+prefixed("o.", outboxColumns)+` FROM outbox o
 		JOIN requests r ON r.id = o.request_id WHERE r.state=$1 ORDER BY o.created_at, o.id`, state)
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -37,24 +38,26 @@ type Request struct {
 	OnApprove     string
 	OnDeny        string
 	OnExpiry      string
-	State         string
-	// Verdict is how the request was decided: a state name (approved, denied, expired), not a
-	// vote's word (approve, deny).
-	Verdict    string
-	DecidedBy  string
-	Outcome    string
-	Error      string
-	CardRoom   string
-	CardEvent  string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	DecidedAt  time.Time
-	FinishedAt time.Time
+	State         RequestState
+	// Verdict is how the request was decided (approved, denied or expired); empty until then.
+	Verdict   RequestState
+	DecidedBy string
+	Outcome   string
+	Error     string
+	CardRoom  string
+	CardEvent string
+	// DigestEvent is the first card of the digest the request is on, when that digest
+	// continues in the first card's thread; "" otherwise.
+	DigestEvent string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	DecidedAt   time.Time
+	FinishedAt  time.Time
 }
 
 const requestColumns = `id, policy, event_kind, action, client, torrent_hash, torrent_name, torrent_size,
 	host, match_code, quorum, min_assurance, approvers, deny_threshold, requester, reason, digest_index, min_trust, on_approve, on_deny, on_expiry, state, decision, decided_by, outcome, error,
-	card_room, card_event, created_at, expires_at, decided_at, finished_at`
+	card_room, card_event, created_at, expires_at, decided_at, finished_at, digest_event`
 
 func millis(t time.Time) int64 {
 	if t.IsZero() {
@@ -79,7 +82,7 @@ func (*Request) Scan(row dbutil.Scannable) (*Request, error) {
 		&r.TorrentSize, &r.Host, &r.MatchCode, &r.Quorum, &r.MinAssurance, &approvers, &r.DenyThreshold, &r.Requester,
 		&r.Reason, &r.DigestIndex, &r.MinTrust, &r.OnApprove, &r.OnDeny, &r.OnExpiry, &r.State,
 		&r.Verdict, &r.DecidedBy, &r.Outcome, &r.Error, &r.CardRoom, &r.CardEvent,
-		&created, &expires, &decided, &finished)
+		&created, &expires, &decided, &finished, &r.DigestEvent)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +100,7 @@ func (r *Request) sqlVariables() []any {
 		r.Host, r.MatchCode, r.Quorum, r.MinAssurance, strings.Join(r.Approvers, ","), max(r.DenyThreshold, 1), r.Requester,
 		r.Reason, r.DigestIndex, defaultTrust(r.MinTrust), r.OnApprove, r.OnDeny, r.OnExpiry, r.State, r.Verdict, r.DecidedBy,
 		r.Outcome, r.Error, r.CardRoom, r.CardEvent,
-		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt)}
+		millis(r.CreatedAt), millis(r.ExpiresAt), millis(r.DecidedAt), millis(r.FinishedAt), r.DigestEvent}
 }
 
 // placeholders is "$1, $2, …, $n".
@@ -141,7 +144,7 @@ func (s *Store) getRequestWhere(ctx context.Context, where string, arg string) (
 }
 
 // ListRequests returns the requests in any of the given states, oldest first.
-func (s *Store) ListRequests(ctx context.Context, states ...string) ([]*Request, error) {
+func (s *Store) ListRequests(ctx context.Context, states ...RequestState) ([]*Request, error) {
 	args := make([]any, len(states))
 	for i, st := range states {
 		args[i] = st
@@ -155,9 +158,9 @@ func (s *Store) ListRequests(ctx context.Context, states ...string) ([]*Request,
 
 // Transition is a compare-and-set change of a request's state. Only the non-zero fields are written.
 type Transition struct {
-	From       []string
-	To         string
-	Verdict    string
+	From       []RequestState
+	To         RequestState
+	Verdict    RequestState
 	DecidedBy  string
 	Outcome    string
 	Error      string
@@ -236,27 +239,62 @@ func (s *Store) FindHeldRequest(ctx context.Context, client, hash string) (*Requ
 		WHERE state='pending' AND client=$1 AND torrent_hash=$2 AND event_kind<>'request' LIMIT 1`, client, hash)
 }
 
-// ListRequestsByCard returns the requests a card shows (several for a digest card), in card order.
+// ListRequestsByCard returns the requests a vote on a card decides, in item order: those the
+// card shows (several for a digest card) and, on the first card of a digest that continues
+// in its thread, every item of the digest.
 func (s *Store) ListRequestsByCard(ctx context.Context, eventID string) ([]*Request, error) {
-	reqs, err := queryMany[*Request](ctx, s.db, "SELECT "+requestColumns+" FROM requests WHERE card_event=$1 ORDER BY digest_index, id", eventID)
+	reqs, err := queryMany[*Request](ctx, s.db, "SELECT "+requestColumns+" FROM requests WHERE card_event=$1 OR digest_event=$1 ORDER BY digest_index, id", eventID)
 	if err != nil {
 		return nil, fmt.Errorf("store: requests of card %s: %w", eventID, err)
 	}
 	return reqs, nil
 }
 
-// SetCard records which Matrix event shows the request, and its position on a digest card.
-// It is fenced by the lease (see fenced).
-func (s *Store) SetCard(ctx context.Context, id, roomID, eventID string, digestIndex int) error {
-	return s.fenced(ctx, "set card of "+id, func(ctx context.Context) error { return s.setCard(ctx, id, roomID, eventID, digestIndex) })
+// ListRequestsOnCard returns the requests a card shows, in item order.
+func (s *Store) ListRequestsOnCard(ctx context.Context, eventID string) ([]*Request, error) {
+	reqs, err := queryMany[*Request](ctx, s.db, "SELECT "+requestColumns+" FROM requests WHERE card_event=$1 ORDER BY digest_index, id", eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store: requests on card %s: %w", eventID, err)
+	}
+	return reqs, nil
 }
 
-func (s *Store) setCard(ctx context.Context, id, roomID, eventID string, digestIndex int) error {
-	_, err := s.db.Exec(ctx, "UPDATE requests SET card_room=$1, card_event=$2, digest_index=$3 WHERE id=$4", roomID, eventID, digestIndex, id)
-	if err != nil {
-		return fmt.Errorf("store: set card of %s: %w", id, err)
+// DigestOfCard returns the first card of the burst a card belongs to: the card itself for a
+// burst's first card, "" for a card that is not part of a burst (or not known).
+func (s *Store) DigestOfCard(ctx context.Context, eventID string) (string, error) {
+	var digest string
+	err := s.db.QueryRow(ctx, "SELECT digest_event FROM requests WHERE card_event=$1 AND digest_event<>'' LIMIT 1", eventID).Scan(&digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("store: digest of card %s: %w", eventID, err)
 	}
-	return nil
+	return digest, nil
+}
+
+// Card is where requests are shown: the room and event of their card, and the first card of
+// the burst when the card is a burst's digest (the rest of the burst is in that card's thread).
+type Card struct {
+	Room, Event string
+	Digest      string
+}
+
+// SetCard records which Matrix event shows each of reqs, each at its DigestIndex, in one
+// transaction (a burst's card shows dozens). It is fenced by the lease (see fenced).
+func (s *Store) SetCard(ctx context.Context, c Card, reqs ...*Request) error {
+	what := "set card " + c.Event
+	return s.fenced(ctx, what, func(ctx context.Context) error {
+		return s.Txn(ctx, func(ctx context.Context) error {
+			for _, r := range reqs {
+				_, err := s.db.Exec(ctx, "UPDATE requests SET card_room=$1, card_event=$2, digest_index=$3, digest_event=$4 WHERE id=$5",
+					c.Room, c.Event, r.DigestIndex, c.Digest, r.ID)
+				if err != nil {
+					return fmt.Errorf("store: %s of %s: %w", what, r.ID, err)
+				}
+			}
+			return nil
+		})
+	})
 }
 
 // Txn runs fn in one database transaction; the store's methods called with the context fn

@@ -34,11 +34,11 @@ func testTransition(t *testing.T, st *Store, _ func() *Store) {
 	if err := st.InsertRequest(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	ok, err := st.TransitionRequest(ctx, "r1", Transition{From: []string{"pending"}, To: "approved", DecidedBy: "alice"})
+	ok, err := st.TransitionRequest(ctx, "r1", Transition{From: []RequestState{"pending"}, To: "approved", DecidedBy: "alice"})
 	if err != nil || !ok {
 		t.Fatalf("first transition: %v %v", ok, err)
 	}
-	ok, err = st.TransitionRequest(ctx, "r1", Transition{From: []string{"pending"}, To: "denied"})
+	ok, err = st.TransitionRequest(ctx, "r1", Transition{From: []RequestState{"pending"}, To: "denied"})
 	if err != nil || ok {
 		t.Fatalf("second transition from pending must lose: ok=%v err=%v", ok, err)
 	}
@@ -102,7 +102,7 @@ func testVoteOrder(t *testing.T, st *Store, _ func() *Store) {
 		t.Fatal(err)
 	}
 	at := time.Now()
-	for _, d := range []string{"approve", "deny", "approve"} {
+	for _, d := range []Decision{DecisionApprove, DecisionDeny, DecisionApprove} {
 		if err := st.InsertVote(ctx, &Vote{RequestID: "r1", Person: "alice", Decision: d, CreatedAt: at}); err != nil {
 			t.Fatal(err)
 		}

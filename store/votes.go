@@ -13,7 +13,7 @@ import (
 type Vote struct {
 	RequestID string
 	Person    string
-	Decision  string
+	Decision  Decision
 	Assurance string
 	Source    string
 	Counted   bool

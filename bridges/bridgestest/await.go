@@ -27,6 +27,6 @@ func AwaitOutbox(ctx context.Context, t *testing.T, st *store.Store, key string,
 }
 
 // InState is a condition for AwaitOutbox.
-func InState(state string) func(*store.OutboxMessage) bool {
+func InState(state store.OutboxState) func(*store.OutboxMessage) bool {
 	return func(m *store.OutboxMessage) bool { return m.State == state }
 }

@@ -33,7 +33,7 @@ func TestReceiptCountsOnlyFromTheRecipient(t *testing.T) {
 	receipt := func(from string) Envelope {
 		return Envelope{SourceNumber: from, ReceiptMessage: &ReceiptMessage{IsDelivery: true, Timestamps: []int64{1700000000000}}}
 	}
-	state := func() string {
+	state := func() store.OutboxState {
 		m, err := st.GetOutbox(ctx, "m1")
 		if err != nil {
 			t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/bridges"
 	// The couriers register themselves with package bridges.
 	_ "github.com/seedgate/seedgate/bridges/rbm"
@@ -22,14 +21,17 @@ type couriers struct {
 	parts  map[string]func(context.Context) error
 	// webhooks serves Twilio's and RBM's callbacks, when either is configured.
 	webhooks http.Handler
+	// replies judges what people send back; its Voter is the approval engine, built after
+	// the couriers (their broker is part of its notifier) and set before any of them runs.
+	replies *bridges.Replies
 }
 
 // newCouriers starts every registered courier the configuration sets up, or returns nil when
 // there is none. Each error names the config key to look at. mirror (the bot) shows courier
 // traffic in the room.
-func newCouriers(ctx context.Context, cfg *config.Config, st *store.Store, svc *approval.Service, mirror bridges.Mirror) (*couriers, error) {
-	env := bridges.Env{Config: cfg, Store: st, Replies: &bridges.Replies{Config: cfg, Voter: svc, Mirror: mirror}}
-	c := &couriers{parts: map[string]func(context.Context) error{}}
+func newCouriers(ctx context.Context, cfg *config.Config, st *store.Store, mirror bridges.Mirror) (*couriers, error) {
+	c := &couriers{parts: map[string]func(context.Context) error{}, replies: &bridges.Replies{Config: cfg, Mirror: mirror}}
+	env := bridges.Env{Config: cfg, Store: st, Replies: c.replies}
 	var transports []bridges.Transport
 	mux := http.NewServeMux()
 	for _, courier := range bridges.Couriers() {

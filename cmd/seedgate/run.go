@@ -91,17 +91,19 @@ func run(ctx context.Context, configPath string) int {
 	if err != nil {
 		return fail("Loading the gateway key failed (database.keys_dir)", err)
 	}
-	svc := approval.NewService(cfg, st, clients, gateway)
-	b := bot.New(cfg, reg, st, svc)
-	couriers, err := newCouriers(ctx, cfg, st, svc, b)
+	// What shows requests (the bot, and the couriers' broker) is built first and handed to the
+	// engine; what votes (the bot's room, the couriers' inbound side) meets the engine when it
+	// starts taking input, below.
+	b := bot.New(cfg, reg, st)
+	couriers, err := newCouriers(ctx, cfg, st, b)
 	if err != nil {
 		return fail("Bridge check failed (bridges)", err)
 	}
+	var notifier approval.Notifier = b
 	if couriers != nil {
-		svc.SetNotifier(bridges.WithBroker(b, couriers.broker))
-	} else {
-		svc.SetNotifier(b)
+		notifier = bridges.WithBroker(b, couriers.broker)
 	}
+	svc := approval.NewService(cfg, st, clients, gateway, notifier)
 	watchers := map[string]*torrent.Watcher{}
 	for _, tc := range cfg.TorrentClients {
 		w := torrent.NewWatcher(clients[tc.Name], st, tc.PollInterval.D(), svc.HandleEvent)
@@ -156,7 +158,10 @@ func run(ctx context.Context, configPath string) int {
 		}
 	}
 
-	if err = b.Start(ctx); err != nil {
+	if couriers != nil {
+		couriers.replies.Voter = svc // before the webhooks serve and the inbound parts run
+	}
+	if err = b.Start(ctx, svc); err != nil {
 		return fail("Matrix start-up failed", err)
 	}
 	defer b.Close()

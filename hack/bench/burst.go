@@ -15,24 +15,32 @@ import (
 type burstResult struct {
 	burst, watched     int
 	addTook, heldAfter time.Duration
-	cardedAfter        time.Duration
-	held, carded       int
-	cards, digests     int
-	botMessages        int
-	rssMiB             float64
-	idleCPU            time.Duration
-	idleWindow         time.Duration
-	pollInterval       string
+	// listedAfter is when qBittorrent first listed every torrent of the burst, cardedAfter
+	// when the approver had every one on a card, both from the first add.
+	listedAfter, cardedAfter time.Duration
+	held, carded             int
+	started                  int // torrents of the burst seen running before any vote
+	cards, digests           int
+	timeline, inThread       int // the bot's cards in the room's timeline, and in a digest's thread
+	botMessages              int
+	rssMiB                   float64
+	idleCPU                  time.Duration
+	idleWindow               time.Duration
+	pollInterval             string
 }
 
+// burstDigestAfter is the burst policy's digest_after, as config.example.yaml has it.
+const burstDigestAfter = 3
+
 // measureBurst preloads qBittorrent (the watcher's silent baseline), adds a burst of torrents
-// within a second, and waits until every one is held and on a card; then it leaves the stack
-// idle and reads seedgate's memory and CPU.
+// as an RSS rule does (qBittorrent's setting decides whether they start: door mode set it to
+// stopped), and waits until every one is listed, stopped and on a card; then it leaves the
+// stack idle and reads seedgate's memory and CPU.
 func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, burst int, idle time.Duration) (*burstResult, error) {
 	const pollInterval = "500ms" // the configuration's default
 	progress("preloading qBittorrent with %d stopped torrents", preload)
 	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Hooks: true, PollInterval: pollInterval,
-		DigestAfter: 10, TTL: 10 * time.Minute, Preload: func(ctx context.Context, qb *stack.QBittorrent) error {
+		DigestAfter: burstDigestAfter, TTL: 10 * time.Minute, Preload: func(ctx context.Context, qb *stack.QBittorrent) error {
 			return addMany(ctx, qb, "preload", preload, true)
 		}})
 	if err != nil {
@@ -49,10 +57,10 @@ func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, 
 	}
 	res := &burstResult{burst: burst, watched: preload + burst, pollInterval: pollInterval, idleWindow: idle}
 
-	progress("adding %d torrents at once, running, each firing qBittorrent's on-added hook", burst)
+	progress("adding %d torrents at once, as qBittorrent is set to add them, each firing its on-added hook", burst)
 	start := time.Now()
 	for from := 0; from < burst; from += 250 {
-		if err = qb.AddBatch(ctx, files[from:min(from+250, burst)], false); err != nil {
+		if err = qb.AddBatchAsConfigured(ctx, files[from:min(from+250, burst)]); err != nil {
 			return nil, err
 		}
 	}
@@ -61,16 +69,29 @@ func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, 
 	for _, tf := range files {
 		want[tf.Hash] = true
 	}
+	running := map[string]bool{}
 	for {
 		states, err := qb.States(ctx, "")
 		if err != nil {
 			return nil, err
 		}
+		listed := 0
 		res.held = 0
 		for hash := range want {
-			if stack.IsStopped(states[hash]) {
+			state, ok := states[hash]
+			switch {
+			case !ok:
+			case stack.IsStopped(state):
 				res.held++
+				listed++
+			default:
+				running[hash] = true
+				listed++
 			}
+		}
+		res.started = len(running)
+		if listed == burst && res.listedAfter == 0 {
+			res.listedAfter = time.Since(start)
 		}
 		if res.held == burst {
 			res.heldAfter = time.Since(start)
@@ -100,6 +121,13 @@ func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, 
 			res.digests++
 			for _, item := range items {
 				hashes = append(hashes, item.(map[string]any)["hash"])
+			}
+		}
+		if len(hashes) > 0 {
+			if rel, _ := m.Content["m.relates_to"].(map[string]any); rel != nil && rel["rel_type"] == "m.thread" {
+				res.inThread++
+			} else {
+				res.timeline++
 			}
 		}
 		for _, hash := range hashes {

@@ -1,4 +1,4 @@
--- v0 -> v11: Latest revision
+-- v0 -> v12: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -49,10 +49,14 @@ CREATE TABLE requests (
 	created_at   BIGINT  NOT NULL,
 	expires_at   BIGINT  NOT NULL,
 	decided_at   BIGINT  NOT NULL DEFAULT 0,
-	finished_at  BIGINT  NOT NULL DEFAULT 0
+	finished_at  BIGINT  NOT NULL DEFAULT 0,
+	digest_event TEXT    NOT NULL DEFAULT ''
 );
+-- digest_event is the first card of the burst a request's digest card belongs to (the rest of
+-- the burst is in that card's thread); a vote on it decides every item of the burst.
 CREATE INDEX requests_state_idx ON requests (state);
 CREATE INDEX requests_card_idx ON requests (card_event);
+CREATE INDEX requests_digest_idx ON requests (digest_event);
 CREATE INDEX requests_torrent_idx ON requests (client, torrent_hash);
 
 CREATE TABLE votes (

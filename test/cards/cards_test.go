@@ -29,7 +29,8 @@ const (
 // replaces the page with a JSON report for --dump-dom to print.
 const probe = `<script>
 // The tags and attributes the Matrix spec lets a formatted_body use (client-server API,
-// m.room.message), narrowed to what seedgate needs: links only to matrix.to (pills).
+// m.room.message), narrowed to what seedgate needs: links only to matrix.to (pills), and the
+// number a list starts at (a digest card in a burst's thread goes on from the one before).
 const allowed = new Set(["FONT","DEL","H1","H2","H3","H4","H5","H6","BLOCKQUOTE","P","A","UL","OL","SUP","SUB","LI",
   "B","I","U","STRONG","EM","S","CODE","HR","BR","DIV","TABLE","THEAD","TBODY","TR","TH","TD","CAPTION","PRE","SPAN",
   "IMG","DETAILS","SUMMARY"]);
@@ -40,7 +41,9 @@ for (const section of document.querySelectorAll("section")) {
   for (const el of msg.querySelectorAll("*")) {
     if (!allowed.has(el.tagName)) bad.push("<" + el.tagName.toLowerCase() + ">");
     for (const a of el.attributes) {
-      if (!(el.tagName === "A" && a.name === "href" && a.value.startsWith("https://matrix.to/#/"))) bad.push(el.tagName.toLowerCase() + "[" + a.name + "]");
+      const pill = el.tagName === "A" && a.name === "href" && a.value.startsWith("https://matrix.to/#/");
+      const listStart = el.tagName === "OL" && a.name === "start" && /^[1-9][0-9]*$/.test(a.value);
+      if (!pill && !listStart) bad.push(el.tagName.toLowerCase() + "[" + a.name + "]");
     }
   }
   // Every text node, hidden ones (a closed <details>) too, apart: block elements run together

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/config"
+	"github.com/seedgate/seedgate/store"
 	"github.com/seedgate/seedgate/test/stack"
 	"github.com/seedgate/seedgate/torrent"
 )
@@ -180,7 +180,7 @@ func runDoor(t *testing.T, c clientUnderTest, opentracker string) {
 		req := g.awaitRequest(ctx, t, tf.Hash)
 		heldAfter := s.await(ctx, t, tf, "stopped", stopped)
 		t.Logf("EXPOSURE %s after_start polling: %v before the hold (stopped %v after the request opened)", name, s.exposure(ctx, t, tf), heldAfter)
-		g.decide(ctx, t, req, approval.DecisionDeny)
+		g.decide(ctx, t, req, store.DecisionDeny)
 		s.await(ctx, t, tf, "removed", gone)
 
 		g.stop()
@@ -257,7 +257,7 @@ func runDoor(t *testing.T, c clientUnderTest, opentracker string) {
 		s.await(ctx, t, tf, "stopped with its metadata known", func(got *torrent.Torrent) bool {
 			return got != nil && got.Size == tf.Size && !got.State.Running()
 		})
-		if r, err := g.store.GetRequest(ctx, req.ID); err != nil || r.State != approval.StatePending {
+		if r, err := g.store.GetRequest(ctx, req.ID); err != nil || r.State != store.RequestPending {
 			t.Fatalf("the fetch_first request after its metadata: %+v, %v; want still pending", r, err)
 		}
 		t.Logf("FETCH %s: metadata fetched, then stopped; %v", name, s.exposure(ctx, t, tf))
@@ -294,9 +294,9 @@ func decideAndCheck(ctx context.Context, t *testing.T, s *swarm, g *gate, approv
 			t.Errorf("%s before its decision: %+v, %v; want stopped with nothing downloaded", tf.Name, got, err)
 		}
 	}
-	g.decide(ctx, t, denyReq, approval.DecisionDeny)
+	g.decide(ctx, t, denyReq, store.DecisionDeny)
 	s.await(ctx, t, deny, "removed after denial", gone)
-	g.decide(ctx, t, approveReq, approval.DecisionApprove)
+	g.decide(ctx, t, approveReq, store.DecisionApprove)
 	if err := s.tracker.AwaitAnnounce(ctx, approve.Hash, s.seeder.Port); err != nil {
 		t.Fatalf("approved %s never announced: %v", approve.Name, err)
 	}

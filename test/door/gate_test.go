@@ -67,8 +67,7 @@ func startGate(t, owner *testing.T, client torrent.Client, mode, dbPath string, 
 	}
 	cfg := gateConfig(client.Name(), mode)
 	g := &gate{store: st, cancel: cancel, notes: &notices{}}
-	g.svc = approval.NewService(cfg, st, map[string]torrent.Client{client.Name(): client}, gw)
-	g.svc.SetNotifier(g.notes)
+	g.svc = approval.NewService(cfg, st, map[string]torrent.Client{client.Name(): client}, gw, g.notes)
 	w := torrent.NewWatcher(client, st, interval, g.svc.HandleEvent)
 	w.Running = g.svc.EnforceHold
 	w.Arriving = g.svc.PrepareHolds
@@ -97,7 +96,7 @@ func (g *gate) stop() {
 func (g *gate) awaitRequest(ctx context.Context, t *testing.T, hash string) *store.Request {
 	t.Helper()
 	for {
-		reqs, err := g.store.ListRequests(ctx, approval.StatePending)
+		reqs, err := g.store.ListRequests(ctx, store.RequestPending)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +114,7 @@ func (g *gate) awaitRequest(ctx context.Context, t *testing.T, hash string) *sto
 }
 
 // decide votes as alice, as her reaction on the card would.
-func (g *gate) decide(ctx context.Context, t *testing.T, req *store.Request, decision string) {
+func (g *gate) decide(ctx context.Context, t *testing.T, req *store.Request, decision store.Decision) {
 	t.Helper()
 	res, err := g.svc.Vote(ctx, approval.Ballot{RequestID: req.ID, Voter: "@alice:hs", Decision: decision,
 		Assurance: approval.AssuranceHomeserver, Source: "test"})
@@ -130,8 +129,8 @@ type notices struct {
 	adopted [][2]int // torrents listed, held
 }
 
-func (n *notices) PostCard(_ context.Context, reqs []*store.Request) (string, string, error) {
-	return "!room:hs", "$card-" + reqs[0].ID, nil
+func (n *notices) PostCard(_ context.Context, reqs []*store.Request, thread string) (approval.Posted, error) {
+	return approval.Posted{Room: "!room:hs", Event: "$card-" + reqs[0].ID, Thread: thread, Count: len(reqs)}, nil
 }
 func (n *notices) UpdateCard(context.Context, *store.Request, []*store.Vote) error { return nil }
 func (n *notices) Announce(context.Context, string, torrent.Event, string) error   { return nil }

@@ -150,6 +150,18 @@ func (s *QBSession) Add(ctx context.Context, tf *TorrentFile) error {
 
 // AddBatch adds many .torrent files in one request, stopped or started.
 func (s *QBSession) AddBatch(ctx context.Context, files []*TorrentFile, stopped bool) error {
+	return s.addBatch(ctx, files, strconv.FormatBool(stopped))
+}
+
+// AddBatchAsConfigured adds many .torrent files in one request, asking nothing about starting
+// them, as an RSS rule or a watched folder does: qBittorrent's own setting decides (in door
+// mode, the one seedgate set: added stopped).
+func (s *QBSession) AddBatchAsConfigured(ctx context.Context, files []*TorrentFile) error {
+	return s.addBatch(ctx, files, "")
+}
+
+// addBatch posts the files with the given "paused" field ("" leaves it out).
+func (s *QBSession) addBatch(ctx context.Context, files []*TorrentFile, paused string) error {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	for _, tf := range files {
@@ -159,7 +171,9 @@ func (s *QBSession) AddBatch(ctx context.Context, files []*TorrentFile, stopped 
 		}
 		_, _ = part.Write(tf.Metainfo)
 	}
-	_ = w.WriteField("paused", strconv.FormatBool(stopped))
+	if paused != "" {
+		_ = w.WriteField("paused", paused)
+	}
 	_ = w.Close()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.q.URL+"/api/v2/torrents/add", &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
