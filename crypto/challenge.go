@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -223,11 +222,11 @@ func (c *Challenge) Describe(now time.Time) string {
 	}, "\n")
 }
 
-var blobPattern = regexp.MustCompile(`sg1\.box\.[0-9a-z]{16}\.[A-Za-z0-9_\-]+`)
+var blobPattern = lazyRegexp(`sg1\.box\.[0-9a-z]{16}\.[A-Za-z0-9_\-]+`)
 
 // FindBlobs returns the sealed blobs in a text (a whole card pasted from a client, say).
 func FindBlobs(text string) []string {
-	return blobPattern.FindAllString(text, 64)
+	return blobPattern().FindAllString(text, 64)
 }
 
 // describeConsequence says what an answer's action does to the torrent.

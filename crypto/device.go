@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"golang.org/x/crypto/curve25519"
@@ -68,12 +67,12 @@ func (k DeviceKey) Fingerprint() string {
 }
 
 // enrollmentGrammar is the exact form of an enrolment line (one spelling per key).
-var enrollmentGrammar = regexp.MustCompile(`^sgkey1\.[0-9a-z]{16}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$`)
+var enrollmentGrammar = lazyRegexp(`^sgkey1\.[0-9a-z]{16}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$`)
 
 // ParseEnrollment reads an enrollment line and checks that its id matches its keys.
 func ParseEnrollment(s string) (DeviceKey, error) {
 	parts := strings.Split(strings.TrimSpace(s), ".")
-	if !enrollmentGrammar.MatchString(strings.TrimSpace(s)) || len(parts) != 4 || parts[0] != enrollmentPrefix {
+	if !enrollmentGrammar().MatchString(strings.TrimSpace(s)) || len(parts) != 4 || parts[0] != enrollmentPrefix {
 		return DeviceKey{}, fmt.Errorf("device key: want sgkey1.<id>.<ed25519>.<x25519>: %w", ErrMalformed)
 	}
 	signPub, err1 := b64.DecodeString(parts[2])

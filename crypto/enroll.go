@@ -3,7 +3,6 @@ package crypto
 import (
 	"crypto/ed25519"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -23,10 +22,10 @@ type EnrollmentProof struct {
 const proofPrefix = "sgproof1"
 
 // proofGrammar is the exact form of a proof line.
-var proofGrammar = regexp.MustCompile(`^sgproof1\.[0-9a-z]{16}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{86}$`)
+var proofGrammar = lazyRegexp(`^sgproof1\.[0-9a-z]{16}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{86}$`)
 
 // proofLine finds a proof line in a message.
-var proofLine = regexp.MustCompile(`sgproof1\.[A-Za-z0-9_.\-]{1,300}`)
+var proofLine = lazyRegexp(`sgproof1\.[A-Za-z0-9_.\-]{1,300}`)
 
 // NewEnrollmentNonce is the gateway's fresh nonce for one enrolment: 128 random bits.
 func NewEnrollmentNonce() string { return b64.EncodeToString(randomBytes(16)) }
@@ -48,13 +47,13 @@ func ProveEnrollment(dev *DevicePrivate, userID, gatewayID, nonce string) string
 
 // FindEnrollmentProof returns the proof line in a message, or "".
 func FindEnrollmentProof(text string) string {
-	return proofLine.FindString(text)
+	return proofLine().FindString(text)
 }
 
 // ParseEnrollmentProof reads a proof line; its key id must match its keys.
 func ParseEnrollmentProof(line string) (*EnrollmentProof, error) {
 	line = strings.TrimSpace(line)
-	if !proofGrammar.MatchString(line) {
+	if !proofGrammar().MatchString(line) {
 		return nil, fmt.Errorf("enrolment proof: want sgproof1.<id>.<ed25519>.<x25519>.<nonce>.<signature>: %w", ErrMalformed)
 	}
 	parts := strings.Split(line, ".")

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -62,12 +61,12 @@ type GatewayPublic struct {
 }
 
 // gatewayGrammar is the exact form of a gateway key line.
-var gatewayGrammar = regexp.MustCompile(`^sggw1\.[0-9a-z]{16}\.[A-Za-z0-9_-]{43}$`)
+var gatewayGrammar = lazyRegexp(`^sggw1\.[0-9a-z]{16}\.[A-Za-z0-9_-]{43}$`)
 
 // ParseGatewayPublic reads a sggw1 line.
 func ParseGatewayPublic(s string) (GatewayPublic, error) {
 	parts := strings.Split(strings.TrimSpace(s), ".")
-	if !gatewayGrammar.MatchString(strings.TrimSpace(s)) || len(parts) != 3 || parts[0] != gatewayPrefix {
+	if !gatewayGrammar().MatchString(strings.TrimSpace(s)) || len(parts) != 3 || parts[0] != gatewayPrefix {
 		return GatewayPublic{}, fmt.Errorf("gateway key: want sggw1.<id>.<ed25519>: %w", ErrMalformed)
 	}
 	pub, err := b64.DecodeString(parts[2])

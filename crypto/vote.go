@@ -3,7 +3,6 @@ package crypto
 import (
 	"crypto/ed25519"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -32,15 +31,15 @@ const (
 	MaxVoteLen = 512
 )
 
-var voteLine = regexp.MustCompile(`sg1\.vote\.[A-Za-z0-9_.\-]{1,500}`)
+var voteLine = lazyRegexp(`sg1\.vote\.[A-Za-z0-9_.\-]{1,500}`)
 
 // voteGrammar is the exact form of a vote line. It is checked before anything is decoded, so a
 // line has one spelling: no stray characters (Go's base64 skips newlines), no leading zeros.
-var voteGrammar = regexp.MustCompile(`^sg1\.vote\.[0-9a-z]{1,64}\.(approve|deny)\.[1-9][0-9]{0,18}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22,86}\.[0-9a-z]{16}\.[A-Za-z0-9_-]{86}$`)
+var voteGrammar = lazyRegexp(`^sg1\.vote\.[0-9a-z]{1,64}\.(approve|deny)\.[1-9][0-9]{0,18}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22,86}\.[0-9a-z]{16}\.[A-Za-z0-9_-]{86}$`)
 
 // FindVotes returns the vote lines in a message, so a reply can carry one among other words.
 func FindVotes(text string) []string {
-	return voteLine.FindAllString(text, 4)
+	return voteLine().FindAllString(text, 4)
 }
 
 func voteSignedBytes(requestID, decision string, binding []byte, exp int64, token []byte) []byte {
@@ -72,7 +71,7 @@ func ParseVote(line string) (*SignedVote, error) {
 	if !strings.HasPrefix(line, votePrefix) {
 		return nil, fmt.Errorf("signed vote: does not start with %s: %w", votePrefix, ErrMalformed)
 	}
-	if !voteGrammar.MatchString(line) {
+	if !voteGrammar().MatchString(line) {
 		return nil, fmt.Errorf("signed vote: not of the form sg1.vote.<request>.<approve|deny>.<expiry>.<binding>.<token>.<key id>.<signature>: %w", ErrMalformed)
 	}
 	parts := strings.Split(line, ".")
