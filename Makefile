@@ -12,18 +12,22 @@ GOTAGS   := goolm
 # How long each fuzz target runs inside `make test`; raise it for a deeper search.
 FUZZTIME ?= 10s
 
+# seedgate, and seedgate-hook: the small program the torrent clients' hooks run (docs/hooks.md).
 build:
 	$(GO) build -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o bin/seedgate ./cmd/seedgate
+	$(GO) build -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o bin/seedgate-hook ./cmd/seedgate-hook
 
 # Static binaries for the platforms seedboxes run on, paths trimmed, with their SHA-256 sums.
 RELEASE_PLATFORMS := linux/amd64 linux/arm64 linux/arm/7
 release:
 	rm -rf dist && mkdir -p dist
 	for p in $(RELEASE_PLATFORMS); do \
-	  os=$${p%%/*}; rest=$${p#*/}; arch=$${rest%%/*}; arm=$${rest#*/}; name=seedgate-$$os-$$arch; \
-	  if [ "$$arch" = arm ]; then name=$$name"v$$arm"; fi; \
-	  GOOS=$$os GOARCH=$$arch GOARM=$$( [ "$$arch" = arm ] && echo $$arm ) \
-	    $(GO) build -trimpath -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o dist/$$name ./cmd/seedgate || exit 1; \
+	  os=$${p%%/*}; rest=$${p#*/}; arch=$${rest%%/*}; arm=$${rest#*/}; suffix=$$os-$$arch; \
+	  if [ "$$arch" = arm ]; then suffix=$$suffix"v$$arm"; fi; \
+	  for cmd in seedgate seedgate-hook; do \
+	    GOOS=$$os GOARCH=$$arch GOARM=$$( [ "$$arch" = arm ] && echo $$arm ) \
+	      $(GO) build -trimpath -tags $(GOTAGS) -ldflags '$(LDFLAGS)' -o dist/$$cmd-$$suffix ./cmd/$$cmd || exit 1; \
+	  done; \
 	done
 	cd dist && sha256sum seedgate-* > SHA256SUMS
 

@@ -26,8 +26,9 @@ var layers = map[string][]string{
 	"store":               {},
 	"torrent/metainfo":    {},
 	"torrent/kind":        {},
+	"torrent/hookcall":    {"crypto"},
 	"config":              {"crypto", "torrent/kind"},
-	"torrent":             {"backoff", "crypto", "metrics", "store", "torrent/kind", "torrent/metainfo"},
+	"torrent":             {"backoff", "crypto", "metrics", "store", "torrent/hookcall", "torrent/kind", "torrent/metainfo"},
 	"approval":            {"config", "crypto", "metrics", "store", "torrent"},
 	"bridges":             {"approval", "config", "crypto", "metrics", "store"},
 	"bridges/bridgestest": {"store"},
@@ -37,7 +38,8 @@ var layers = map[string][]string{
 	"bot":                 {"approval", "backoff", "bridges", "config", "crypto", "store", "torrent"},
 	"doctor":              {"bot", "bridges", "bridges/rbm", "bridges/signal", "bridges/twilio", "config", "crypto", "store", "torrent"},
 	"cmd/seedgate": {".", "approval", "bot", "bridges", "bridges/rbm", "bridges/signal", "bridges/twilio",
-		"config", "crypto", "doctor", "metrics", "store", "torrent"},
+		"config", "crypto", "doctor", "metrics", "store", "torrent", "torrent/hookcall"},
+	"cmd/seedgate-hook": {"torrent/hookcall"},
 }
 
 // matrixOnly are the packages that may speak Matrix through mautrix: everything else stays

@@ -185,7 +185,7 @@ func BenchmarkExposureWindow(b *testing.B) {
 			target.events.onEvent = hold
 			if mode == "hook" {
 				interval = 10 * time.Minute
-				script := target.wrapper(b, seedgateBinary(b), "exposure", "added")
+				script := target.wrapper(b, hookProgram(b), "exposure", "added")
 				if err = qb.SetPreferences(ctx, map[string]any{"autorun_on_torrent_added_enabled": true, "autorun_on_torrent_added_program": script + " --hash %I"}); err != nil {
 					b.Fatal(err)
 				}

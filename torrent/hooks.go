@@ -11,15 +11,8 @@ import (
 
 	"github.com/seedgate/seedgate/crypto"
 	"github.com/seedgate/seedgate/metrics"
+	"github.com/seedgate/seedgate/torrent/hookcall"
 )
-
-// HookCall is what `seedgate hook` sends when a client's own hook runs.
-type HookCall struct {
-	Client string `json:"client"`
-	Event  string `json:"event"` // the client's word: added, finished, erased...
-	Hash   string `json:"hash"`
-	Name   string `json:"name"`
-}
 
 // maxHookBody bounds a hook call; one is about 200 bytes.
 const maxHookBody = 4 << 10
@@ -56,7 +49,7 @@ func (h *HookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, status, reason, "hook refused: "+err.Error(), err)
 		return
 	}
-	var call HookCall
+	var call hookcall.Call
 	if err = json.Unmarshal(body, &call); err != nil {
 		h.refuse(w, http.StatusBadRequest, "malformed", "hook body is not JSON {client, event, hash, name}", err)
 		return
@@ -66,7 +59,7 @@ func (h *HookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, http.StatusNotFound, "unknown_client", "no torrent client named "+call.Client, nil)
 		return
 	}
-	watcher.Poke()
+	watcher.PokeTorrent(call.Hash)
 	h.Log.Debug().Str("client", call.Client).Str("event", call.Event).Str("hash", call.Hash).Msg("Hook received")
 	w.WriteHeader(http.StatusAccepted)
 }

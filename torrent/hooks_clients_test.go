@@ -26,8 +26,8 @@ var (
 	hookBinaryErr  error
 )
 
-// seedgateBinary builds cmd/seedgate once for the hook tests.
-func seedgateBinary(t testing.TB) string {
+// hookProgram builds seedgate-hook once for the hook tests.
+func hookProgram(t testing.TB) string {
 	t.Helper()
 	hookBinaryOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sg-hookbin-")
@@ -42,7 +42,7 @@ func seedgateBinary(t testing.TB) string {
 	if hookBinaryErr != nil {
 		t.Fatal(hookBinaryErr)
 	}
-	return hookBinary
+	return stack.HookProgram(hookBinary)
 }
 
 // hookTarget is seedgate's hook endpoint in front of one watcher that polls only every ten
@@ -102,13 +102,13 @@ func (h *hookTarget) attach(t testing.TB, ctx context.Context, client torrent.Cl
 	h.receiver.Watchers[client.Name()] = startWatcher(t, ctx, client, filepath.Join(h.dir, "watch.db"), interval, h.events.handle)
 }
 
-// wrapper writes a shell script that runs `seedgate hook` with fixed flags and the caller's
+// wrapper writes a shell script that runs seedgate-hook with fixed flags and the caller's
 // arguments, for clients that run a program without arguments of its own (Transmission,
 // Deluge's Execute plugin).
 func (h *hookTarget) wrapper(t testing.TB, bin, client, event string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "seedgate-hook-"+event+".sh")
-	script := fmt.Sprintf("#!/bin/sh\nexec %q hook --url %q --secret-file %q --client %q --event %q \"$@\"\n", bin, h.URL, h.SecretFile, client, event)
+	script := fmt.Sprintf("#!/bin/sh\nexec %q --url %q --secret-file %q --client %q --event %q \"$@\"\n", bin, h.URL, h.SecretFile, client, event)
 	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func (h *hookTarget) readmeWrapper(t testing.TB, bin, name, client string) strin
 	if !ok || !closed {
 		t.Fatalf("README.md has no sh block after %s", name)
 	}
-	script = strings.NewReplacer("/usr/local/bin/seedgate ", bin+" ", "http://127.0.0.1:29343/v1/hooks", h.URL,
+	script = strings.NewReplacer("/usr/local/bin/seedgate-hook ", bin+" ", "http://127.0.0.1:29343/v1/hooks", h.URL,
 		"/var/lib/seedgate/hook.secret", h.SecretFile, "--client seedbox", "--client "+client).Replace(script)
 	path := filepath.Join(t.TempDir(), name)
 	if err = os.WriteFile(path, []byte(script), 0o700); err != nil {
@@ -162,13 +162,13 @@ func (h *hookTarget) expectHookedEvent(t *testing.T, ctx context.Context, c torr
 }
 
 // TestTransmissionDoneScript: Transmission 3.00's done script (its only hook; 4.x adds
-// script-torrent-added) runs `seedgate hook` with TR_TORRENT_HASH in its environment, and only
+// script-torrent-added) runs seedgate-hook with TR_TORRENT_HASH in its environment, and only
 // when a torrent completes: a new torrent whose data is not on disk yet fires nothing, so on
 // 3.00 a new download is found by polling (or kept stopped by the door) and never by a hook.
 func TestTransmissionDoneScript(t *testing.T) {
 	t.Parallel()
 	program := stack.RequireProgram(t, "transmission-daemon")
-	bin := seedgateBinary(t)
+	bin := hookProgram(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	target := startHookTargetLater(t)
@@ -197,12 +197,12 @@ func TestTransmissionDoneScript(t *testing.T) {
 	}
 }
 
-// TestRTorrentEventHook: rTorrent's event.download.inserted_new runs `seedgate hook` with the
+// TestRTorrentEventHook: rTorrent's event.download.inserted_new runs seedgate-hook with the
 // hash and name as arguments.
 func TestRTorrentEventHook(t *testing.T) {
 	t.Parallel()
 	program := stack.RequireProgram(t, "rtorrent")
-	bin := seedgateBinary(t)
+	bin := hookProgram(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -210,7 +210,7 @@ func TestRTorrentEventHook(t *testing.T) {
 	c, _ := torrent.NewRTorrent("rtorrent-hooked", socket, "", "")
 	target := startHookTargetLater(t)
 	rt, err := stack.StartRTorrent(ctx, program, filepath.Join(dir, "rt"),
-		fmt.Sprintf(`method.set_key = event.download.inserted_new, seedgate, "execute.nothrow.bg = %s, hook, --url, %s, --secret-file, %s, --client, rtorrent-hooked, --event, inserted_new, --hash, (d.hash), --name, (d.name)"`,
+		fmt.Sprintf(`method.set_key = event.download.inserted_new, seedgate, "execute.nothrow.bg = %s, --url, %s, --secret-file, %s, --client, rtorrent-hooked, --event, inserted_new, --hash, (d.hash), --name, (d.name)"`,
 			bin, target.URL, target.SecretFile))
 	if err != nil {
 		t.Fatal(err)
@@ -223,14 +223,14 @@ func TestRTorrentEventHook(t *testing.T) {
 	target.expectHookedEvent(t, ctx, c, rt.DownloadDir, makeTorrent, true, torrent.EventAdded)
 }
 
-// TestDelugeExecuteHook: Deluge's Execute plugin runs a wrapper around `seedgate hook` with
+// TestDelugeExecuteHook: Deluge's Execute plugin runs a wrapper around seedgate-hook with
 // the torrent's id, name and location as arguments. The wrapper is the README's, as a person
 // copies it from the raw file (an indented "#!/bin/sh" made the plugin fail without a word).
 func TestDelugeExecuteHook(t *testing.T) {
 	t.Parallel()
 	daemon := stack.RequireProgram(t, "deluged")
 	web := stack.RequireProgram(t, "deluge-web")
-	bin := seedgateBinary(t)
+	bin := hookProgram(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	target := startHookTargetLater(t)

@@ -284,7 +284,19 @@ func (q *QBittorrent) Poll(ctx context.Context) (*Changes, error) {
 
 // Get returns one torrent from torrents/info.
 func (q *QBittorrent) Get(ctx context.Context, hash string) (*Torrent, error) {
-	raw, err := q.call(ctx, http.MethodGet, "torrents/info?hashes="+url.QueryEscape(hash), nil)
+	found, err := q.GetMany(ctx, []string{hash})
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("qbittorrent %s: %s: %w", q.name, hash, ErrNoSuchTorrent)
+	}
+	return &found[0], nil
+}
+
+// GetMany returns those of hashes qBittorrent has, in one torrents/info call.
+func (q *QBittorrent) GetMany(ctx context.Context, hashes []string) ([]Torrent, error) {
+	raw, err := q.call(ctx, http.MethodGet, "torrents/info?hashes="+url.QueryEscape(strings.Join(hashes, "|")), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -295,11 +307,11 @@ func (q *QBittorrent) Get(ctx context.Context, hash string) (*Torrent, error) {
 	if err = json.Unmarshal(raw, &list); err != nil {
 		return nil, fmt.Errorf("qbittorrent %s: torrents/info: malformed answer: %w", q.name, err)
 	}
-	if len(list) == 0 {
-		return nil, fmt.Errorf("qbittorrent %s: %s: %w", q.name, hash, ErrNoSuchTorrent)
+	out := make([]Torrent, 0, len(list))
+	for _, t := range list {
+		out = append(out, t.qbTorrent.normalize(strings.ToLower(t.Hash)))
 	}
-	t := list[0].qbTorrent.normalize(strings.ToLower(list[0].Hash))
-	return &t, nil
+	return out, nil
 }
 
 func (t *qbTorrent) normalize(hash string) Torrent {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -47,7 +48,9 @@ type Watcher struct {
 	retryAt  time.Time           // when refused events are next offered again
 	retryGap backoff.Backoff     // how long after a refusal; doubles while refusals go on
 	poke     chan struct{}
-	lastTook time.Duration // how long the previous poll took, for the back-off
+	hintsMu  sync.Mutex
+	hints    map[string]bool // torrents hooks named since the last look (hints.go)
+	lastTook time.Duration   // how long the previous poll took, for the back-off
 	// doorDue asks for the door to be checked before the next poll: after a connect, after
 	// a new torrent showed up running, and while it could not be closed.
 	doorDue      bool
@@ -111,9 +114,22 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if w.doorDue {
 			w.doorDue = !w.checkDoor(ctx)
 		}
+		if hinted := w.takeHints(); len(hinted) > 0 && baseline != "" {
+			lookStart := time.Now()
+			found := w.lookUp(ctx, hinted)
+			log.Debug().Int("asked", len(hinted)).Int("found", len(found.Torrents)).Dur("took", time.Since(lookStart)).Msg("Looked up the torrents hooks named")
+			if len(found.Torrents) > 0 {
+				if err = w.apply(ctx, found, false); err != nil {
+					log.Error().Err(err).Msg("Recording torrent changes failed")
+				}
+			}
+		}
 		pollStart := time.Now()
 		changes, err := w.poll(ctx)
 		pollTook := time.Since(pollStart)
+		if pollTook > slowPoll {
+			log.Debug().Dur("took", pollTook).Msg("Torrent client was slow to answer a poll")
+		}
 		if changes != nil {
 			pollTook -= changes.Waited
 		}
@@ -138,6 +154,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		reconnect.Reset()
 		metrics.TorrentClientUp.Set(w.Client.Name(), 1)
 		metrics.WatcherPollBytes.Add(float64(changes.Bytes), w.Client.Name())
+		foundNew := w.hasNew(changes)
 		if err = w.apply(ctx, changes, baseline == ""); err != nil {
 			log.Error().Err(err).Msg("Recording torrent changes failed")
 		} else if baseline == "" && (!w.Door || w.adopt(ctx)) {
@@ -149,11 +166,14 @@ func (w *Watcher) Run(ctx context.Context) error {
 				log.Info().Int("torrents", len(w.known)).Msg("Existing torrents recorded as the baseline")
 			}
 		}
-		if !w.wait(ctx, w.pause(pollTook)) {
+		if !w.wait(ctx, w.pause(pollTook, foundNew)) {
 			return ctx.Err()
 		}
 	}
 }
+
+// slowPoll is a poll long enough to say so in the debug log.
+const slowPoll = 250 * time.Millisecond
 
 // pollShare is the most of a client's time polls may take: a client that needs long to
 // answer (qBittorrent spends about 0.9 s of CPU on an idle sync/maindata with 10,000 torrents
@@ -163,11 +183,26 @@ const pollShare = 10
 
 // pause is how long to wait after a poll that took took. It backs off only when this poll and
 // the one before were both slow: one slow poll (a reconnect, a timeout) says nothing about the
-// client's load.
-func (w *Watcher) pause(took time.Duration) time.Duration {
+// client's load. Nor does it back off after a poll that found new torrents: a client adding a
+// batch is slow to answer because it is adding, more of the batch is on its way, and its hooks
+// have already fired (backing off there left a batch of 250 unseen for 5 s).
+func (w *Watcher) pause(took time.Duration, foundNew bool) time.Duration {
 	slow := min(took, w.lastTook)
 	w.lastTook = took
+	if foundNew {
+		return w.Interval
+	}
 	return max(w.Interval, pollShare*slow)
+}
+
+// hasNew reports whether changes hold a torrent the watcher has not seen before.
+func (w *Watcher) hasNew(changes *Changes) bool {
+	for _, t := range changes.Torrents {
+		if w.known[t.Hash] == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // wait sleeps for d, or until a hook pokes the watcher.

@@ -88,18 +88,24 @@ func TestWatcherEventsOnceAcrossRestarts(t *testing.T) {
 }
 
 // TestWatcherBacksOffASlowClient: the pause after a poll is the configured interval, or ten
-// times what the last two polls took when both were slow.
+// times what the last two polls took when both were slow and the last found nothing new.
 func TestWatcherBacksOffASlowClient(t *testing.T) {
 	w := &Watcher{Interval: time.Second}
-	for i, step := range []struct{ took, want time.Duration }{
-		{time.Millisecond, time.Second},
-		{10 * time.Second, time.Second}, // one slow poll: a timeout, a reconnect
-		{time.Millisecond, time.Second},
-		{900 * time.Millisecond, time.Second},
-		{900 * time.Millisecond, 9 * time.Second}, // slow twice: the client is busy
-		{2 * time.Second, 9 * time.Second},
+	for i, step := range []struct {
+		took     time.Duration
+		foundNew bool
+		want     time.Duration
+	}{
+		{time.Millisecond, false, time.Second},
+		{10 * time.Second, false, time.Second}, // one slow poll: a timeout, a reconnect
+		{time.Millisecond, false, time.Second},
+		{900 * time.Millisecond, false, time.Second},
+		{900 * time.Millisecond, false, 9 * time.Second}, // slow twice: the client is busy
+		{2 * time.Second, false, 9 * time.Second},
+		{2 * time.Second, true, time.Second}, // slow because it is adding a batch: look again soon
+		{2 * time.Second, false, 20 * time.Second},
 	} {
-		if got := w.pause(step.took); got != step.want {
+		if got := w.pause(step.took, step.foundNew); got != step.want {
 			t.Errorf("step %d, a %v poll: pause %v, want %v", i, step.took, got, step.want)
 		}
 	}

@@ -9,20 +9,26 @@ import (
 	"strings"
 )
 
-// BuildSeedgate builds the seedgate binary as the Makefile does (pure Go, goolm) into dir.
+// BuildSeedgate builds the seedgate binary as the Makefile does (pure Go, goolm) into dir,
+// and seedgate-hook beside it (HookProgram).
 func BuildSeedgate(ctx context.Context, dir string) (string, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o700); err != nil {
 		return "", err
 	}
 	out := filepath.Join(dir, "bin", "seedgate")
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "goolm", "-o", out, "./cmd/seedgate")
-	cmd.Dir = RepoRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if raw, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building seedgate: %v\n%s", err, raw)
+	for pkg, bin := range map[string]string{"./cmd/seedgate": out, "./cmd/seedgate-hook": HookProgram(out)} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-tags", "goolm", "-o", bin, pkg)
+		cmd.Dir = RepoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if raw, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("building %s: %v\n%s", pkg, err, raw)
+		}
 	}
 	return out, nil
 }
+
+// HookProgram is the seedgate-hook BuildSeedgate built beside the seedgate binary bin.
+func HookProgram(bin string) string { return filepath.Join(filepath.Dir(bin), "seedgate-hook") }
 
 // Seedgate is a seedgate process started from a config file.
 type Seedgate struct {

@@ -25,7 +25,7 @@ type Options struct {
 	API          bool                           // serve the HTTP API on a free port
 	Postgres     bool                           // keep seedgate's state in a throwaway PostgreSQL instead of SQLite
 	Metrics      bool                           // serve metrics and health on a free port
-	Hooks        bool                           // serve the hook endpoint; qBittorrent's "on added" hook runs `seedgate hook`
+	Hooks        bool                           // serve the hook endpoint; qBittorrent's "on added" hook runs seedgate-hook
 	PollInterval string                         // the watcher's poll interval; default 250ms
 	Routes       map[string][]map[string]string // approvers' routes off Matrix ({via, to}), per localpart
 	// Bridges is the config's bridges section; when it configures twilio or rbm, the webhook
@@ -218,7 +218,7 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		s.HookSecret = filepath.Join(sgDir, "hook.secret")
 		cfg["hooks"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(port), "secret_file": s.HookSecret}
 		// qBittorrent's own "run external program on torrent added" (placeholders %I, %N).
-		program := fmt.Sprintf(`%s hook --url %s --secret-file %s --client seedbox --event added --hash %%I --name "%%N"`, bin, s.HookURL, s.HookSecret)
+		program := fmt.Sprintf(`%s --url %s --secret-file %s --client seedbox --event added --hash %%I --name "%%N"`, HookProgram(bin), s.HookURL, s.HookSecret)
 		if err = s.QB.SetPreferences(ctx, map[string]any{"autorun_on_torrent_added_enabled": true, "autorun_on_torrent_added_program": program}); err != nil {
 			return err
 		}
