@@ -252,19 +252,24 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// tick does one round of housekeeping and returns when the next one is due.
+// tick does one round of housekeeping and returns when the next one is due. Decided requests
+// go first: a deciding vote wakes this loop, and its action should wait for nothing else the
+// round does (with a thousand requests pending, listing them and checking their cards alone
+// takes milliseconds).
 func (s *Service) tick(ctx context.Context) time.Time {
 	log := zerolog.Ctx(ctx)
-	next := s.now().Add(30 * time.Second)
+	next := minTime(s.now().Add(30*time.Second), s.executeDecided(ctx))
 	pending, err := s.store.ListRequests(ctx, store.RequestPending)
 	if err != nil {
 		log.Error().Err(err).Msg("Listing pending requests failed")
 		return s.now().Add(time.Second)
 	}
 	var uncarded []*store.Request
+	expired := false
 	for _, req := range pending {
 		if !s.now().Before(req.ExpiresAt) {
 			s.expire(ctx, req)
+			expired = true
 			continue
 		}
 		if req.CardEvent == "" {
@@ -272,8 +277,18 @@ func (s *Service) tick(ctx context.Context) time.Time {
 		}
 		next = minTime(next, req.ExpiresAt)
 	}
+	if expired {
+		next = minTime(next, s.executeDecided(ctx))
+	}
 	next = minTime(next, s.postCards(ctx, uncarded))
-	next = minTime(next, s.postAnnouncements(ctx))
+	return minTime(next, s.postAnnouncements(ctx))
+}
+
+// executeDecided carries out every decided request (and any a crash left executing) and
+// returns when to try again those that failed.
+func (s *Service) executeDecided(ctx context.Context) time.Time {
+	log := zerolog.Ctx(ctx)
+	next := s.now().Add(30 * time.Second)
 	decided, err := s.store.ListRequests(ctx, append(store.RequestDecided, store.RequestExecuting)...)
 	if err != nil {
 		log.Error().Err(err).Msg("Listing decided requests failed")

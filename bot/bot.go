@@ -42,6 +42,7 @@ type Bot struct {
 	members  map[id.UserID]bool // approvers and observers: everyone the main room invites
 	mentions *mentionLimiter
 	redraws  *digestRedraws // digest cards to redraw (see redraw.go)
+	seeds    *seedQueue     // cards to put ✅ and ❌ under (see seed_reactions.go)
 	verifier *verifier
 	// encryption is the mode Start settled on: sync or appservice (ChooseEncryption).
 	encryption string
@@ -64,7 +65,7 @@ func New(cfg *config.Config, reg *appservice.Registration, st *store.Store) *Bot
 		members[id.UserID(m)] = true
 	}
 	return &Bot{cfg: cfg, reg: reg, store: st, members: members, mentions: newMentionLimiter(max(cfg.Matrix.MentionLimit, 1)),
-		redraws: newDigestRedraws()}
+		redraws: newDigestRedraws(), seeds: newSeedQueue()}
 }
 
 // UserID is the bot's Matrix user id.
@@ -114,6 +115,7 @@ func (b *Bot) Start(ctx context.Context, approvals *approval.Service) error {
 	}
 	b.checkMasterKeys(ctx, b.approverUserIDs())
 	go b.redrawDigests(ctx)
+	go b.seedCards(ctx)
 	log.Info().Stringer("user_id", b.client.UserID).Stringer("device_id", b.client.DeviceID).
 		Stringer("room_id", b.RoomID()).Str("encryption", b.encryption).Msg("Bot ready")
 	return nil

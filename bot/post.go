@@ -84,17 +84,10 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request, thread string
 	}
 	b.sent.remember(resp.EventID, sent)
 	posted := approval.Posted{Room: roomID.String(), Event: resp.EventID.String(), Thread: thread, Count: n}
-	if thread != "" {
+	if thread == "" {
 		// One tap on the burst's first card decides the burst; seeding every card in its
 		// thread as well would double the messages a burst costs.
-		return posted, nil
-	}
-	for _, key := range []string{reactApprove, reactDeny} {
-		reaction := &event.ReactionEventContent{RelatesTo: event.RelatesTo{Type: event.RelAnnotation, EventID: resp.EventID, Key: key}}
-		if _, err = b.client.SendMessageEvent(ctx, roomID, event.EventReaction, reaction,
-			mautrix.ReqSendEvent{TransactionID: seedTxnID(resp.EventID, key)}); err != nil {
-			return posted, fmt.Errorf("bot: seed %s on card for %s: %w", key, req.ID, err)
-		}
+		b.seeds.add(ctx, roomID, resp.EventID)
 	}
 	return posted, nil
 }
@@ -162,12 +155,6 @@ func cardTxnID(reqs []*store.Request) string {
 		h.Write([]byte(r.ID + "\x00"))
 	}
 	return "sg-card-" + hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// seedTxnID names the bot's own vote reaction on a card, for the same reason.
-func seedTxnID(card id.EventID, key string) string {
-	sum := sha256.Sum256([]byte(card.String() + "\x00" + key))
-	return "sg-seed-" + hex.EncodeToString(sum[:16])
 }
 
 // UpdateCard edits a request's card to show its current state. A digest card is redrawn

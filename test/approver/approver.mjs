@@ -119,6 +119,10 @@ function waitForBody(match, ms) {
 }
 
 async function emitMessage(event) {
+  if (event.getType() === "m.reaction") {
+    emit({ type: "reaction", room_id: event.getRoomId(), event_id: event.getId(), ts: event.getTs(), sender: event.getSender(), content: event.getContent() });
+    return;
+  }
   if (event.getType() !== "m.room.message") return;
   const content = event.getContent();
   if (event.getSender() !== login.user_id && typeof content.body === "string") {

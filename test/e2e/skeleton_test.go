@@ -64,6 +64,15 @@ func TestApprovalEndToEnd(t *testing.T) {
 			}
 		}
 		held(approved)
+		// The bot puts ✅ and ❌ under the card, so the approver answers with one tap.
+		for _, key := range []string{"✅", "❌"} {
+			if _, err := alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool {
+				rel, _ := m.Content["m.relates_to"].(map[string]any)
+				return m.Type == "reaction" && m.Sender == card.Sender && rel["event_id"] == card.EventID && rel["key"] == key
+			}); err != nil {
+				t.Fatalf("the bot never seeded %s under the card: %v", key, err)
+			}
+		}
 
 		// A room member who is not an approver changes nothing, and is told so.
 		if _, err := mallory.React(ctx, card.RoomID, card.EventID, "✅"); err != nil {
