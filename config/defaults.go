@@ -63,7 +63,7 @@ func (c *Config) applyDefaults() {
 			p.DenyThreshold = 1
 		}
 		if p.DigestWindow == 0 {
-			p.DigestWindow = Duration(2 * time.Second)
+			p.DigestWindow = Duration(time.Minute)
 		}
 		if p.TTL == 0 {
 			p.TTL = Duration(MaxSafeTTL)
