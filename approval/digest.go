@@ -92,7 +92,13 @@ func (s *Service) digestSettings(policy string) (after int, window time.Duration
 func (s *Service) postSingle(ctx context.Context, req *store.Request) bool {
 	req.DigestIndex = 0
 	posted, ok := s.post(ctx, []*store.Request{req}, "")
-	if !ok || !s.recordCard(ctx, posted, []*store.Request{req}, "") {
+	if !ok {
+		return false
+	}
+	// Logged before the card is recorded: the line's time is when the homeserver answered
+	// the send, which the bench reads as the end of event -> card.
+	zerolog.Ctx(ctx).Info().Str("request_id", req.ID).Str("event_id", posted.Event).Msg("Posted a card")
+	if !s.recordCard(ctx, posted, []*store.Request{req}, "") {
 		return false
 	}
 	s.recent[req.Policy] = append(s.recent[req.Policy], s.now())

@@ -88,23 +88,23 @@ func (f *floorClient) close() {
 	_ = f.st.Close()
 }
 
-// send sends one encrypted text message and returns its event id and how long the homeserver
-// took to accept it: from before encryption to its origin_server_ts.
-func (f *floorClient) send(ctx context.Context, body string) (id.EventID, time.Duration, error) {
-	start := time.Now()
+// send sends one encrypted text message and returns its event id, when the homeserver
+// answered the send, and the event's origin_server_ts.
+func (f *floorClient) send(ctx context.Context, body string) (id.EventID, time.Time, time.Time, error) {
 	resp, err := f.cli.SendMessageEvent(ctx, f.roomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
 	if err != nil {
-		return "", 0, err
+		return "", time.Time{}, time.Time{}, err
 	}
+	answered := time.Now()
 	// Dendrite answers the send before /event can read it back: ask again briefly. Only the
 	// event's own origin_server_ts counts, not when this read succeeds.
 	for attempt := 0; ; attempt++ {
 		evt, err := f.cli.GetEvent(ctx, f.roomID, resp.EventID)
 		if err == nil {
-			return resp.EventID, time.UnixMilli(evt.Timestamp).Sub(start), nil
+			return resp.EventID, answered, time.UnixMilli(evt.Timestamp), nil
 		}
 		if !errors.Is(err, mautrix.MNotFound) || attempt == 100 {
-			return "", 0, err
+			return "", time.Time{}, time.Time{}, err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os/exec"
 	"time"
+
+	"maunium.net/go/mautrix/id"
 
 	"github.com/seedgate/seedgate/test/stack"
 )
@@ -14,7 +17,8 @@ import (
 type latencyResult struct {
 	homeserver                    string // the stack's homeserver kind
 	homeserverVersion             string
-	eventToCard, cardFloor        []time.Duration
+	eventToCard, cardFloor        []time.Duration // to the card's origin_server_ts
+	cardAnswered, floorAnswered   []time.Duration // to the homeserver answering the send
 	approvalToAction, actionFloor []time.Duration
 	deliveryFloor, apiFloor       []time.Duration
 }
@@ -49,10 +53,15 @@ func measureLatency(ctx context.Context, tools *stack.Tools, homeserver, dir str
 		return nil, err
 	}
 	defer floor.close()
+	hook, err := startFloorHook(ctx, floor, s.HookSecret, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer hook.close()
 	res := &latencyResult{homeserver: homeserver, homeserverVersion: homeserverVersion(tools, homeserver)}
 
-	progress("measuring the floor: %d encrypted sends and %d reactions through a minimal mautrix client", n, n)
-	if _, _, err = floor.send(ctx, "warm-up: the first send shares the room key"); err != nil {
+	progress("measuring the floor: %d minimal hooks -> encrypted sends and %d reactions through a minimal mautrix client", n, n)
+	if _, _, _, err = floor.send(ctx, "warm-up: the first send shares the room key"); err != nil {
 		return nil, err
 	}
 	apiTorrent, err := stack.MakeTorrent("", "floor-api.bin", 16<<10)
@@ -63,17 +72,18 @@ func measureLatency(ctx context.Context, tools *stack.Tools, homeserver, dir str
 		return nil, err
 	}
 	for i := range n {
-		eventID, took, err := floor.send(ctx, fmt.Sprintf("floor message %d", i))
+		start, sent, err := hook.fire(ctx, fmt.Sprintf("%040x", i))
 		if err != nil {
 			return nil, err
 		}
-		res.cardFloor = append(res.cardFloor, took)
-		if _, err = alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool { return m.Type == "message" && m.EventID == eventID.String() }); err != nil {
+		res.cardFloor = append(res.cardFloor, sent.ts.Sub(start))
+		res.floorAnswered = append(res.floorAnswered, sent.answered.Sub(start))
+		if _, err = alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool { return m.Type == "message" && m.EventID == sent.eventID }); err != nil {
 			return nil, err
 		}
-		arrived := floor.expectReaction(eventID)
-		start := time.Now()
-		if _, err = alice.React(ctx, floor.roomID.String(), eventID.String(), "✅"); err != nil {
+		arrived := floor.expectReaction(id.EventID(sent.eventID))
+		start = time.Now()
+		if _, err = alice.React(ctx, floor.roomID.String(), sent.eventID, "✅"); err != nil {
 			return nil, err
 		}
 		var delivery time.Duration
@@ -117,11 +127,11 @@ func measureLatency(ctx context.Context, tools *stack.Tools, homeserver, dir str
 			return nil, err
 		}
 		// What qBittorrent's "run on torrent added" runs, started now.
-		hook := exec.CommandContext(ctx, s.Seedgate.Bin, "hook", "--url", s.HookURL, "--secret-file", s.HookSecret,
+		hook := exec.CommandContext(ctx, stack.HookProgram(s.Seedgate.Bin), "--url", s.HookURL, "--secret-file", s.HookSecret,
 			"--client", "seedbox", "--event", "added", "--hash", tf.Hash, "--name", tf.Name)
 		start := time.Now()
 		if out, err := hook.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("seedgate hook: %w: %s", err, out)
+			return nil, fmt.Errorf("seedgate-hook: %w: %s", err, out)
 		}
 		card, err := alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool {
 			r := m.Request()
@@ -131,7 +141,17 @@ func measureLatency(ctx context.Context, tools *stack.Tools, homeserver, dir str
 			return nil, err
 		}
 		res.eventToCard = append(res.eventToCard, time.UnixMilli(card.TS).Sub(start))
+		answered, err := cardPostedAt(ctx, s.Seedgate.Proc(), card.EventID)
+		if err != nil {
+			return nil, err
+		}
+		res.cardAnswered = append(res.cardAnswered, answered.Sub(start))
 		if err = awaitState(ctx, qb, tf.Hash, func(state string, exists bool) bool { return exists && stack.IsStopped(state) }); err != nil {
+			return nil, err
+		}
+		// An approver taps the ✅ the bot put under the card, so it reacts once both seeds
+		// are there, not while the homeserver still takes them.
+		if err = awaitSeeds(ctx, alice, card); err != nil {
 			return nil, err
 		}
 
@@ -145,6 +165,41 @@ func measureLatency(ctx context.Context, tools *stack.Tools, homeserver, dir str
 		res.approvalToAction = append(res.approvalToAction, time.Since(start))
 	}
 	return res, nil
+}
+
+// awaitSeeds waits until the approver sees the bot's ✅ and ❌ under card.
+func awaitSeeds(ctx context.Context, a *stack.Approver, card *stack.ApproverMessage) error {
+	for _, key := range []string{"✅", "❌"} {
+		if _, err := a.WaitFor(ctx, func(m *stack.ApproverMessage) bool {
+			rel, _ := m.Content["m.relates_to"].(map[string]any)
+			return m.Type == "reaction" && m.Sender == card.Sender && rel["event_id"] == card.EventID && rel["key"] == key
+		}); err != nil {
+			return fmt.Errorf("the bot's %s under card %s: %w", key, card.EventID, err)
+		}
+	}
+	return nil
+}
+
+// cardPostedAt reads from seedgate's log when the homeserver answered the send of the card
+// eventID: seedgate logs "Posted a card" as the answer arrives, before anything else.
+func cardPostedAt(ctx context.Context, p *stack.Proc, eventID string) (time.Time, error) {
+	var at time.Time
+	_, _, err := p.WaitLine(ctx, 0, func(line string) bool {
+		var entry struct {
+			Message string    `json:"message"`
+			EventID string    `json:"event_id"`
+			Time    time.Time `json:"time"`
+		}
+		if json.Unmarshal([]byte(line), &entry) != nil || entry.Message != "Posted a card" || entry.EventID != eventID {
+			return false
+		}
+		at = entry.Time
+		return true
+	})
+	if err != nil {
+		return at, fmt.Errorf("seedgate never logged posting card %s: %w", eventID, err)
+	}
+	return at, nil
 }
 
 // statePoll is how often the bench asks qBittorrent for a torrent's state: the measurement's

@@ -37,11 +37,19 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the working directory (every component's logs) after the run")
 	plot := flag.String("plot", filepath.Join(stack.RepoRoot(), "docs", "benchmarks.svg"), "SVG plot")
 	doorOnly := flag.Bool("door-only", false, "measure door mode alone and print its table instead of writing the report")
+	burstOnly := flag.Bool("burst-only", false, "measure the burst and rest alone and print their tables instead of writing the report")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *doorOnly {
 		if err := runDoorOnly(ctx, *n); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *burstOnly {
+		if err := runBurstOnly(ctx, *burst, *watched, *idle, *keep); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 			os.Exit(1)
 		}
@@ -117,5 +125,26 @@ func runDoorOnly(ctx context.Context, n int) error {
 		return err
 	}
 	fmt.Print(doorSection(door, n))
+	return nil
+}
+
+// runBurstOnly measures the burst and seedgate at rest alone, for working on that path.
+func runBurstOnly(ctx context.Context, burst, watched int, idle time.Duration, keep bool) error {
+	tools, err := stack.FindTools()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "seedgate-bench-burst-")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	b, err := measureBurst(ctx, tools, dir, watched-burst, burst, idle)
+	if err != nil {
+		return err
+	}
+	fmt.Print(burstSection(b))
 	return nil
 }

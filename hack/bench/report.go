@@ -51,7 +51,8 @@ func latencyRows(lats []*latencyResult) []latencyRow {
 	var rows []latencyRow
 	for _, lat := range lats {
 		rows = append(rows,
-			latencyRow{"event → card", lat.homeserver, lat.eventToCard, lat.cardFloor},
+			latencyRow{"event → card sent", lat.homeserver, lat.cardAnswered, lat.floorAnswered},
+			latencyRow{"event → card stamped", lat.homeserver, lat.eventToCard, lat.cardFloor},
 			latencyRow{"approval → action", lat.homeserver, lat.approvalToAction, lat.actionFloor})
 	}
 	return rows
@@ -82,9 +83,12 @@ func markdown(lats []*latencyResult, door *doorResult, b *burstResult, machine s
 		}
 		fmt.Fprintf(&md, "| %s |\n", strings.Join(cells, " | "))
 	}
-	md.WriteString("\n- **event → card**: from `seedgate hook` starting (what qBittorrent's \"run on torrent added\" runs) to the\n")
-	md.WriteString("  encrypted card's `origin_server_ts` on the homeserver. Floor: from a minimal mautrix client (goolm crypto,\n")
-	md.WriteString("  same room shape: one approver device) calling SendMessageEvent to that message's `origin_server_ts`.\n")
+	md.WriteString("\n- **event → card**: from `seedgate-hook` starting (what qBittorrent's \"run on torrent added\" runs) to the homeserver\n")
+	md.WriteString("  answering the encrypted card's send (**sent**: seedgate's \"Posted a card\" log line, written as the answer arrives)\n")
+	md.WriteString("  and to the card's `origin_server_ts` (**stamped**: the homeserver's clock, at millisecond resolution). Floor, to the\n")
+	md.WriteString("  same two ends: the same trigger starting `floorhook` (hack/bench/floorhook: signs one call as `seedgate-hook` does\n")
+	md.WriteString("  and posts it, nothing else linked in), a listener that checks the signature and answers 202, then a minimal mautrix\n")
+	md.WriteString("  client (goolm crypto, same room shape: one approver device) sending one encrypted message.\n")
 	md.WriteString("- **approval → action**: from the approver client sending ✅ to qBittorrent reporting the torrent running (polled every\n")
 	fmt.Fprintf(&md, "  %s). Floor:", statePoll)
 	md.WriteString(" the same reaction's trip to a minimal mautrix client's /sync, plus one qBittorrent `torrents/resume`\n")
@@ -101,14 +105,22 @@ func markdown(lats []*latencyResult, door *doorResult, b *burstResult, machine s
 	md.WriteString("  On Synapse seedgate reads the reaction from an appservice transaction, not /sync, while the floor client syncs.\n")
 	md.WriteString("\n![latency against the floor](benchmarks.svg)\n\nWhy some figures are well above their floor: [performance.md](performance.md).\n\n")
 	md.WriteString(doorSection(door, n))
+	md.WriteString(burstSection(b))
+	return md.String()
+}
+
+// burstSection is the burst's table and the one of seedgate at rest after it.
+func burstSection(b *burstResult) string {
+	var md strings.Builder
 	fmt.Fprintf(&md, "## Burst\n\n%d torrents added within %s (four Web API calls of 250) as an RSS rule adds them: qBittorrent's setting\n", b.burst, b.addTook.Round(time.Millisecond))
 	fmt.Fprintf(&md, "decides whether they start, and door mode set it to stopped. Each fires the on-added hook. %d more already watched.\n", b.watched-b.burst)
-	fmt.Fprintf(&md, "Policy: hold, `digest_after: %d`, `digest_window: 2s`.\n\n", burstDigestAfter)
+	fmt.Fprintf(&md, "Policy: hold, `digest_after: %d`, `digest_window: %s`.\n\n", burstDigestAfter, burstDigestWindow)
 	md.WriteString("| measure | value |\n|---|---|\n")
-	fmt.Fprintf(&md, "| all listed by qBittorrent after | %s |\n", b.listedAfter.Round(time.Millisecond))
-	fmt.Fprintf(&md, "| all on a card after | %s (%s after qBittorrent listed the last) |\n", b.cardedAfter.Round(time.Millisecond),
+	fmt.Fprintf(&md, "| all listed by qBittorrent after (asked every %s) | %s |\n", burstStatePoll, b.listedAfter.Round(time.Millisecond))
+	fmt.Fprintf(&md, "| all on a card after (the homeserver's stamp on the last) | %s (%s after qBittorrent listed the last) |\n", b.cardedAfter.Round(time.Millisecond),
 		(b.cardedAfter - b.listedAfter).Round(time.Millisecond))
-	fmt.Fprintf(&md, "| torrents stopped / seen running / on a card | %d / %d / %d of %d |\n", b.held, b.started, b.carded, b.burst)
+	fmt.Fprintf(&md, "| all readable by the approver after | %s |\n", b.readableAfter.Round(time.Millisecond))
+	fmt.Fprintf(&md, "| torrents stopped / seen transferring / on a card | %d / %d / %d of %d |\n", b.held, b.started, b.carded, b.burst)
 	fmt.Fprintf(&md, "| cards in the room's timeline | %d (single cards and digests; the goal is at most 5) |\n", b.timeline)
 	fmt.Fprintf(&md, "| digest cards in the first digest's thread | %d |\n", b.inThread)
 	fmt.Fprintf(&md, "| single cards + digest cards | %d + %d (two seed reactions on each in the timeline) |\n", b.cards, b.digests)
