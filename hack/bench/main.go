@@ -65,18 +65,29 @@ func progress(format string, args ...any) {
 	fmt.Printf("bench: "+format+"\n", args...)
 }
 
+// workDir finds the stack's tools and makes the run's working directory; done removes it
+// unless keep is set.
+func workDir(prefix string, keep bool) (tools *stack.Tools, dir string, done func(), err error) {
+	if tools, err = stack.FindTools(); err != nil {
+		return nil, "", nil, err
+	}
+	if dir, err = os.MkdirTemp("", prefix); err != nil {
+		return nil, "", nil, err
+	}
+	done = func() {
+		if !keep {
+			_ = os.RemoveAll(dir)
+		}
+	}
+	return tools, dir, done, nil
+}
+
 func run(ctx context.Context, homeservers []string, n, burst, watched int, idle time.Duration, out, plot string, keep bool) error {
-	tools, err := stack.FindTools()
+	tools, dir, done, err := workDir("seedgate-bench-", keep)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "seedgate-bench-")
-	if err != nil {
-		return err
-	}
-	if !keep {
-		defer os.RemoveAll(dir)
-	}
+	defer done()
 	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute)
 	defer cancel()
 
@@ -111,15 +122,11 @@ func run(ctx context.Context, homeservers []string, n, burst, watched int, idle 
 
 // runDoorOnly measures door mode alone, for working on that path without the whole run.
 func runDoorOnly(ctx context.Context, n int) error {
-	tools, err := stack.FindTools()
+	tools, dir, done, err := workDir("seedgate-bench-door-", false)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "seedgate-bench-door-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+	defer done()
 	door, err := measureDoor(ctx, tools, dir, n)
 	if err != nil {
 		return err
@@ -130,17 +137,11 @@ func runDoorOnly(ctx context.Context, n int) error {
 
 // runBurstOnly measures the burst and seedgate at rest alone, for working on that path.
 func runBurstOnly(ctx context.Context, burst, watched int, idle time.Duration, keep bool) error {
-	tools, err := stack.FindTools()
+	tools, dir, done, err := workDir("seedgate-bench-burst-", keep)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "seedgate-bench-burst-")
-	if err != nil {
-		return err
-	}
-	if !keep {
-		defer os.RemoveAll(dir)
-	}
+	defer done()
 	b, err := measureBurst(ctx, tools, dir, watched-burst, burst, idle)
 	if err != nil {
 		return err
