@@ -87,7 +87,8 @@ func (b *Bot) sendSeeds(ctx context.Context, c seedCard) error {
 	return nil
 }
 
-// seedTxnID names the bot's own vote reaction on a card, for the same reason.
+// seedTxnID names the bot's own seed reaction on a card: derived from the card and the key, so
+// every retry sends it under the same transaction id.
 func seedTxnID(card id.EventID, key string) string {
 	sum := sha256.Sum256([]byte(card.String() + "\x00" + key))
 	return "sg-seed-" + hex.EncodeToString(sum[:16])

@@ -26,10 +26,10 @@ type ManyGetter interface {
 const getManyChunk = 50
 
 // PokeTorrent is Poke from a hook that named its torrent. Before its next poll the watcher
-// asks the client about that torrent alone, if it has not seen it yet, which a client with many torrents answers far
-// sooner than its change feed (qBittorrent's sync/maindata costs it about 0.9 s of CPU with
-// 10,000). The client's answer, not the hook, makes the event: a hook that names a torrent
-// the client does not have makes none.
+// asks the client about that torrent alone, if it has not seen it yet: a client with many
+// torrents answers that far sooner than its change feed (qBittorrent's sync/maindata costs it
+// about 0.9 s of CPU with 10,000). The client's answer, not the hook, makes the event: a hook
+// that names a torrent the client does not have makes none.
 func (w *Watcher) PokeTorrent(hash string) {
 	hash = strings.ToLower(hash)
 	if isInfoHash(hash) {
