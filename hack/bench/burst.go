@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/seedgate/seedgate/test/stack"
@@ -24,10 +21,8 @@ type burstResult struct {
 	cards, digests           int
 	timeline, inThread       int // the bot's cards in the room's timeline, and in a digest's thread
 	botMessages              int
-	rssMiB                   float64
-	idleCPU                  time.Duration
-	idleWindow               time.Duration
 	pollInterval             string
+	rest                     *restResult // seedgate at rest after the burst
 }
 
 // burstStatePoll is how often the burst asks qBittorrent for every torrent's state. Each ask
@@ -45,11 +40,11 @@ const (
 // measureBurst preloads qBittorrent (the watcher's silent baseline), adds a burst of torrents
 // as an RSS rule does (qBittorrent's setting decides whether they start: door mode set it to
 // stopped), and waits until every one is listed, stopped and on a card; then it leaves the
-// stack idle and reads seedgate's memory and CPU.
+// stack idle and measures it at rest (measureRest).
 func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, burst int, idle time.Duration) (*burstResult, error) {
 	const pollInterval = "500ms" // the configuration's default
 	progress("preloading qBittorrent with %d stopped torrents", preload)
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Hooks: true, PollInterval: pollInterval,
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Hooks: true, Metrics: true, PollInterval: pollInterval,
 		DigestAfter: burstDigestAfter, TTL: 10 * time.Minute, Preload: func(ctx context.Context, qb *stack.QBittorrent) error {
 			return addMany(ctx, qb, "preload", preload, true)
 		}})
@@ -65,7 +60,7 @@ func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, 
 	if err != nil {
 		return nil, err
 	}
-	res := &burstResult{burst: burst, watched: preload + burst, pollInterval: pollInterval, idleWindow: idle}
+	res := &burstResult{burst: burst, watched: preload + burst, pollInterval: pollInterval}
 
 	progress("adding %d torrents at once, as qBittorrent is set to add them, each firing its on-added hook", burst)
 	start := time.Now()
@@ -161,22 +156,7 @@ func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, 
 	res.readableAfter = time.UnixMilli(lastReadable).Sub(start)
 	progress("all %d on %d cards and %d digests after %s; idling %s", burst, res.cards, res.digests, res.cardedAfter.Round(time.Millisecond), idle)
 
-	proc := s.Seedgate.Proc()
-	cpu0, err := proc.CPUTime()
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(idle):
-	}
-	cpu1, err := proc.CPUTime()
-	if err != nil {
-		return nil, err
-	}
-	res.idleCPU = cpu1 - cpu0
-	res.rssMiB, err = rssMiB(proc.Pid())
+	res.rest, err = measureRest(ctx, s, qb, preload+burst, burst, idle)
 	return res, err
 }
 
@@ -223,19 +203,4 @@ func addMany(ctx context.Context, q *stack.QBittorrent, prefix string, n int, st
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// rssMiB reads a process's resident memory from /proc.
-func rssMiB(pid int) (float64, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			return float64(kb) / 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }

@@ -6,7 +6,8 @@
 //   - in door mode, how long a torrent no policy holds waits stopped, with a hook and polling;
 //   - a burst of torrents added within a second: time until all are held and carded, and how
 //     many messages that took;
-//   - seedgate at rest with 10,000 torrents watched and 1,000 requests pending: RSS and CPU.
+//   - seedgate at rest with 1,000 and with 10,000 torrents watched, 1,000 requests pending:
+//     RSS, CPU, bytes per idle poll, and how soon it sees one more torrent.
 //
 // Run it with `make bench`.
 package main
@@ -109,8 +110,17 @@ func run(ctx context.Context, homeservers []string, n, burst, watched int, idle 
 	if err != nil {
 		return fmt.Errorf("burst: %w", err)
 	}
+	rest := []*restResult{b.rest}
+	if watched > burst {
+		progress("at rest with only the burst's %d torrents watched", burst)
+		small, err := measureBurst(ctx, tools, filepath.Join(dir, "rest"), 0, burst, idle)
+		if err != nil {
+			return fmt.Errorf("at rest with %d: %w", burst, err)
+		}
+		rest = []*restResult{small.rest, b.rest}
+	}
 	machine := fmt.Sprintf("%d CPUs (%s), %s/%s, %s", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	if err = os.WriteFile(out, []byte(markdown(lats, door, b, machine, n)), 0o644); err != nil {
+	if err = os.WriteFile(out, []byte(markdown(lats, door, b, rest, machine, n)), 0o644); err != nil {
 		return err
 	}
 	if err = os.WriteFile(plot, []byte(svgPlot(lats)), 0o644); err != nil {
@@ -146,6 +156,6 @@ func runBurstOnly(ctx context.Context, burst, watched int, idle time.Duration, k
 	if err != nil {
 		return err
 	}
-	fmt.Print(burstSection(b))
+	fmt.Print(burstSection(b) + restSection([]*restResult{b.rest}, b.pollInterval))
 	return nil
 }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seedgate/seedgate/test/stack"
+)
+
+// restResult is seedgate at rest with watched torrents and pending requests, and how soon it
+// then sees one more torrent.
+type restResult struct {
+	watched, pending int
+	rssMiB           float64
+	idleCPU          time.Duration
+	window           time.Duration
+	polls            float64 // the watcher's polls over the window
+	pollBytes        float64 // bytes those polls read
+	detect           time.Duration
+}
+
+// measureRest leaves the stack idle for window and reads seedgate's CPU, memory and the
+// watcher's polls (from its metrics); then it adds one torrent, as the client is set to add it
+// (its hook fires), and times the add until seedgate's "Torrent event" for it.
+func measureRest(ctx context.Context, s *stack.Stack, qb *stack.QBSession, watched, pending int, window time.Duration) (*restResult, error) {
+	res := &restResult{watched: watched, pending: pending, window: window}
+	proc := s.Seedgate.Proc()
+	cpu0, err := proc.CPUTime()
+	if err != nil {
+		return nil, err
+	}
+	polls0, bytes0, err := pollCounters(ctx, s.MetricsURL)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(window):
+	}
+	cpu1, err := proc.CPUTime()
+	if err != nil {
+		return nil, err
+	}
+	polls1, bytes1, err := pollCounters(ctx, s.MetricsURL)
+	if err != nil {
+		return nil, err
+	}
+	res.idleCPU, res.polls, res.pollBytes = cpu1-cpu0, polls1-polls0, bytes1-bytes0
+	if res.rssMiB, err = rssMiB(proc.Pid()); err != nil {
+		return nil, err
+	}
+
+	tf, err := stack.MakeTorrent("", fmt.Sprintf("rest-%d.bin", watched), 16<<10)
+	if err != nil {
+		return nil, err
+	}
+	mark := len(proc.Lines())
+	start := time.Now()
+	if err = qb.AddBatchAsConfigured(ctx, []*stack.TorrentFile{tf}); err != nil {
+		return nil, err
+	}
+	_, line, err := proc.WaitLine(ctx, mark, func(line string) bool {
+		return strings.Contains(line, `"Torrent event"`) && strings.Contains(line, tf.Hash)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seedgate never saw the torrent added at rest: %w", err)
+	}
+	var entry struct {
+		Time time.Time `json:"time"`
+	}
+	if err = json.Unmarshal([]byte(line), &entry); err != nil {
+		return nil, err
+	}
+	res.detect = entry.Time.Sub(start)
+	return res, nil
+}
+
+// pollCounters reads seedgate_watcher_polls_total and seedgate_watcher_poll_bytes_total,
+// summed over clients, from the metrics endpoint.
+func pollCounters(ctx context.Context, metricsURL string) (polls, bytes float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL+"/metrics", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	for lines.Scan() {
+		name, rest, _ := strings.Cut(lines.Text(), "{")
+		_, value, ok := strings.Cut(rest, "} ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "seedgate_watcher_polls_total":
+			polls += v
+		case "seedgate_watcher_poll_bytes_total":
+			bytes += v
+		}
+	}
+	return polls, bytes, lines.Err()
+}
+
+// rssMiB reads a process's resident memory from /proc.
+func rssMiB(pid int) (float64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return float64(kb) / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
