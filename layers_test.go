@@ -35,10 +35,11 @@ var layers = map[string][]string{
 	"bridges/rbm":         {"bridges", "config", "crypto", "metrics", "store"},
 	"bridges/signal":      {"backoff", "bridges", "config", "metrics", "store"},
 	"bridges/twilio":      {"bridges", "config", "metrics", "store"},
-	"bot":                 {"approval", "backoff", "bridges", "config", "crypto", "store", "torrent"},
+	"passkey":             {"approval", "config", "crypto", "store"},
+	"bot":                 {"approval", "backoff", "bridges", "config", "crypto", "passkey", "store", "torrent"},
 	"doctor":              {"bot", "bridges", "bridges/rbm", "bridges/signal", "bridges/twilio", "config", "crypto", "store", "torrent"},
 	"cmd/seedgate": {".", "approval", "bot", "bridges", "bridges/rbm", "bridges/signal", "bridges/twilio",
-		"config", "crypto", "doctor", "metrics", "store", "torrent", "torrent/hookcall"},
+		"config", "crypto", "doctor", "metrics", "passkey", "store", "torrent", "torrent/hookcall"},
 	"cmd/seedgate-hook": {"torrent/hookcall"},
 }
 

@@ -9,6 +9,8 @@ func assuranceRank(level string) int {
 		return 2
 	case AssuranceSignature:
 		return 3
+	case AssurancePasskey:
+		return 4
 	}
 	return 0
 }
@@ -16,6 +18,8 @@ func assuranceRank(level string) int {
 // needs says, in the words a voter is shown, what a request needs that a vote did not bring.
 func needs(minimum string) string {
 	switch minimum {
+	case AssurancePasskey:
+		return "needs a passkey approval (open the card's passkey link)"
 	case AssuranceSignature:
 		return "needs a signed approval (seedgate device approve)"
 	case AssuranceDevice:

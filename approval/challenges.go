@@ -7,7 +7,8 @@ import (
 	"github.com/seedgate/seedgate/store"
 )
 
-func bindingOf(req *store.Request) crypto.Binding {
+// BindingOf is what a request binds an approval to: the exact client, torrent, action and host.
+func BindingOf(req *store.Request) crypto.Binding {
 	return crypto.Binding{Client: req.Client, TorrentHash: req.TorrentHash, Action: req.Action, Host: req.Host}
 }
 
@@ -24,7 +25,7 @@ func (s *Service) sealChallenges(ctx context.Context, req *store.Request) error 
 	for _, ek := range keys {
 		token := crypto.NewToken()
 		blob, err := crypto.SealChallenge(s.gateway, ek.Key, crypto.Challenge{
-			RequestID: req.ID, Binding: bindingOf(req), TorrentName: req.TorrentName, TorrentSize: req.TorrentSize,
+			RequestID: req.ID, Binding: BindingOf(req), TorrentName: req.TorrentName, TorrentSize: req.TorrentSize,
 			IssuedAt: req.CreatedAt, ExpiresAt: req.ExpiresAt, MatchCode: req.MatchCode, Token: token,
 			OnApprove: req.OnApprove, OnDeny: req.OnDeny,
 		})

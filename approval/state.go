@@ -26,4 +26,5 @@ const (
 	AssuranceHomeserver = config.AssuranceHomeserver
 	AssuranceDevice     = config.AssuranceDevice
 	AssuranceSignature  = config.AssuranceSignature
+	AssurancePasskey    = config.AssurancePasskey
 )

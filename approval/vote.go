@@ -24,6 +24,7 @@ type Ballot struct {
 	Decision    store.Decision
 	Assurance   string             // what the transport proves (homeserver, device); ignored when Signed
 	Signed      *crypto.SignedVote // a signed vote: its key, not the transport, says who voted
+	Passkey     *PasskeyProof      // a passkey assertion: its credential says who voted
 	MatchCode   string             // the match code the voter typed, if any
 	DeviceTrust string             // for `device` assurance: the sending device's trust state
 	DeviceWhy   string             // why that trust is low, in words for the voter ("" when it is not)
@@ -58,6 +59,9 @@ func (s *Service) Vote(ctx context.Context, b Ballot) (*Result, error) {
 		if b.RequestID == "" {
 			b.RequestID = b.Signed.RequestID
 		}
+	}
+	if b.Passkey != nil {
+		b.Assurance, b.Signed = AssurancePasskey, nil
 	}
 	if b.Decision != store.DecisionApprove && b.Decision != store.DecisionDeny {
 		return nil, fmt.Errorf("approval: bad decision %q", b.Decision)
@@ -235,6 +239,9 @@ func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (p
 	if b.CardEventID != "" && req.CardEvent != b.CardEventID && req.DigestEvent != b.CardEventID {
 		return b.Voter, "wrong request: this answers another card"
 	}
+	if b.Passkey != nil {
+		return s.identifyPasskey(ctx, b.Passkey, req)
+	}
 	if b.Signed == nil {
 		approver, ok := s.cfg.ApproverByMatrixID(b.Voter)
 		if !ok {
@@ -258,7 +265,7 @@ func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (p
 	if err := b.Signed.VerifySignature(key); err != nil {
 		return approver.Name, reasonFor(err)
 	}
-	if err := b.Signed.CheckBinding(req.ID, bindingOf(req), req.ExpiresAt, s.now()); err != nil {
+	if err := b.Signed.CheckBinding(req.ID, BindingOf(req), req.ExpiresAt, s.now()); err != nil {
 		return approver.Name, reasonFor(err)
 	}
 	return approver.Name, ""
@@ -266,6 +273,9 @@ func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (p
 
 // spend uses up a signed vote's token; other ballots need nothing spent.
 func (s *Service) spend(ctx context.Context, b Ballot, req *store.Request) (reason string, counted bool) {
+	if b.Passkey != nil {
+		return s.spendPasskey(ctx, b.Passkey, req)
+	}
 	if b.Signed == nil {
 		return "counted", true
 	}

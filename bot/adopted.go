@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/torrent"
 )
 
@@ -38,7 +39,7 @@ func adoptedNotice(client string, torrents, held []torrent.Torrent) string {
 		if isHeld[t.Hash] {
 			mark = "⏸ held:"
 		}
-		fmt.Fprintf(&body, "\n%s “%s” (%s, %s, %s)", mark, quoteName(t.Name), humanSize(t.Size), t.State, t.Hash)
+		fmt.Fprintf(&body, "\n%s “%s” (%s, %s, %s)", mark, quoteName(t.Name), approval.HumanSize(t.Size), t.State, t.Hash)
 	}
 	return body.String()
 }

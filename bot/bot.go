@@ -21,6 +21,7 @@ import (
 	"github.com/seedgate/seedgate/backoff"
 	"github.com/seedgate/seedgate/config"
 	sgcrypto "github.com/seedgate/seedgate/crypto"
+	"github.com/seedgate/seedgate/passkey"
 	"github.com/seedgate/seedgate/store"
 )
 
@@ -49,6 +50,8 @@ type Bot struct {
 	inbox      *transactionInbox // appservice transactions kept until handled
 	// enrollNonces are the open `!sg enroll` nonces.
 	enrollNonces enrollNonces
+	// passkeys serves the passkey pages; nil when passkeys.listen is not set.
+	passkeys *passkey.Server
 }
 
 var _ approval.Notifier = (*Bot)(nil)

@@ -25,52 +25,17 @@ const requestField = "org.seedgate.request"
 // cardLine is one labelled line of a card, rendered in both bodies.
 type cardLine struct{ label, value string }
 
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// timeLeft says a duration the way a person would: "10 min", "45 s".
-func timeLeft(d time.Duration) string {
-	if d < time.Minute {
-		return fmt.Sprintf("%d s", max(0, int(d.Seconds())))
-	}
-	return fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
-}
-
 // cardSize is a request's size, or says why it is not known: a magnet whose metadata has not
 // arrived has no size, no file list and no trackers yet. Held stopped it fetches none and is
 // decided on its name and hash; with metadata: fetch_first it is fetching them, exposed.
 func cardSize(n int64, fetching bool) string {
 	switch {
 	case n > 0:
-		return humanSize(n)
+		return approval.HumanSize(n)
 	case fetching:
 		return "unknown yet: fetching the magnet's metadata first (policy metadata: fetch_first), which shows this host's IP to DHT peers and trackers; it stops when the metadata arrives"
 	}
 	return "unknown: a magnet without its metadata (size, files and trackers unknown; held stopped, it fetches none)"
-}
-
-func describeOutcome(outcome string) string {
-	switch outcome {
-	case "resume":
-		return "torrent resumed"
-	case "remove":
-		return "torrent removed"
-	case "remove_with_data":
-		return "torrent and its data removed"
-	case "keep_stopped":
-		return "torrent left stopped"
-	}
-	return outcome
 }
 
 // renderCard draws a request as it stands: the question while pending, the verdict after.
@@ -98,7 +63,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		{"Match code", req.MatchCode},
 	}
 	if req.State.Open() {
-		lines = append(lines, cardLine{"Expires", fmt.Sprintf("%s UTC (in %s)", req.ExpiresAt.UTC().Format("15:04:05"), timeLeft(req.ExpiresAt.Sub(now)))})
+		lines = append(lines, cardLine{"Expires", fmt.Sprintf("%s UTC (in %s)", req.ExpiresAt.UTC().Format("15:04:05"), approval.TimeLeft(req.ExpiresAt.Sub(now)))})
 	} else {
 		by := req.DecidedBy
 		if by == "" {
@@ -106,7 +71,7 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 		}
 		lines = append(lines,
 			cardLine{"Decided", fmt.Sprintf("by %s at %s UTC", by, req.DecidedAt.UTC().Format("2006-01-02 15:04:05"))},
-			cardLine{"Outcome", describeOutcome(req.Outcome)})
+			cardLine{"Outcome", approval.DescribeOutcome(req.Outcome)})
 		if req.Error != "" {
 			lines = append(lines, cardLine{"Error", quoteUserText(req.Error)})
 		}
@@ -136,7 +101,9 @@ func renderCard(req *store.Request, votes []*store.Vote, approvers []id.UserID, 
 			richMentions = append(richMentions, fmt.Sprintf(`<a href="%s">%s</a>`, u.URI().MatrixToURL(), html.EscapeString(u.String())))
 		}
 		ask := fmt.Sprintf("React %s to approve or %s to deny, or reply “approve” or “deny”.", reactApprove, reactDeny)
-		if req.MinAssurance == approval.AssuranceSignature {
+		if req.MinAssurance == approval.AssurancePasskey {
+			ask = "This needs a passkey: open the passkey link below and tap Approve or Deny."
+		} else if req.MinAssurance == approval.AssuranceSignature {
 			ask = "This needs a signed approval: reply with the line `seedgate device approve` prints."
 		} else if req.MinAssurance == approval.AssuranceDevice {
 			ask = fmt.Sprintf("Reply “approve %s” or “deny %s” (with this card's match code) from a verified device; reactions are not enough here.", req.MatchCode, req.MatchCode)

@@ -27,6 +27,10 @@ var commands = [][2]string{
 	{"!sg keys", "the gateway key to pin on devices, and the enrolled device keys"},
 	{"!sg enroll <sgkey1…>", "enrol a device key (in your DM with me, from a cross-signed device)"},
 	{"!sg revoke <fingerprint>", "revoke one of your device keys (likewise)"},
+	{"!sg passkey", "a one-time link to register a passkey (in your DM with me, from a cross-signed device)"},
+	{"!sg passkey confirm <code>", "make the passkey you just registered count (likewise)"},
+	{"!sg passkeys", "your passkeys"},
+	{"!sg passkey revoke <id>", "revoke one of your passkeys (likewise)"},
 	{"!sg verify", "verify each other by emoji (SAS), in your DM with me"},
 	{"!sg help", "this list"},
 }
@@ -83,6 +87,8 @@ func (b *Bot) onCommand(ctx context.Context, evt *event.Event, body string) {
 		answer = b.enroll(ctx, evt, fields[1:])
 	case cmd == "revoke":
 		answer = b.revoke(ctx, evt, fields[1:])
+	case cmd == "passkey" || cmd == "passkeys":
+		answer = b.passkeyCommand(ctx, evt, cmd, fields[1:])
 	case cmd == "verify":
 		answer = b.verifyCommand(ctx, evt)
 	default:
@@ -135,7 +141,7 @@ func pendingList(reqs []*store.Request, votes map[string][]*store.Vote, now time
 	for _, r := range reqs {
 		t := approval.Tally(votes[r.ID])
 		fmt.Fprintf(&sb, "\n`%s`  %s “%s” on %s — %d of %d, expires in %s", r.ID, r.Action, quoteName(r.TorrentName), r.Client,
-			t.Approvals, r.Quorum, timeLeft(r.ExpiresAt.Sub(now)))
+			t.Approvals, r.Quorum, approval.TimeLeft(r.ExpiresAt.Sub(now)))
 	}
 	return sb.String()
 }

@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/store"
 )
 
@@ -67,18 +68,18 @@ func (d digestCard) headline() string {
 	case d.inThread && open == 0:
 		return fmt.Sprintf("Items %d–%d of the burst: all decided", first, last)
 	case d.inThread:
-		return fmt.Sprintf("🔒 Burst, continued: items %d–%d (%s, %s) — %d still open", first, last, d.items[0].Action, humanSize(total), open)
+		return fmt.Sprintf("🔒 Burst, continued: items %d–%d (%s, %s) — %d still open", first, last, d.items[0].Action, approval.HumanSize(total), open)
 	case len(d.burst) > len(d.items):
 		burstOpen, burstTotal := openAndSize(d.burst)
 		if burstOpen == 0 {
 			return fmt.Sprintf("Burst of %d torrents: all decided", len(d.burst))
 		}
 		return fmt.Sprintf("🔒 Approval needed: %s %d torrents (%s) — %d still open; items %d–%d here, the rest in this card's thread",
-			d.items[0].Action, len(d.burst), humanSize(burstTotal), burstOpen, first, last)
+			d.items[0].Action, len(d.burst), approval.HumanSize(burstTotal), burstOpen, first, last)
 	case open == 0:
 		return fmt.Sprintf("Digest of %d torrents: all decided", len(d.items))
 	}
-	return fmt.Sprintf("🔒 Approval needed: %s %d torrents (%s) — %d still open", d.items[0].Action, len(d.items), humanSize(total), open)
+	return fmt.Sprintf("🔒 Approval needed: %s %d torrents (%s) — %d still open", d.items[0].Action, len(d.items), approval.HumanSize(total), open)
 }
 
 // ask says how to decide the card's items, while any is open.
@@ -115,8 +116,8 @@ func renderDigest(d digestCard, mention []id.UserID, now time.Time) *event.Messa
 	}
 	for _, r := range d.items {
 		name, hash := quoteName(r.TorrentName), r.TorrentHash[:min(12, len(r.TorrentHash))]
-		fmt.Fprintf(&plain, "%d. %s (%s, %s) code %s — %s\n", r.DigestIndex, name, humanSize(r.TorrentSize), hash, r.MatchCode, itemState(r))
-		fmt.Fprintf(&rich, "<li>%s (%s, <code>%s</code>) code <code>%s</code> — %s</li>", html.EscapeString(name), humanSize(r.TorrentSize),
+		fmt.Fprintf(&plain, "%d. %s (%s, %s) code %s — %s\n", r.DigestIndex, name, approval.HumanSize(r.TorrentSize), hash, r.MatchCode, itemState(r))
+		fmt.Fprintf(&rich, "<li>%s (%s, <code>%s</code>) code <code>%s</code> — %s</li>", html.EscapeString(name), approval.HumanSize(r.TorrentSize),
 			html.EscapeString(hash), html.EscapeString(r.MatchCode), html.EscapeString(itemState(r)))
 	}
 	rich.WriteString("</ol>")

@@ -68,7 +68,7 @@ func (b *Bot) enroll(ctx context.Context, evt *event.Event, args []string) strin
 		}
 		return fmt.Sprintf("%sOn the device, run (valid %s, once):\n"+
 			"seedgate device enroll -k device.key -g %s --user %s --nonce %s\n"+
-			"then send me `!sg enroll <the sgproof1… line it prints>` here.", prefix, timeLeft(enrollNonceTTL), gw.Public(), evt.Sender, nonce)
+			"then send me `!sg enroll <the sgproof1… line it prints>` here.", prefix, approval.TimeLeft(enrollNonceTTL), gw.Public(), evt.Sender, nonce)
 	}
 	proof, err := sgcrypto.ParseEnrollmentProof(sgcrypto.FindEnrollmentProof(strings.Join(args, " ")))
 	if err != nil {

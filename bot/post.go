@@ -62,7 +62,7 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request, thread string
 		reqs = reqs[:1]
 	}
 	draw := func(n int) (*event.MessageEventContent, map[string]any) {
-		content, raw := newCard(reqs[:n], challenges, mention, muted, b.cfg.Matrix.MentionLimit, now, b.fetchesMetadata(req), thread != "")
+		content, raw := newCard(reqs[:n], challenges, mention, muted, b.cfg.Matrix.MentionLimit, now, b.fetchesMetadata(req), thread != "", b.passkeyLink(reqs[:n]))
 		if thread != "" {
 			content.RelatesTo = (&event.RelatesTo{}).SetThread(id.EventID(thread), id.EventID(thread))
 		}
@@ -117,12 +117,13 @@ func mostThatFit(most int, sizeOf func(n int) int) int {
 // newCard draws the card first sent for reqs: one request's card with its sealed challenges, or
 // a digest card of a burst (inThread for a further card in the thread of its first); muted
 // approvers (over the mention limit) are told of in both bodies.
-func newCard(reqs []*store.Request, challenges []*store.Challenge, mention, muted []id.UserID, mentionLimit int, now time.Time, fetching, inThread bool) (*event.MessageEventContent, map[string]any) {
+func newCard(reqs []*store.Request, challenges []*store.Challenge, mention, muted []id.UserID, mentionLimit int, now time.Time, fetching, inThread bool, passkeyLink string) (*event.MessageEventContent, map[string]any) {
 	var content *event.MessageEventContent
 	raw := map[string]any{}
 	if reqs[0].DigestIndex == 0 {
 		content = renderCard(reqs[0], nil, mention, now, fetching)
 		raw[requestField] = requestInfo(reqs[0])
+		addPasskeyLink(content, reqs[0], passkeyLink)
 		addSealed(content, raw, challenges)
 	} else {
 		content = renderDigest(digestCard{items: reqs, inThread: inThread}, mention, now)
@@ -178,7 +179,7 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 			return err
 		}
 	}
-	content, raw := cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req))
+	content, raw := cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req), b.passkeyLink([]*store.Request{req}))
 	if _, err := b.sendMessage(ctx, id.RoomID(req.CardRoom), content, raw); err != nil {
 		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)
 	}
@@ -221,7 +222,7 @@ func (b *Bot) fetchesMetadata(req *store.Request) bool {
 // announceText is the notice for an event a policy only announces.
 func announceText(policy string, evt torrent.Event) string {
 	return fmt.Sprintf("ℹ️ %s: torrent “%s” (%s, `%s`) on %s [policy %s]", evt.Kind, quoteName(evt.Torrent.Name),
-		humanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
+		approval.HumanSize(evt.Torrent.Size), evt.Torrent.Hash, evt.Client, policy)
 }
 
 // replyInThread answers a vote under its card: in the card's thread, or for a card in a
@@ -252,8 +253,9 @@ func (b *Bot) underCard(ctx context.Context, card id.EventID) *event.RelatesTo {
 // of the card, so that is where everything the card carries must be too: while the request is
 // open, the sealed challenges (a second approver of a 2-of-N signed policy still needs theirs
 // after the first vote) and, always, the machine-readable request.
-func cardEdit(req *store.Request, votes []*store.Vote, challenges []*store.Challenge, now time.Time, fetching bool) (*event.MessageEventContent, map[string]any) {
+func cardEdit(req *store.Request, votes []*store.Vote, challenges []*store.Challenge, now time.Time, fetching bool, passkeyLink string) (*event.MessageEventContent, map[string]any) {
 	content := renderCard(req, votes, nil, now, fetching)
+	addPasskeyLink(content, req, passkeyLink)
 	inner := map[string]any{requestField: requestInfo(req)}
 	addSealed(content, inner, challenges)
 	content.SetEdit(id.EventID(req.CardEvent))

@@ -21,6 +21,7 @@ type Config struct {
 	Metrics        Metrics             `yaml:"metrics"`
 	Hooks          Hooks               `yaml:"hooks"`
 	Bridges        Bridges             `yaml:"bridges"`
+	Passkeys       Passkeys            `yaml:"passkeys"`
 	Logging        Logging             `yaml:"logging"`
 }
 

@@ -58,6 +58,12 @@ func TestConfigMistakesNameTheirKey(t *testing.T) {
 		{"twilio without webhooks", "bridges: {twilio: {account_sid: AC00000000000000000000000000000000, auth_token: t, messaging_service_sid: MG00000000000000000000000000000000}}", "bridges.webhook_listen: required for Twilio and RBM"},
 		{"twilio sid", "bridges: {twilio: {account_sid: AC1, auth_token: t, messaging_service_sid: MG00000000000000000000000000000000}}", "bridges.twilio.account_sid: must be the 34-character account SID"},
 		{"rbm token twice", "bridges: {rbm: {agent_id: a, service_account_file: f, client_token: x, client_token_file: y}}", "bridges.rbm.client_token: set either bridges.rbm.client_token or bridges.rbm.client_token_file, not both"},
+		{"passkeys on plain http", "passkeys: {listen: \"127.0.0.1:8443\", public_url: \"http://seedgate.example.org\"}", "passkeys.public_url: \"http://seedgate.example.org\" is plain http"},
+		{"passkeys on an IP", "passkeys: {listen: \"127.0.0.1:8443\", public_url: \"https://192.0.2.1\"}", "names an IP address"},
+		{"passkeys under a path", "passkeys: {listen: \"127.0.0.1:8443\", public_url: \"https://example.org/seedgate\"}", "has a path"},
+		{"passkey policy without pages", "policies:\n  - {name: p, events: [added], min_assurance: passkey}", "passkeys.listen: a policy asks for min_assurance passkey"},
+		{"aaguids without attestation", "passkeys: {listen: \"127.0.0.1:8443\", public_url: \"https://example.org\", aaguids: [\"ee882879-721c-4913-9775-3dfcce97072a\"]}", "passkeys.aaguids: an allow-list means nothing"},
+		{"bad aaguid", "passkeys: {listen: \"127.0.0.1:8443\", public_url: \"https://example.org\", attestation: required, aaguids: [\"yubikey\"]}", "is not an AAGUID"},
 		{"missing password file", "torrent_clients:\n  - {name: box, type: qbittorrent, url: \"http://x\", password_file: /nonexistent/pw}", "torrent_clients[0].password_file:"},
 	}
 	for _, tc := range cases {

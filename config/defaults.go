@@ -30,6 +30,7 @@ func (c *Config) applyDefaults() {
 	if c.Database.LeaseTTL == 0 {
 		c.Database.LeaseTTL = Duration(15 * time.Second)
 	}
+	setDefault(&c.Passkeys.Attestation, AttestationNone)
 	setDefault(&c.Hooks.SecretFile, filepath.Join(c.Database.KeysDir, "hook.secret"))
 	if c.Hooks.Window == 0 {
 		c.Hooks.Window = Duration(time.Minute)

@@ -44,6 +44,7 @@ const (
 	AssuranceHomeserver = "homeserver"
 	AssuranceDevice     = "device"
 	AssuranceSignature  = "signature"
+	AssurancePasskey    = "passkey"
 )
 
 var (
@@ -52,7 +53,7 @@ var (
 	validEvents   = []string{EventAdded, "metadata_received", "completed", "seeding_started", "stopped", "resumed", "errored", "removed", EventRequest}
 	// RequestActions are the actions the HTTP API may ask approval for.
 	RequestActions = []string{ActionResume, ActionRemove, ActionRemoveWithData, ActionKeepStopped}
-	validAssurance = []string{AssuranceHomeserver, AssuranceDevice, AssuranceSignature}
+	validAssurance = []string{AssuranceHomeserver, AssuranceDevice, AssuranceSignature, AssurancePasskey}
 	validTrust     = []string{"cross-signed-untrusted", "cross-signed-tofu", "cross-signed-verified", "verified"}
 	validLogLevels = []string{"trace", "debug", "info", "warn", "error"}
 	validFormats   = []string{"json", "pretty"}
@@ -261,6 +262,7 @@ func (c *Config) Validate() error {
 	}
 
 	c.validateBridges(bad, checkURL)
+	c.validatePasskeys(bad)
 	if t := c.Hooks.TLS; (t.CertFile != "") != (t.KeyFile != "") || (t.ClientCAFile != "" && t.CertFile == "") {
 		bad("hooks.tls", "cert_file and key_file go together, and client_ca_file needs them")
 	}

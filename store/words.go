@@ -103,3 +103,21 @@ func scanWord[W ~string](src any, dst *W, valid []W, what string) error {
 	*dst = W(word)
 	return nil
 }
+
+// PasskeyState is where a passkey is: pending (registered on the enrolment page, not yet
+// confirmed from the person's trusted device), active (its votes count) or revoked.
+type PasskeyState string
+
+const (
+	PasskeyPending PasskeyState = "pending"
+	PasskeyActive  PasskeyState = "active"
+	PasskeyRevoked PasskeyState = "revoked"
+)
+
+var passkeyStates = []PasskeyState{PasskeyPending, PasskeyActive, PasskeyRevoked}
+
+// Scan reads a passkey state and refuses an unknown word, as RequestState does.
+func (s *PasskeyState) Scan(src any) error { return scanWord(src, s, passkeyStates, "passkey state") }
+
+// Value writes the state as its word.
+func (s PasskeyState) Value() (driver.Value, error) { return string(s), nil }

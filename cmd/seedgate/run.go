@@ -95,6 +95,13 @@ func run(ctx context.Context, configPath string) int {
 	// engine; what votes (the bot's room, the couriers' inbound side) meets the engine when it
 	// starts taking input, below.
 	b := bot.New(cfg, reg, st)
+	passkeys, passkeyTLS, err := newPasskeys(cfg, st)
+	if err != nil {
+		return fail("Passkey check failed (passkeys)", err)
+	}
+	if passkeys != nil {
+		b.UsePasskeys(passkeys)
+	}
 	couriers, err := newCouriers(ctx, cfg, st, b)
 	if err != nil {
 		return fail("Bridge check failed (bridges)", err)
@@ -132,6 +139,12 @@ func run(ctx context.Context, configPath string) int {
 			return fail("Binding the bridges' webhook listener failed", err)
 		}
 	}
+	if passkeys != nil {
+		handler := passkeys.Handler(log.With().Str("component", "passkeys").Logger())
+		if err = listen("passkeys", cfg.Passkeys.Listen, "passkeys.listen", handler, passkeyTLS); err != nil {
+			return fail("Binding the passkey listener failed", err)
+		}
+	}
 	if cfg.API.Listen != "" {
 		if err = listen("api", cfg.API.Listen, "api.listen", svc.APIHandler(log.With().Str("component", "api").Logger()), nil); err != nil {
 			return fail("Binding the HTTP API failed", err)
@@ -163,6 +176,9 @@ func run(ctx context.Context, configPath string) int {
 	}
 	if err = b.Start(ctx, svc); err != nil {
 		return fail("Matrix start-up failed", err)
+	}
+	if passkeys != nil {
+		passkeys.Start(svc, b) // before its listener serves, below
 	}
 	defer b.Close()
 

@@ -1,4 +1,4 @@
--- v0 -> v12: Latest revision
+-- v0 -> v13: Latest revision
 CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -178,3 +178,38 @@ CREATE TABLE announcements (
 	posted_at  BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX announcements_unposted_idx ON announcements (posted_at, id);
+
+-- Passkeys, their enrolment links and the nonces votes sign (see 13-passkeys.sql).
+CREATE TABLE passkeys (
+	credential_id TEXT   PRIMARY KEY, -- base64url, as the browser reports it
+	person        TEXT   NOT NULL,
+	credential    TEXT   NOT NULL,
+	sign_count    BIGINT NOT NULL,
+	aaguid        TEXT   NOT NULL,
+	attestation   TEXT   NOT NULL, -- the attestation format ("none", "packed", ...)
+	state         TEXT   NOT NULL, -- pending, active or revoked
+	confirm_code  TEXT   NOT NULL,
+	enrolled_at   BIGINT NOT NULL,
+	confirmed_by  TEXT   NOT NULL DEFAULT '',
+	revoked_by    TEXT   NOT NULL DEFAULT '',
+	changed_at    BIGINT NOT NULL
+);
+CREATE INDEX passkeys_person_idx ON passkeys (person, state);
+
+CREATE TABLE passkey_enrolments (
+	token_hash TEXT   PRIMARY KEY,
+	person     TEXT   NOT NULL,
+	issued_by  TEXT   NOT NULL,
+	expires_at BIGINT NOT NULL,
+	session    TEXT   NOT NULL DEFAULT '',
+	used_at    BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE passkey_nonces (
+	nonce_hash TEXT   PRIMARY KEY,
+	request_id TEXT   NOT NULL,
+	person     TEXT   NOT NULL,
+	outcome    TEXT   NOT NULL,
+	expires_at BIGINT NOT NULL,
+	used_at    BIGINT NOT NULL DEFAULT 0
+);

@@ -1,0 +1,241 @@
+package passkey_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+
+	"github.com/seedgate/seedgate/approval"
+	"github.com/seedgate/seedgate/store"
+)
+
+// TestPasskeysInARealBrowser enrols passkeys and approves and denies with them through the
+// pages in headless Chromium, each tab a phone with its own virtual authenticator, then tries
+// every way round the checks the issue names; each must be refused with its reason.
+func TestPasskeysInARealBrowser(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.newTab(), h.newTab()
+	aliceLink, code := alice.enrol("alice")
+	if len(h.answers.registered) != 1 || !strings.HasPrefix(h.answers.registered[0], "alice ") {
+		t.Fatalf("alice was not told of her registration: %v", h.answers.registered)
+	}
+	h.confirm("alice", code)
+	_, bobCode := bob.enrol("bob")
+	h.confirm("bob", bobCode)
+
+	t.Run("approve", func(t *testing.T) {
+		req := h.request("r-approve", "alice", "bob")
+		alice.do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")))
+		writeScreenshot(t, alice, "passkey.png")
+		start := time.Now()
+		alice.do(chromedp.Click("button.approve", chromedp.NodeEnabled))
+		alice.waitText("#status", "counted")
+		t.Logf("tap -> vote counted: %s", time.Since(start))
+		assertDecided(t, h, req.ID, store.RequestApproved, "alice")
+	})
+	t.Run("deny", func(t *testing.T) {
+		req := h.request("r-deny", "alice", "bob")
+		bob.do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")), chromedp.Click("button.deny", chromedp.NodeEnabled))
+		bob.waitText("#status", "counted")
+		assertDecided(t, h, req.ID, store.RequestDenied, "bob")
+	})
+	t.Run("an assertion made for another request", func(t *testing.T) {
+		other, target := h.request("r-other"), h.request("r-target")
+		alice.do(chromedp.Navigate(h.srv.ApprovalURL(target.ID, "")))
+		made := alice.assertion(h.begin(linkPath(h.srv.ApprovalURL(other.ID, "")), "approve"))
+		path := linkPath(h.srv.ApprovalURL(target.ID, ""))
+		fresh := h.begin(path, "approve")
+		refused(t, h, path, fresh["nonce"], made, http.StatusForbidden, "signed another request or another outcome")
+		stillPending(t, h, target.ID)
+	})
+	t.Run("an assertion made for the other outcome", func(t *testing.T) {
+		req := h.request("r-outcome")
+		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
+		alice.do(chromedp.Navigate(h.origin + path))
+		deny := h.begin(path, "deny")
+		approve := h.begin(path, "approve")
+		madeForApprove := alice.assertion(approve)
+		refused(t, h, path, deny["nonce"], madeForApprove, http.StatusForbidden, "signed another request or another outcome")
+		stillPending(t, h, req.ID)
+	})
+	t.Run("the same assertion twice", func(t *testing.T) {
+		req := h.request("r-twice")
+		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
+		alice.do(chromedp.Navigate(h.origin + path))
+		begun := h.begin(path, "approve")
+		made := alice.assertion(begun)
+		status, out := h.call(path+"/finish", h.origin, map[string]any{"nonce": begun["nonce"], "credential": made})
+		if status != http.StatusOK || string(out["counted"]) != "true" {
+			t.Fatalf("the first use did not count: %d %s", status, out)
+		}
+		refused(t, h, path, begun["nonce"], made, http.StatusGone, "already used")
+	})
+	t.Run("a cloned authenticator: its sign count goes back", func(t *testing.T) {
+		// cdproto always sends the credential's CMTG fields, which only such an authenticator takes.
+		clone := h.newTabWith(func(o *webauthn.VirtualAuthenticatorOptions) { o.HasCmtgKey = true })
+		creds, err := chromedp.Call(alice.ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: alice.auth})
+		if err != nil || len(creds.Credentials) != 1 {
+			t.Fatalf("reading alice's credential: %v %v", creds, err)
+		}
+		copied := *creds.Credentials[0]
+		copied.SignCount = 0 // the copy was made before alice's later taps
+		if _, err = chromedp.Call(clone.ctx, webauthn.AddCredential, webauthn.AddCredentialParams{AuthenticatorID: clone.auth, Credential: &copied}); err != nil {
+			t.Fatal(err)
+		}
+		req := h.request("r-clone")
+		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
+		clone.do(chromedp.Navigate(h.origin + path))
+		begun := h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], clone.assertion(begun), http.StatusForbidden, "sign count went back")
+		stillPending(t, h, req.ID)
+	})
+	t.Run("user verification absent", func(t *testing.T) {
+		req := h.request("r-uv")
+		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
+		alice.do(chromedp.Navigate(h.origin + path))
+		setBadUV(t, alice, true)
+		defer setBadUV(t, alice, false)
+		begun := h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], alice.assertion(begun), http.StatusForbidden, "User verification")
+		stillPending(t, h, req.ID)
+	})
+	t.Run("another origin", func(t *testing.T) {
+		req := h.request("r-origin")
+		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
+		if status, out := h.call(path+"/begin", "http://localhost:1", map[string]string{"outcome": "approve"}); status != http.StatusForbidden ||
+			!strings.Contains(errorOf(out), "another origin") {
+			t.Fatalf("a call from another origin: %d %s", status, out)
+		}
+		// A page on another port of the same host shares the relying-party id, so its script
+		// can have the passkey sign; what it signs names its own origin.
+		evil := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<html></html>")) })}
+		evilURL := serveOnLocalhost(t, evil)
+		alice.do(chromedp.Navigate(evilURL))
+		begun := h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], alice.assertion(begun), http.StatusForbidden, "origin")
+		stillPending(t, h, req.ID)
+	})
+	t.Run("an expired link", func(t *testing.T) {
+		req := h.requestWith("r-expired", func(r *store.Request) { r.ExpiresAt = time.Now().Add(-time.Second) })
+		alice.do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")))
+		alice.waitText("#problem", "expired")
+		if status, out := h.call(linkPath(h.srv.ApprovalURL(req.ID, ""))+"/begin", h.origin, map[string]string{"outcome": "approve"}); status != http.StatusGone {
+			t.Fatalf("begin on an expired link: %d %s", status, out)
+		}
+	})
+	t.Run("a used link", func(t *testing.T) {
+		req := h.requestWith("r-used", func(r *store.Request) { r.Quorum = 2 })
+		link := h.srv.ApprovalURL(req.ID, "alice")
+		alice.do(chromedp.Navigate(link), chromedp.Click("button.approve", chromedp.NodeEnabled))
+		alice.waitText("#status", "counted")
+		alice.do(chromedp.Navigate(link))
+		alice.waitText("#problem", "this link was used")
+	})
+	t.Run("a passkey of another person", func(t *testing.T) {
+		req := h.request("r-person", "alice", "bob")
+		path := linkPath(h.srv.ApprovalURL(req.ID, "alice"))
+		bob.do(chromedp.Navigate(h.origin + path))
+		begun := h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], bob.assertion(begun), http.StatusOK, "this link was made for alice")
+		only := h.request("r-only-alice", "alice")
+		path = linkPath(h.srv.ApprovalURL(only.ID, ""))
+		begun = h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], bob.assertion(begun), http.StatusOK, "not an approver for this request")
+		stillPending(t, h, req.ID)
+		stillPending(t, h, only.ID)
+	})
+	t.Run("an enrol link used twice, and by someone else", func(t *testing.T) {
+		alice.do(chromedp.Navigate(aliceLink))
+		alice.waitText("#problem", "already used")
+		if status, out := h.call(enrolPath(aliceLink)+"/begin", h.origin, map[string]string{}); status != http.StatusGone {
+			t.Fatalf("begin on a used enrol link: %d %s", status, out)
+		}
+		// Mallory got hold of a fresh link of alice's and registers with it first: the
+		// passkey is alice's on paper but pending, and only alice's verified session can
+		// confirm it with the code Mallory's page shows.
+		mallory := h.newTab()
+		mallory.enrol("alice")
+		req := h.request("r-mallory", "alice")
+		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
+		mallory.do(chromedp.Navigate(h.origin + path))
+		begun := h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], mallory.assertion(begun), http.StatusForbidden, "not confirmed yet")
+		now := time.Now()
+		if key, err := h.st.ConfirmPasskey(h.ctx, "alice", "WRONGCODE", "@alice:hs/DEVICE", now, now.Add(-time.Hour)); key != nil || err != nil {
+			t.Fatalf("a wrong code confirmed %v (%v)", key, err)
+		}
+		stillPending(t, h, req.ID)
+	})
+	t.Run("a revoked passkey", func(t *testing.T) {
+		keys, err := h.st.ListPasskeys(h.ctx, "bob")
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("bob's passkeys: %v %v", keys, err)
+		}
+		if ok, err := h.st.RevokePasskey(h.ctx, "bob", keys[0].CredentialID, "@bob:hs/DEVICE", time.Now()); !ok || err != nil {
+			t.Fatalf("revoking: %v %v", ok, err)
+		}
+		req := h.request("r-revoked", "alice", "bob")
+		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
+		bob.do(chromedp.Navigate(h.origin + path))
+		begun := h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], bob.assertion(begun), http.StatusForbidden, "revoked")
+		stillPending(t, h, req.ID)
+	})
+}
+
+// refused finishes a tap with nonce and credential and checks it was refused for want: by the
+// page (status) or, with 200, by the vote (counted false and its reason).
+func refused(t *testing.T, h *harness, path string, nonce, credential []byte, status int, want string) {
+	t.Helper()
+	got, out := h.call(path+"/finish", h.origin, map[string]any{"nonce": jsonRaw(nonce), "credential": jsonRaw(credential)})
+	if got != status {
+		t.Fatalf("finish answered %d, want %d: %s", got, status, out)
+	}
+	reason := errorOf(out)
+	if status == http.StatusOK {
+		if string(out["counted"]) != "false" {
+			t.Fatalf("the vote counted: %s", out)
+		}
+		reason = string(out["reason"])
+	}
+	if !strings.Contains(reason, want) {
+		t.Fatalf("refused for %q, want %q", reason, want)
+	}
+}
+
+func assertDecided(t *testing.T, h *harness, id string, state store.RequestState, by string) {
+	t.Helper()
+	req, err := h.st.GetRequest(h.ctx, id)
+	if err != nil || req.State != state || req.DecidedBy != by {
+		t.Fatalf("request %s: %+v (%v), want %s by %s", id, req, err, state, by)
+	}
+	votes, err := h.st.ListVotes(h.ctx, id)
+	if err != nil || len(votes) != 1 || !votes[0].Counted || votes[0].Assurance != approval.AssurancePasskey || votes[0].Person != by {
+		t.Fatalf("votes on %s: %+v (%v)", id, votes, err)
+	}
+}
+
+func stillPending(t *testing.T, h *harness, id string) {
+	t.Helper()
+	req, err := h.st.GetRequest(h.ctx, id)
+	if err != nil || req.State != store.RequestPending {
+		t.Fatalf("request %s moved: %+v (%v)", id, req, err)
+	}
+	votes, _ := h.st.ListVotes(h.ctx, id)
+	for _, v := range votes {
+		if v.Counted {
+			t.Fatalf("a vote on %s counted: %+v", id, v)
+		}
+	}
+}
+
+func setBadUV(t *testing.T, tb *tab, bad bool) {
+	t.Helper()
+	if _, err := chromedp.Call(tb.ctx, webauthn.SetResponseOverrideBits, webauthn.SetResponseOverrideBitsParams{AuthenticatorID: tb.auth, IsBadUV: &bad}); err != nil {
+		t.Fatal(err)
+	}
+}
