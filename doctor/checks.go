@@ -52,6 +52,7 @@ func Run(ctx context.Context, path string, example []byte) []Result {
 	results = append(results, checkHomeserver(ctx, cfg, reg, st)...)
 	results = append(results, checkClients(ctx, cfg)...)
 	results = append(results, checkBridges(ctx, cfg)...)
+	results = append(results, checkPasskeys(ctx, cfg)...)
 	return results
 }
 

@@ -29,23 +29,23 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 
 	t.Run("approve", func(t *testing.T) {
 		req := h.request("r-approve", "alice", "bob")
-		alice.do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")))
+		alice.Do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")))
 		writeScreenshot(t, alice, "passkey.png")
 		start := time.Now()
-		alice.do(chromedp.Click("button.approve", chromedp.NodeEnabled))
-		alice.waitText("#status", "counted")
+		alice.Do(chromedp.Click("button.approve", chromedp.NodeEnabled))
+		alice.WaitText("#status", "counted")
 		t.Logf("tap -> vote counted: %s", time.Since(start))
 		assertDecided(t, h, req.ID, store.RequestApproved, "alice")
 	})
 	t.Run("deny", func(t *testing.T) {
 		req := h.request("r-deny", "alice", "bob")
-		bob.do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")), chromedp.Click("button.deny", chromedp.NodeEnabled))
-		bob.waitText("#status", "counted")
+		bob.Do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")), chromedp.Click("button.deny", chromedp.NodeEnabled))
+		bob.WaitText("#status", "counted")
 		assertDecided(t, h, req.ID, store.RequestDenied, "bob")
 	})
 	t.Run("an assertion made for another request", func(t *testing.T) {
 		other, target := h.request("r-other"), h.request("r-target")
-		alice.do(chromedp.Navigate(h.srv.ApprovalURL(target.ID, "")))
+		alice.Do(chromedp.Navigate(h.srv.ApprovalURL(target.ID, "")))
 		made := alice.assertion(h.begin(linkPath(h.srv.ApprovalURL(other.ID, "")), "approve"))
 		path := linkPath(h.srv.ApprovalURL(target.ID, ""))
 		fresh := h.begin(path, "approve")
@@ -55,7 +55,7 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 	t.Run("an assertion made for the other outcome", func(t *testing.T) {
 		req := h.request("r-outcome")
 		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
-		alice.do(chromedp.Navigate(h.origin + path))
+		alice.Do(chromedp.Navigate(h.origin + path))
 		deny := h.begin(path, "deny")
 		approve := h.begin(path, "approve")
 		madeForApprove := alice.assertion(approve)
@@ -65,7 +65,7 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 	t.Run("the same assertion twice", func(t *testing.T) {
 		req := h.request("r-twice")
 		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
-		alice.do(chromedp.Navigate(h.origin + path))
+		alice.Do(chromedp.Navigate(h.origin + path))
 		begun := h.begin(path, "approve")
 		made := alice.assertion(begun)
 		status, out := h.call(path+"/finish", h.origin, map[string]any{"nonce": begun["nonce"], "credential": made})
@@ -76,19 +76,19 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 	})
 	t.Run("a cloned authenticator: its sign count goes back", func(t *testing.T) {
 		// cdproto always sends the credential's CMTG fields, which only such an authenticator takes.
-		clone := h.newTabWith(func(o *webauthn.VirtualAuthenticatorOptions) { o.HasCmtgKey = true })
-		creds, err := chromedp.Call(alice.ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: alice.auth})
+		clone := &tab{h: h, Phone: h.browser.NewPhone(func(o *webauthn.VirtualAuthenticatorOptions) { o.HasCmtgKey = true })}
+		creds, err := chromedp.Call(alice.Ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: alice.Auth})
 		if err != nil || len(creds.Credentials) != 1 {
 			t.Fatalf("reading alice's credential: %v %v", creds, err)
 		}
 		copied := *creds.Credentials[0]
 		copied.SignCount = 0 // the copy was made before alice's later taps
-		if _, err = chromedp.Call(clone.ctx, webauthn.AddCredential, webauthn.AddCredentialParams{AuthenticatorID: clone.auth, Credential: &copied}); err != nil {
+		if _, err = chromedp.Call(clone.Ctx, webauthn.AddCredential, webauthn.AddCredentialParams{AuthenticatorID: clone.Auth, Credential: &copied}); err != nil {
 			t.Fatal(err)
 		}
 		req := h.request("r-clone")
 		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
-		clone.do(chromedp.Navigate(h.origin + path))
+		clone.Do(chromedp.Navigate(h.origin + path))
 		begun := h.begin(path, "approve")
 		refused(t, h, path, begun["nonce"], clone.assertion(begun), http.StatusForbidden, "sign count went back")
 		stillPending(t, h, req.ID)
@@ -96,7 +96,7 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 	t.Run("user verification absent", func(t *testing.T) {
 		req := h.request("r-uv")
 		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
-		alice.do(chromedp.Navigate(h.origin + path))
+		alice.Do(chromedp.Navigate(h.origin + path))
 		setBadUV(t, alice, true)
 		defer setBadUV(t, alice, false)
 		begun := h.begin(path, "approve")
@@ -114,15 +114,15 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 		// can have the passkey sign; what it signs names its own origin.
 		evil := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<html></html>")) })}
 		evilURL := serveOnLocalhost(t, evil)
-		alice.do(chromedp.Navigate(evilURL))
+		alice.Do(chromedp.Navigate(evilURL))
 		begun := h.begin(path, "approve")
 		refused(t, h, path, begun["nonce"], alice.assertion(begun), http.StatusForbidden, "origin")
 		stillPending(t, h, req.ID)
 	})
 	t.Run("an expired link", func(t *testing.T) {
 		req := h.requestWith("r-expired", func(r *store.Request) { r.ExpiresAt = time.Now().Add(-time.Second) })
-		alice.do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")))
-		alice.waitText("#problem", "expired")
+		alice.Do(chromedp.Navigate(h.srv.ApprovalURL(req.ID, "")))
+		alice.WaitText("#problem", "expired")
 		if status, out := h.call(linkPath(h.srv.ApprovalURL(req.ID, ""))+"/begin", h.origin, map[string]string{"outcome": "approve"}); status != http.StatusGone {
 			t.Fatalf("begin on an expired link: %d %s", status, out)
 		}
@@ -130,15 +130,15 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 	t.Run("a used link", func(t *testing.T) {
 		req := h.requestWith("r-used", func(r *store.Request) { r.Quorum = 2 })
 		link := h.srv.ApprovalURL(req.ID, "alice")
-		alice.do(chromedp.Navigate(link), chromedp.Click("button.approve", chromedp.NodeEnabled))
-		alice.waitText("#status", "counted")
-		alice.do(chromedp.Navigate(link))
-		alice.waitText("#problem", "this link was used")
+		alice.Do(chromedp.Navigate(link), chromedp.Click("button.approve", chromedp.NodeEnabled))
+		alice.WaitText("#status", "counted")
+		alice.Do(chromedp.Navigate(link))
+		alice.WaitText("#problem", "this link was used")
 	})
 	t.Run("a passkey of another person", func(t *testing.T) {
 		req := h.request("r-person", "alice", "bob")
 		path := linkPath(h.srv.ApprovalURL(req.ID, "alice"))
-		bob.do(chromedp.Navigate(h.origin + path))
+		bob.Do(chromedp.Navigate(h.origin + path))
 		begun := h.begin(path, "approve")
 		refused(t, h, path, begun["nonce"], bob.assertion(begun), http.StatusOK, "this link was made for alice")
 		only := h.request("r-only-alice", "alice")
@@ -149,8 +149,8 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 		stillPending(t, h, only.ID)
 	})
 	t.Run("an enrol link used twice, and by someone else", func(t *testing.T) {
-		alice.do(chromedp.Navigate(aliceLink))
-		alice.waitText("#problem", "already used")
+		alice.Do(chromedp.Navigate(aliceLink))
+		alice.WaitText("#problem", "already used")
 		if status, out := h.call(enrolPath(aliceLink)+"/begin", h.origin, map[string]string{}); status != http.StatusGone {
 			t.Fatalf("begin on a used enrol link: %d %s", status, out)
 		}
@@ -161,7 +161,7 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 		mallory.enrol("alice")
 		req := h.request("r-mallory", "alice")
 		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
-		mallory.do(chromedp.Navigate(h.origin + path))
+		mallory.Do(chromedp.Navigate(h.origin + path))
 		begun := h.begin(path, "approve")
 		refused(t, h, path, begun["nonce"], mallory.assertion(begun), http.StatusForbidden, "not confirmed yet")
 		now := time.Now()
@@ -180,7 +180,7 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 		}
 		req := h.request("r-revoked", "alice", "bob")
 		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
-		bob.do(chromedp.Navigate(h.origin + path))
+		bob.Do(chromedp.Navigate(h.origin + path))
 		begun := h.begin(path, "approve")
 		refused(t, h, path, begun["nonce"], bob.assertion(begun), http.StatusForbidden, "revoked")
 		stillPending(t, h, req.ID)
@@ -235,7 +235,7 @@ func stillPending(t *testing.T, h *harness, id string) {
 
 func setBadUV(t *testing.T, tb *tab, bad bool) {
 	t.Helper()
-	if _, err := chromedp.Call(tb.ctx, webauthn.SetResponseOverrideBits, webauthn.SetResponseOverrideBitsParams{AuthenticatorID: tb.auth, IsBadUV: &bad}); err != nil {
+	if _, err := chromedp.Call(tb.Ctx, webauthn.SetResponseOverrideBits, webauthn.SetResponseOverrideBitsParams{AuthenticatorID: tb.Auth, IsBadUV: &bad}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/webauthn"
-	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
 	"github.com/seedgate/seedgate/approval"
@@ -39,20 +37,12 @@ type harness struct {
 	srv     *passkey.Server
 	svc     *approval.Service
 	origin  string
-	browser context.Context
+	browser *stack.Browser
 	answers *recordedAnswers
-}
-
-// tab is one browser tab with its own authenticator: one person's phone.
-type tab struct {
-	h    *harness
-	ctx  context.Context
-	auth webauthn.AuthenticatorID
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	bin := stack.RequireProgram(t, "chromium")
 	ctx := zerolog.New(zerolog.NewTestWriter(t)).WithContext(context.Background())
 	st, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "seedgate.db"))
 	if err != nil {
@@ -80,68 +70,19 @@ func newHarness(t *testing.T) *harness {
 	go func() { _ = server.Serve(listener) }()
 	t.Cleanup(func() { _ = server.Close() })
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")))
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
+	browser := stack.StartBrowser(t)
 	return &harness{t: t, ctx: ctx, st: st, cfg: cfg, srv: srv, svc: svc, origin: origin, browser: browser, answers: answers}
 }
 
-// newTab opens a tab with a fresh virtual authenticator: CTAP2, internal (a phone's own),
-// resident keys, user verification that succeeds.
+// newTab opens a tab with a fresh virtual authenticator.
 func (h *harness) newTab() *tab {
-	h.t.Helper()
-	return h.newTabWith(func(*webauthn.VirtualAuthenticatorOptions) {})
+	return &tab{h: h, Phone: h.browser.NewPhone(nil)}
 }
 
-// newTabWith opens a tab whose authenticator change adjusts.
-func (h *harness) newTabWith(change func(*webauthn.VirtualAuthenticatorOptions)) *tab {
-	h.t.Helper()
-	ctx, cancel := chromedp.NewContext(h.browser)
-	h.t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		h.t.Fatal(err)
-	}
-	opts := &webauthn.VirtualAuthenticatorOptions{
-		Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
-		HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
-	}
-	change(opts)
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: opts})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return &tab{h: h, ctx: ctx, auth: res.AuthenticatorID}
-}
-
-// do runs browser steps with a deadline.
-func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
-	tb.h.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		tb.h.t.Fatal(err)
-	}
-}
-
-// text is an element's text once it holds want.
-func (tb *tab) waitText(selector, want string) string {
-	tb.h.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e && e.textContent.includes(%q) ? e.textContent : null })()`, selector, want)
-	text, err := chromedp.Run(ctx, chromedp.Poll[string](js))
-	if err != nil {
-		got, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body.innerText`))
-		tb.h.t.Fatalf("waiting for %s to say %q: %v; the page says:\n%s", selector, want, err, got)
-	}
-	return text
+// tab is a phone in the browser, with the harness it runs against.
+type tab struct {
+	*stack.Phone
+	h *harness
 }
 
 // enrol registers a passkey for person with a fresh enrolment link, through the page's button,
@@ -152,8 +93,8 @@ func (tb *tab) enrol(person string) (link, code string) {
 	if err != nil {
 		tb.h.t.Fatal(err)
 	}
-	tb.do(chromedp.Navigate(link), chromedp.Click("button.enrol", chromedp.NodeEnabled))
-	code = strings.TrimSpace(tb.waitText("#code", "-"))
+	tb.Open(link, "button.enrol")
+	code = strings.TrimSpace(tb.WaitText("#code", "-"))
 	return link, code
 }
 
@@ -210,27 +151,9 @@ func (h *harness) call(path, origin string, body any) (int, map[string]json.RawM
 	return resp.StatusCode, out
 }
 
-// assertion has the tab's authenticator answer a begin call's options on the tab's current
-// page, as a script there can: the ceremony runs in the browser, the calls around it do not.
+// assertion has the tab's authenticator sign a begin call's challenge on its current page.
 func (tb *tab) assertion(begun map[string]json.RawMessage) json.RawMessage {
-	tb.h.t.Helper()
-	js := `(async (pk) => {
-  const dec = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer;
-  const enc = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  pk.challenge = dec(pk.challenge);
-  const c = await navigator.credentials.get({ publicKey: pk });
-  const r = c.response;
-  return JSON.stringify({ id: c.id, rawId: enc(c.rawId), type: c.type, clientExtensionResults: {}, response: {
-    clientDataJSON: enc(r.clientDataJSON), authenticatorData: enc(r.authenticatorData), signature: enc(r.signature),
-    userHandle: r.userHandle ? enc(r.userHandle) : undefined } });
-})(` + string(begun["publicKey"]) + `)`
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
-	defer cancel()
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.h.t.Fatalf("the authenticator did not answer: %v", err)
-	}
-	return json.RawMessage(out)
+	return tb.Assertion(begun["publicKey"])
 }
 
 // begin starts a tap on a link's path for outcome, and fails the test unless it was allowed.
@@ -301,18 +224,7 @@ func (r *recordedAnswers) PasskeyVoted(_ context.Context, person string, res *ap
 // writeScreenshot keeps a phone-sized picture of the page for the docs when asked to.
 func writeScreenshot(t *testing.T, tb *tab, name string) {
 	t.Helper()
-	if os.Getenv("SEEDGATE_WRITE_SCREENSHOT") == "" {
-		return
-	}
-	// A phone's screen: 390 x 844 CSS pixels at twice the density.
-	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Reload()); err != nil {
-		t.Fatal(err)
-	}
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(stack.RepoRoot(), "docs", name), png, 0o644); err != nil {
-		t.Fatal(err)
+	if os.Getenv("SEEDGATE_WRITE_SCREENSHOT") != "" {
+		tb.Screenshot(filepath.Join(stack.RepoRoot(), "docs", name))
 	}
 }

@@ -56,6 +56,9 @@ type Options struct {
 	AnnouncePattern string
 	// Gate is the client's gate (door, the default, or after_start).
 	Gate string
+	// Passkeys serves the passkey pages on a free port of localhost (plain http, which
+	// browsers allow WebAuthn on there); Stack.PasskeyURL says where.
+	Passkeys bool
 }
 
 // Homeserver is the Matrix homeserver a stack runs.
@@ -91,6 +94,7 @@ type Stack struct {
 	HookURL    string // the hook endpoint when Options.Hooks
 	HookSecret string // the hook secret file when Options.Hooks
 	WebhookURL string // the bridges' webhook listener when Options.Bridges has twilio or rbm
+	PasskeyURL string // the passkey pages' origin when Options.Passkeys
 	stops      []func()
 }
 
@@ -196,6 +200,14 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		}
 		cfg["api"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(apiPort)}
 		s.APIURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	}
+	if opts.Passkeys {
+		port, err := FreePort()
+		if err != nil {
+			return err
+		}
+		s.PasskeyURL = "http://localhost:" + strconv.Itoa(port)
+		cfg["passkeys"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(port), "public_url": s.PasskeyURL}
 	}
 	if opts.Bridges != nil {
 		if opts.Bridges["twilio"] != nil || opts.Bridges["rbm"] != nil {

@@ -1,0 +1,94 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/seedgate/seedgate/test/stack"
+)
+
+var (
+	enrolLink    = regexp.MustCompile(`http://localhost:\d+/e/\S+`)
+	approvalLink = regexp.MustCompile(`Approve or deny with a passkey: (http://localhost:\d+/a/\S+)`)
+)
+
+// TestPasskeyApprovalEndToEnd runs the phone flow on the real stack: the approver asks the bot
+// for an enrolment link in their DM, registers a passkey with it in Chromium (a DevTools
+// virtual authenticator), confirms it from their cross-signed session, and then approves one
+// held torrent and denies another from the links on their cards; qBittorrent resumes and
+// removes them. A reaction is not enough where the policy asks for a passkey.
+func TestPasskeyApprovalEndToEnd(t *testing.T) {
+	ctx, s := upStack(t, 4*time.Minute, stack.Options{Approvers: []string{"alice"}, MinAssurance: "passkey", Passkeys: true})
+	alice := s.Clients["alice"]
+	browser := stack.StartBrowser(t)
+	phone := browser.NewPhone(nil)
+
+	dmJoin, err := alice.WaitFor(ctx, func(m *stack.ApproverMessage) bool { return m.Type == "joined" && m.Direct })
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm := dmJoin.RoomID
+	command := func(text, answer string) string {
+		t.Helper()
+		sent, err := alice.Reply(ctx, dm, "", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := waitReplyTo(ctx, t, alice, dm, sent, answer).Content["body"].(string)
+		return body
+	}
+	command("!sg passkey", "needs a device that is at least cross-signed-tofu")
+	if err = alice.CrossSign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	link := enrolLink.FindString(command("!sg passkey", "Open this link"))
+	if link == "" || !strings.HasPrefix(link, s.PasskeyURL) {
+		t.Fatalf("no enrolment link on %s in the bot's answer: %q", s.PasskeyURL, link)
+	}
+	phone.Open(link, "button.enrol")
+	code := strings.TrimSpace(phone.WaitText("#code", "-"))
+	waitNotice(ctx, t, alice, dm, "A passkey was just registered with the link I gave you")
+	command("!sg passkey confirm WRONG-CODE", "Not confirmed")
+	command("!sg passkey confirm "+code, "Confirmed passkey")
+	command("!sg passkeys", "active")
+
+	cardLink := func(t *testing.T, card *stack.ApproverMessage) string {
+		t.Helper()
+		body, _ := card.Content["body"].(string)
+		m := approvalLink.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("the card has no passkey link:\n%s", body)
+		}
+		return m[1]
+	}
+	t.Run("a reaction is not enough", func(t *testing.T) {
+		tf, card := addHeld(ctx, t, s, alice, "passkey-reaction.bin")
+		if _, err := alice.React(ctx, card.RoomID, card.EventID, "✅"); err != nil {
+			t.Fatal(err)
+		}
+		waitThreadNotice(ctx, t, alice, card.EventID, "needs a passkey approval")
+		if state, _, _ := s.QB.State(ctx, tf.Hash); !stack.IsStopped(state) {
+			t.Fatalf("a reaction moved a request that needs a passkey: %s", state)
+		}
+	})
+	t.Run("approve: the torrent resumes", func(t *testing.T) {
+		tf, card := addHeld(ctx, t, s, alice, "passkey-approve.bin")
+		phone.Open(cardLink(t, card), "button.approve")
+		tapped := time.Now()
+		waitTorrentState(ctx, t, s.QB, tf.Hash, "resumed", func(state string, exists bool) bool { return exists && !stack.IsStopped(state) })
+		t.Logf("tap -> qBittorrent reports the torrent running: %s", time.Since(tapped).Round(time.Millisecond))
+		phone.WaitText("#status", "counted")
+		waitThreadNotice(ctx, t, alice, card.EventID, "(🔑 passkey)")
+	})
+	t.Run("deny: the torrent is removed", func(t *testing.T) {
+		tf, card := addHeld(ctx, t, s, alice, "passkey-deny.bin")
+		phone.Open(cardLink(t, card), "button.deny")
+		waitTorrentState(ctx, t, s.QB, tf.Hash, "removed", func(_ string, exists bool) bool { return !exists })
+		phone.Do(chromedp.Navigate(cardLink(t, card)))
+		phone.WaitText("#problem", "already")
+	})
+}
