@@ -41,8 +41,12 @@ func (b *Bot) isPuppet(userID id.UserID) bool {
 // CourierSent notes under the request's card that the card went to person over route.
 func (b *Bot) CourierSent(ctx context.Context, requestID, person, route string) {
 	b.mirror(ctx, requestID, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
-		return b.replyInThread(ctx, roomID, card, fmt.Sprintf("📨 Sent to %s over %s: only the challenge sealed to their device. "+
-			"A reply that way counts only when their device signs it.", person, bridges.RouteName(route)))
+		carried := "only the challenge sealed to their device. A reply that way counts only when their device signs it."
+		if b.passkeys != nil {
+			carried = "only their passkey link (it shows the request to their passkey alone) and any challenge sealed to their device. " +
+				"Only their passkey or their device's signature counts."
+		}
+		return b.replyInThread(ctx, roomID, card, fmt.Sprintf("📨 Sent to %s over %s: %s", person, bridges.RouteName(route), carried))
 	})
 }
 

@@ -30,6 +30,9 @@ type Broker struct {
 	Keys *approval.Keyring
 	// Tick is how often routes are checked for fallback.
 	Tick time.Duration
+	// PasskeyLink, when passkeys are served, is a request's passkey page made for one person:
+	// it shows the request only to that person's passkey, so a courier may carry it.
+	PasskeyLink func(requestID, person string) string
 }
 
 // NewBroker returns a broker over outbox, and makes the outbox drop what was meant for a
@@ -85,9 +88,13 @@ func (b *Broker) enqueue(ctx context.Context, req *store.Request, person config.
 	for _, k := range keys {
 		keyIDs[k.Key.ID] = true
 	}
-	body := CourierBody(req, keyIDs, challenges)
+	link := ""
+	if b.PasskeyLink != nil {
+		link = b.PasskeyLink(req.ID, person.Name)
+	}
+	body := CourierBody(req, keyIDs, challenges, link)
 	if body == "" {
-		zerolog.Ctx(ctx).Debug().Str("approver", person.Name).Msg("No enrolled device key: nothing a courier could carry would count")
+		zerolog.Ctx(ctx).Debug().Str("approver", person.Name).Msg("No enrolled device key and no passkeys: nothing a courier could carry would count")
 		return false, nil
 	}
 	route := person.Routes[step]
@@ -208,20 +215,27 @@ func (b *Broker) wanted(ctx context.Context, m *store.OutboxMessage) (bool, erro
 	return req.State == store.RequestPending, nil
 }
 
-// CourierBody is the message for one person: the request id and the challenges sealed to
-// their enrolled devices (keyIDs), or "" when they have none (nothing a courier carries would
-// count).
-func CourierBody(req *store.Request, keyIDs map[string]bool, challenges []*store.Challenge) string {
+// CourierBody is the message for one person: the request id, their passkey link (which shows
+// the request only to their passkey) and the challenges sealed to their enrolled devices
+// (keyIDs); "" when there is neither (nothing a courier carries would count).
+func CourierBody(req *store.Request, keyIDs map[string]bool, challenges []*store.Challenge, passkeyLink string) string {
 	var blobs []string
 	for _, ch := range challenges {
 		if keyIDs[ch.KeyID] {
 			blobs = append(blobs, ch.Blob)
 		}
 	}
-	if len(blobs) == 0 {
+	if len(blobs) == 0 && passkeyLink == "" {
 		return ""
 	}
-	return fmt.Sprintf("seedgate: approval request %s. Its details are sealed to your device: open them with "+
-		"`seedgate device open`, then reply with the signed line from `seedgate device approve` (or `deny`). "+
-		"Unsigned replies do not count.\n%s", req.ID, strings.Join(blobs, "\n"))
+	body := "seedgate: approval request " + req.ID + "."
+	if passkeyLink != "" {
+		body += " Approve or deny with your passkey: " + passkeyLink
+	}
+	if len(blobs) > 0 {
+		body += fmt.Sprintf(" Its details are sealed to your device: open them with "+
+			"`seedgate device open`, then reply with the signed line from `seedgate device approve` (or `deny`). "+
+			"Unsigned replies do not count.\n%s", strings.Join(blobs, "\n"))
+	}
+	return body
 }

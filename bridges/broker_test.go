@@ -172,3 +172,30 @@ func TestRouteKeysReadBack(t *testing.T) {
 		t.Error("a key of another request was read")
 	}
 }
+
+// TestCouriersCarryPersonalPasskeyLinks: with passkeys served, everyone with a route gets
+// their own link (bob too, who has no device key), and still nothing about the torrent.
+func TestCouriersCarryPersonalPasskeyLinks(t *testing.T) {
+	ctx := context.Background()
+	b, st := brokerFixture(t, ctx)
+	b.PasskeyLink = func(requestID, person string) string {
+		return "https://seedgate.example.org/a/" + requestID + "." + person
+	}
+	req := openRequest(t, ctx, b, st, "req1")
+	if err := b.Dispatch(ctx, []*store.Request{req}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := st.ListOutboxByRequest(ctx, "req1")
+	if len(msgs) != 2 {
+		t.Fatalf("want one message each for alice and bob: %+v", msgs)
+	}
+	for _, m := range msgs {
+		person := map[string]string{"+15550101": "alice", "+15550102": "bob"}[m.Recipient]
+		if !strings.Contains(m.Body, "/a/req1."+person) || strings.Contains(m.Body, "secret-name") || strings.Contains(m.Body, req.TorrentHash) || strings.Contains(m.Body, req.Host) {
+			t.Fatalf("%s's message must carry their own link and nothing about the torrent: %q", person, m.Body)
+		}
+		if sealed := strings.Contains(m.Body, "sg1.box."); sealed != (person == "alice") {
+			t.Fatalf("%s's message: sealed blob %v: %q", person, sealed, m.Body)
+		}
+	}
+}

@@ -203,6 +203,11 @@ type Policy struct {
 	OnExpiry       string   `yaml:"on_expiry"`
 	MinAssurance   string   `yaml:"min_assurance"`
 	MinTrust       string   `yaml:"min_trust"`
+	// PasskeyAttestation "required" counts passkey votes on this policy's requests only from
+	// attested authenticators on PasskeyAAGUIDs (any model when empty); "" or "none" takes
+	// any passkey that passkeys.attestation admits.
+	PasskeyAttestation string   `yaml:"passkey_attestation"`
+	PasskeyAAGUIDs     []string `yaml:"passkey_aaguids"`
 	// Metadata says what a held magnet without metadata is decided on: MetadataKnown (what
 	// is known: its name and hash) or MetadataFetchFirst (it runs until its metadata arrives,
 	// talking to DHT peers and trackers, and is stopped then).

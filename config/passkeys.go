@@ -97,6 +97,13 @@ func (c *Config) validatePasskeys(bad func(path, format string, args ...any)) {
 	}
 }
 
+// WantsAttestation reports whether any passkey must be attested: everywhere, or on some
+// policy's requests. Enrolment then asks authenticators for their attestation.
+func (c *Config) WantsAttestation() bool {
+	return c.Passkeys.Attestation == AttestationRequired ||
+		slices.ContainsFunc(c.Policies, func(p Policy) bool { return p.PasskeyAttestation == AttestationRequired })
+}
+
 // needsPasskeys reports whether a policy can be met only by a passkey.
 func (c *Config) needsPasskeys() bool {
 	return slices.ContainsFunc(c.Policies, func(p Policy) bool { return p.MinAssurance == AssurancePasskey })

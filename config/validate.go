@@ -356,6 +356,17 @@ func (c *Config) Validate() error {
 		if !slices.Contains(validTrust, p.MinTrust) {
 			bad(path+".min_trust", "%q is not one of %s", p.MinTrust, strings.Join(validTrust, ", "))
 		}
+		if p.PasskeyAttestation != "" && p.PasskeyAttestation != AttestationNone && p.PasskeyAttestation != AttestationRequired {
+			bad(path+".passkey_attestation", "%q is not %s or %s", p.PasskeyAttestation, AttestationNone, AttestationRequired)
+		}
+		if len(p.PasskeyAAGUIDs) > 0 && p.PasskeyAttestation != AttestationRequired {
+			bad(path+".passkey_aaguids", "an allow-list means nothing without passkey_attestation: required")
+		}
+		for j, a := range p.PasskeyAAGUIDs {
+			if !aaguidGrammar.MatchString(a) {
+				bad(fmt.Sprintf("%s.passkey_aaguids[%d]", path, j), "%q is not an AAGUID (lower-case UUID)", a)
+			}
+		}
 		if !slices.Contains(validAssurance, p.MinAssurance) {
 			bad(path+".min_assurance", "%q is not one of %s", p.MinAssurance, strings.Join(validAssurance, ", "))
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -75,10 +76,10 @@ func (s *Server) approvalBegin(ctx context.Context, r *http.Request, body []byte
 		return nil, err
 	}
 	var call struct {
-		Outcome store.Decision `json:"outcome"`
+		Outcome string `json:"outcome"`
 	}
-	if err = json.Unmarshal(body, &call); err != nil || (call.Outcome != store.DecisionApprove && call.Outcome != store.DecisionDeny) {
-		return nil, refuse(http.StatusBadRequest, "outcome must be approve or deny")
+	if err = json.Unmarshal(body, &call); err != nil || !slices.Contains([]string{string(store.DecisionApprove), string(store.DecisionDeny), outcomeReveal}, call.Outcome) {
+		return nil, refuse(http.StatusBadRequest, "outcome must be approve, deny or reveal")
 	}
 	if why, err := s.closedReason(ctx, l); err != nil || why != "" {
 		if err != nil {
@@ -94,7 +95,7 @@ func (s *Server) approvalBegin(ctx context.Context, r *http.Request, body []byte
 		return nil, refuse(http.StatusTooManyRequests, "too many unanswered taps on this request; wait a minute")
 	}
 	nonce := crypto.NewPasskeyNonce()
-	challenge := crypto.PasskeyChallenge(l.req.ID, approval.BindingOf(l.req), string(call.Outcome), nonce)
+	challenge := crypto.PasskeyChallenge(l.req.ID, approval.BindingOf(l.req), call.Outcome, nonce)
 	assertion, _, err := s.wa.BeginDiscoverableLogin(webauthn.WithChallenge(challenge), webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return nil, fmt.Errorf("passkey: begin assertion: %w", err)
@@ -146,7 +147,7 @@ func (s *Server) approvalFinish(ctx context.Context, r *http.Request, body []byt
 	if err != nil {
 		return nil, ceremonyRefusal(err)
 	}
-	challenge := crypto.PasskeyChallenge(l.req.ID, approval.BindingOf(l.req), string(n.Outcome), nonce)
+	challenge := crypto.PasskeyChallenge(l.req.ID, approval.BindingOf(l.req), n.Outcome, nonce)
 	session := webauthn.SessionData{
 		Challenge: b64.EncodeToString(challenge), RelyingPartyID: s.cfg.Passkeys.RPID(),
 		UserVerification: protocol.VerificationRequired, Expires: n.ExpiresAt,
@@ -178,8 +179,14 @@ func (s *Server) approvalFinish(ctx context.Context, r *http.Request, body []byt
 	if why := s.attestationRefusal(key.Attestation, key.AAGUID); why != "" {
 		return nil, refuse(http.StatusForbidden, "refused: %s", why)
 	}
+	if why := s.policyAttestationRefusal(l.req.Policy, key.Attestation, key.AAGUID); why != "" && n.Outcome != outcomeReveal {
+		return nil, refuse(http.StatusForbidden, "refused: %s", why)
+	}
+	if n.Outcome == outcomeReveal {
+		return s.reveal(ctx, l, key, n, int64(cred.Authenticator.SignCount))
+	}
 	res, err := s.votes.Vote(ctx, approval.Ballot{
-		RequestID: l.req.ID, Voter: key.Person, Decision: n.Outcome, Source: "passkey " + key.CredentialID,
+		RequestID: l.req.ID, Voter: key.Person, Decision: store.Decision(n.Outcome), Source: "passkey " + key.CredentialID,
 		Passkey: &approval.PasskeyProof{
 			CredentialID: key.CredentialID, Person: key.Person, NonceHash: n.NonceHash, LinkPerson: l.person,
 			OldCount: key.SignCount, NewCount: int64(cred.Authenticator.SignCount),
@@ -221,4 +228,31 @@ func (s *Server) refuseChallenge(err error, parsed *protocol.ParsedCredentialAss
 		return refuse(http.StatusForbidden, "refused: this passkey signed another request or another outcome, not this one")
 	}
 	return ceremonyRefusal(err)
+}
+
+// outcomeReveal is a tap that shows a courier link's request to its person instead of voting.
+const outcomeReveal = "reveal"
+
+// reveal answers a reveal tap with the request's details: a link that went through a courier
+// names its person and shows nothing else until that person's passkey asks (the courier holds
+// the link too, and must not learn the torrent, its hash or its host).
+func (s *Server) reveal(ctx context.Context, l *linkedRequest, key *store.Passkey, n *store.PasskeyNonce, count int64) (any, error) {
+	if key.Person != l.person && l.person != "" {
+		return nil, refuse(http.StatusForbidden, "refused: this link was made for %s, not for %s", l.person, key.Person)
+	}
+	if len(l.req.Approvers) > 0 && !slices.Contains(l.req.Approvers, key.Person) {
+		return nil, refuse(http.StatusForbidden, "refused: %s is not an approver for this request", key.Person)
+	}
+	ok, err := s.store.SpendPasskeyReveal(ctx, n, key.CredentialID, key.SignCount, count, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, refuse(http.StatusGone, "refused: this tap was already used, or the passkey's sign count moved meanwhile; press it again")
+	}
+	view, err := s.describe(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"request": view}, nil
 }

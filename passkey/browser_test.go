@@ -1,6 +1,7 @@
 package passkey_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -130,10 +131,36 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 	t.Run("a used link", func(t *testing.T) {
 		req := h.requestWith("r-used", func(r *store.Request) { r.Quorum = 2 })
 		link := h.srv.ApprovalURL(req.ID, "alice")
-		alice.Do(chromedp.Navigate(link), chromedp.Click("button.approve", chromedp.NodeEnabled))
+		alice.Open(link, "button.reveal")
+		alice.WaitText("#status", "Shown")
+		alice.Do(chromedp.Click("button.approve", chromedp.NodeEnabled))
 		alice.WaitText("#status", "counted")
 		alice.Do(chromedp.Navigate(link))
 		alice.WaitText("#problem", "this link was used")
+	})
+	t.Run("a courier's link shows nothing until its person's passkey asks", func(t *testing.T) {
+		req := h.request("r-courier", "alice", "bob")
+		link := h.srv.ApprovalURL(req.ID, "alice")
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, secret := range []string{req.TorrentName, req.TorrentHash, req.Host, req.MatchCode} {
+			if strings.Contains(string(page), secret) {
+				t.Fatalf("the courier's link shows %q before any passkey:\n%s", secret, page)
+			}
+		}
+		path := linkPath(link)
+		bob.Do(chromedp.Navigate(link))
+		begun := h.begin(path, "reveal")
+		refused(t, h, path, begun["nonce"], bob.assertion(begun), http.StatusForbidden, "this link was made for alice, not for bob")
+		alice.Open(link, "button.reveal")
+		if shown := alice.WaitText("dd[data-field=torrent]", req.TorrentName); shown != req.TorrentName {
+			t.Fatalf("revealed %q", shown)
+		}
+		stillPending(t, h, req.ID)
 	})
 	t.Run("a passkey of another person", func(t *testing.T) {
 		req := h.request("r-person", "alice", "bob")
@@ -169,6 +196,19 @@ func TestPasskeysInARealBrowser(t *testing.T) {
 			t.Fatalf("a wrong code confirmed %v (%v)", key, err)
 		}
 		stillPending(t, h, req.ID)
+	})
+	t.Run("a policy that admits only an attested model", func(t *testing.T) {
+		keys, _ := h.st.ListPasskeys(h.ctx, "alice")
+		t.Logf("alice's passkey: attestation %s, AAGUID %s", keys[0].Attestation, keys[0].AAGUID)
+		req := h.requestWith("r-model", func(r *store.Request) { r.Policy = "attested-model" })
+		path := linkPath(h.srv.ApprovalURL(req.ID, ""))
+		alice.Do(chromedp.Navigate(h.origin + path))
+		begun := h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], alice.assertion(begun), http.StatusForbidden, "is not on its passkey_aaguids")
+		gone := h.requestWith("r-gone-policy", func(r *store.Request) { r.Policy = "deleted" })
+		path = linkPath(h.srv.ApprovalURL(gone.ID, ""))
+		begun = h.begin(path, "approve")
+		refused(t, h, path, begun["nonce"], alice.assertion(begun), http.StatusForbidden, "no longer configured")
 	})
 	t.Run("a revoked passkey", func(t *testing.T) {
 		keys, err := h.st.ListPasskeys(h.ctx, "bob")

@@ -58,6 +58,8 @@ func newHarness(t *testing.T) *harness {
 		Approvers: []config.Approver{{Name: "alice", MatrixIDs: []string{"@alice:hs"}}, {Name: "bob", MatrixIDs: []string{"@bob:hs"}},
 			{Name: "mallory", MatrixIDs: []string{"@mallory:hs"}}},
 		Passkeys: config.Passkeys{Listen: listener.Addr().String(), PublicURL: origin, Attestation: config.AttestationNone},
+		Policies: []config.Policy{{Name: "magnets"}, {Name: "attested-model", PasskeyAttestation: config.AttestationRequired,
+			PasskeyAAGUIDs: []string{"00000000-0000-0000-0000-00000000beef"}}},
 	}
 	srv, err := passkey.New(cfg, st, bytes.Repeat([]byte{7}, 32))
 	if err != nil {

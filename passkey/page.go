@@ -1,6 +1,7 @@
 package passkey
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -31,10 +32,21 @@ type pageData struct {
 
 type enrolView struct{ Person string }
 
+// requestView is what the page says about a request. A link that went through a courier
+// (Hidden) shows only its person and time left until that person's passkey reveals the rest.
 type requestView struct {
-	Torrent, Size, Hash, Client, Host, Action, Policy string
-	OnApprove, OnDeny, MatchCode, Expires, Votes      string
-	For                                               string
+	Torrent   string `json:"torrent"`
+	Size      string `json:"size"`
+	Hash      string `json:"hash"`
+	Client    string `json:"client"`
+	Action    string `json:"action"`
+	OnApprove string `json:"on_approve"`
+	OnDeny    string `json:"on_deny"`
+	MatchCode string `json:"match_code"`
+	Expires   string `json:"expires"`
+	Votes     string `json:"votes"`
+	For       string `json:"for"`
+	Hidden    bool   `json:"-"`
 }
 
 func (s *Server) enrolPage(w http.ResponseWriter, r *http.Request) {
@@ -57,25 +69,17 @@ func (s *Server) approvalPage(w http.ResponseWriter, r *http.Request) {
 		render(w, r, data)
 		return
 	}
-	req := l.req
-	votes, err := s.store.ListVotes(ctx, req.ID)
-	if err != nil {
+	if l.person != "" {
+		data.Title = "A request for " + l.person
+		const hidden = "hidden"
+		data.Request = &requestView{Torrent: hidden, Size: hidden, Hash: hidden, Client: hidden, Action: hidden, OnApprove: hidden,
+			OnDeny: hidden, MatchCode: hidden, Votes: hidden, For: l.person, Expires: expiresIn(l.req), Hidden: true}
+	} else if data.Request, err = s.describe(ctx, l); err != nil {
 		data.Problem = s.problem(w, r, err)
 		render(w, r, data)
 		return
-	}
-	t := approval.Tally(votes)
-	size := "unknown (a magnet without its metadata)"
-	if req.TorrentSize > 0 {
-		size = approval.HumanSize(req.TorrentSize)
-	}
-	data.Title = "Approve “" + req.TorrentName + "”?"
-	data.Request = &requestView{
-		Torrent: req.TorrentName, Size: size, Hash: req.TorrentHash, Client: req.Client, Host: req.Host,
-		Action: req.Action, Policy: req.Policy, OnApprove: approval.DescribeOutcome(req.OnApprove),
-		OnDeny: approval.DescribeOutcome(req.OnDeny), MatchCode: req.MatchCode,
-		Expires: req.ExpiresAt.UTC().Format("15:04:05") + " UTC (in " + approval.TimeLeft(time.Until(req.ExpiresAt)) + ")",
-		Votes:   strings.TrimSpace(votesLine(t, req)), For: l.person,
+	} else {
+		data.Title = "Approve “" + l.req.TorrentName + "”?"
 	}
 	if why, err := s.closedReason(ctx, l); err != nil || why != "" {
 		if err != nil {
@@ -84,6 +88,29 @@ func (s *Server) approvalPage(w http.ResponseWriter, r *http.Request) {
 		data.Problem = why
 	}
 	render(w, r, data)
+}
+
+// describe is everything the page shows about a linked request.
+func (s *Server) describe(ctx context.Context, l *linkedRequest) (*requestView, error) {
+	req := l.req
+	votes, err := s.store.ListVotes(ctx, req.ID)
+	if err != nil {
+		return nil, err
+	}
+	size := "unknown (a magnet without its metadata)"
+	if req.TorrentSize > 0 {
+		size = approval.HumanSize(req.TorrentSize)
+	}
+	return &requestView{
+		Torrent: req.TorrentName, Size: size, Hash: req.TorrentHash, Client: req.Client + " on " + req.Host,
+		Action: req.Action + " (policy " + req.Policy + ")", OnApprove: approval.DescribeOutcome(req.OnApprove),
+		OnDeny: approval.DescribeOutcome(req.OnDeny), MatchCode: req.MatchCode, Expires: expiresIn(req),
+		Votes: votesLine(approval.Tally(votes), req), For: l.person,
+	}, nil
+}
+
+func expiresIn(req *store.Request) string {
+	return req.ExpiresAt.UTC().Format("15:04:05") + " UTC (in " + approval.TimeLeft(time.Until(req.ExpiresAt)) + ")"
 }
 
 func votesLine(t approval.Count, req *store.Request) string {

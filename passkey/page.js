@@ -68,12 +68,21 @@ async function enrol(button) {
 }
 
 async function vote(button) {
-  const begun = await call("/begin", { outcome: button.dataset.outcome });
+  const outcome = button.dataset.outcome;
+  const begun = await call("/begin", { outcome });
   const pk = begun.publicKey;
   pk.challenge = b64u.decode(pk.challenge);
   for (const c of pk.allowCredentials || []) c.id = b64u.decode(c.id);
   const cred = await navigator.credentials.get({ publicKey: pk });
   const res = await call("/finish", { nonce: begun.nonce, credential: credentialJSON(cred) });
+  if (outcome === "reveal") {
+    for (const el of document.querySelectorAll("[data-field]")) el.textContent = res.request[el.dataset.field] || "";
+    document.getElementById("hidden").remove();
+    button.remove();
+    for (const b of document.querySelectorAll("button[data-outcome]")) { b.hidden = false; b.disabled = false; }
+    say("Shown to you. Now approve or deny.", true);
+    return;
+  }
   if (res.counted) {
     say("Your " + res.decision + " counted (" + res.person + "). The request is " + res.state + ".", true);
     for (const b of document.querySelectorAll("button")) b.disabled = true;

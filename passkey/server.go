@@ -63,7 +63,7 @@ func New(cfg *config.Config, st *store.Store, secret []byte) (*Server, error) {
 		return nil, err
 	}
 	conveyance := protocol.PreferNoAttestation
-	if cfg.Passkeys.Attestation == config.AttestationRequired {
+	if cfg.WantsAttestation() {
 		conveyance = protocol.PreferDirectAttestation
 	}
 	wa, err := webauthn.New(&webauthn.Config{
@@ -201,14 +201,28 @@ func ceremonyRefusal(err error) *refusal {
 // attestationRefusal says why a passkey is outside passkeys.attestation, or "" when it is not.
 func (s *Server) attestationRefusal(format, aaguid string) string {
 	p := s.cfg.Passkeys
-	if p.Attestation != config.AttestationRequired {
+	return attestationMissing(p.Attestation, p.AAGUIDs, format, aaguid, "this seedgate", "passkeys.aaguids")
+}
+
+// policyAttestationRefusal says why a passkey may not vote on a request of policy, or "". A
+// request whose policy is no longer configured takes no passkey vote: what it asked is unknown.
+func (s *Server) policyAttestationRefusal(policy, format, aaguid string) string {
+	p, ok := s.cfg.PolicyNamed(policy)
+	if !ok {
+		return "this request's policy " + policy + " is no longer configured, so what it asks of a passkey is unknown"
+	}
+	return attestationMissing(p.PasskeyAttestation, p.PasskeyAAGUIDs, format, aaguid, "policy "+policy, "its passkey_aaguids")
+}
+
+func attestationMissing(setting string, aaguids []string, format, aaguid, who, list string) string {
+	if setting != config.AttestationRequired {
 		return ""
 	}
 	if format == "" || format == "none" {
-		return "this seedgate requires attested authenticators, and this one gave no attestation"
+		return who + " requires attested authenticators, and this passkey was registered without attestation"
 	}
-	if len(p.AAGUIDs) > 0 && !slices.Contains(p.AAGUIDs, aaguid) {
-		return "this authenticator model (AAGUID " + aaguid + ") is not on passkeys.aaguids"
+	if len(aaguids) > 0 && !slices.Contains(aaguids, aaguid) {
+		return "this authenticator model (AAGUID " + aaguid + ") is not on " + list
 	}
 	return ""
 }

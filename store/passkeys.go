@@ -194,7 +194,7 @@ type PasskeyNonce struct {
 	NonceHash string
 	RequestID string
 	Person    string // "" when the link names no one
-	Outcome   Decision
+	Outcome   string // approve, deny, or reveal (show a courier link's request; no vote)
 	ExpiresAt time.Time
 	UsedAt    time.Time
 }
@@ -246,4 +246,22 @@ func (s *Store) CountOpenPasskeyNonces(ctx context.Context, requestID string, no
 		return 0, fmt.Errorf("store: count passkey nonces of %s: %w", requestID, err)
 	}
 	return n, nil
+}
+
+// SpendPasskeyReveal spends a reveal nonce and advances the passkey's sign count in one
+// transaction, with the audit entry; it reports whether both moved (of two callers, one does).
+func (s *Store) SpendPasskeyReveal(ctx context.Context, n *PasskeyNonce, credentialID string, old, next int64, now time.Time) (bool, error) {
+	done := false
+	err := s.Txn(ctx, func(ctx context.Context) error {
+		ok, err := s.SpendPasskeyNonce(ctx, n.NonceHash, n.RequestID, now)
+		if err != nil || !ok {
+			return err
+		}
+		if ok, err = s.AdvancePasskeyCount(ctx, credentialID, old, next); err != nil || !ok {
+			return err
+		}
+		done = true
+		return s.AppendAudit(ctx, "request_revealed", n.RequestID, map[string]string{"person": n.Person, "credential_id": credentialID})
+	})
+	return done, err
 }

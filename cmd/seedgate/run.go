@@ -107,6 +107,9 @@ func run(ctx context.Context, configPath string) int {
 		return fail("Bridge check failed (bridges)", err)
 	}
 	var notifier approval.Notifier = b
+	if couriers != nil && passkeys != nil {
+		couriers.broker.PasskeyLink = passkeys.ApprovalURL
+	}
 	if couriers != nil {
 		notifier = bridges.WithBroker(b, couriers.broker)
 	}
