@@ -28,7 +28,7 @@ var commands = [][2]string{
 	{"!sg enroll <sgkey1…>", "enrol a device key (in your DM with me, from a cross-signed device)"},
 	{"!sg revoke <fingerprint>", "revoke one of your device keys (likewise)"},
 	{"!sg passkey", "a one-time link to register a passkey (in your DM with me, from a cross-signed device)"},
-	{"!sg passkey confirm <code>", "make the passkey you just registered count (likewise)"},
+	{"!sg passkey confirm <confirmation code>", "make the passkey you just registered count (likewise)"},
 	{"!sg passkeys", "your passkeys"},
 	{"!sg passkey revoke <id>", "revoke one of your passkeys (likewise)"},
 	{"!sg verify", "verify each other by emoji (SAS), in your DM with me"},

@@ -37,7 +37,7 @@ func addPasskeyLink(content *event.MessageEventContent, req *store.Request, link
 	}
 	const label = "🔑 Approve or deny with a passkey"
 	content.Body += "\n" + label + ": " + link
-	content.FormattedBody += fmt.Sprintf(`<p><a href="%s">%s</a></p>`, html.EscapeString(link), html.EscapeString(label))
+	content.FormattedBody += fmt.Sprintf(`<p>%s: <a href="%s">%s</a></p>`, html.EscapeString(label), html.EscapeString(link), html.EscapeString(link))
 }
 
 // passkeyCommand answers `!sg passkey` (a one-time enrolment link), `!sg passkey confirm
@@ -61,7 +61,7 @@ func (b *Bot) passkeyCommand(ctx context.Context, evt *event.Event, cmd string, 
 			return "No link: it could not be stored; try again later."
 		}
 		return fmt.Sprintf("Open this link on the phone or computer that should hold your passkey (once, within %s):\n%s\n"+
-			"The page then shows a code: send `!sg passkey confirm <code>` here, from this verified session. Until then the passkey counts for nothing.",
+			"The page then shows a code: send `!sg passkey confirm <confirmation code>` here, from this verified session. Until then the passkey counts for nothing.",
 			approval.TimeLeft(time.Until(expires)), link)
 	case strings.EqualFold(args[0], "confirm") && len(args) > 1:
 		code := crypto.NormalizeMatchCode(strings.Join(args[1:], ""))
@@ -79,7 +79,7 @@ func (b *Bot) passkeyCommand(ctx context.Context, evt *event.Event, cmd string, 
 	case strings.EqualFold(args[0], "revoke") && len(args) > 1:
 		return b.passkeyRevoke(ctx, approver.Name, args[1], by)
 	}
-	return "Usage: `!sg passkey`, `!sg passkey confirm <code>`, `!sg passkeys`, `!sg passkey revoke <id>`."
+	return "Usage: `!sg passkey`, `!sg passkey confirm <confirmation code>`, `!sg passkeys`, `!sg passkey revoke <id>`."
 }
 
 func (b *Bot) passkeyList(ctx context.Context, person string) string {

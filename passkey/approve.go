@@ -212,7 +212,7 @@ func (s *Server) usablePasskey(ctx context.Context, rawID, userHandle []byte) (*
 	case err != nil:
 		return nil, err
 	case key.State == store.PasskeyPending:
-		return nil, refuse(http.StatusForbidden, "refused: this passkey is not confirmed yet (`!sg passkey confirm <code>` in your direct-message room)")
+		return nil, refuse(http.StatusForbidden, "refused: this passkey is not confirmed yet (`!sg passkey confirm <confirmation code>` in your direct-message room)")
 	case key.State != store.PasskeyActive:
 		return nil, refuse(http.StatusForbidden, "refused: this passkey is %s", key.State)
 	case !bytes.Equal(userHandle, crypto.PasskeyUserHandle(s.secret, key.Person)):

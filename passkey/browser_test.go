@@ -245,6 +245,7 @@ func refused(t *testing.T, h *harness, path string, nonce, credential []byte, st
 	if !strings.Contains(reason, want) {
 		t.Fatalf("refused for %q, want %q", reason, want)
 	}
+	t.Logf("refused (%d): %s", got, reason)
 }
 
 func assertDecided(t *testing.T, h *harness, id string, state store.RequestState, by string) {
