@@ -36,7 +36,7 @@ func TestAttackSuite(t *testing.T) {
 	dir := tempDir(t)
 	fakes := startRCSFakes(t, dir)
 	tw, google := fakes.twilio, fakes.rbm
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, API: true, Metrics: true, Hooks: true, Bridges: fakes.config})
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, API: true, Metrics: true, Hooks: true, Bridges: fakes.config, Passkeys: true})
 	if err != nil {
 		t.Fatalf("stack: %v", err)
 	}
@@ -88,6 +88,9 @@ func TestAttackSuite(t *testing.T) {
 		{"rbm push", http.MethodPost, s.WebhookURL + "/rbm", func([]byte) map[string]string {
 			return map[string]string{"X-Goog-Signature": "AAAA"}
 		}},
+		// As the page itself calls: from its own origin, as JSON.
+		{"passkey approval", http.MethodPost, s.PasskeyURL + "/a/cmVx.YWxpY2U.bWFj/finish", passkeyPageHeaders(s)},
+		{"passkey enrolment", http.MethodPost, s.PasskeyURL + "/e/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/finish", passkeyPageHeaders(s)},
 	}
 	oversized := bytes.Repeat([]byte("A"), 40<<20)
 	malformed := [][]byte{[]byte("{not json"), []byte("\x00\xff\xfe garbage"), []byte(`{"client":` + strings.Repeat("[", 10000) + `}`), {}}
@@ -112,7 +115,8 @@ func TestAttackSuite(t *testing.T) {
 	}
 
 	t.Run("slow-loris on every listener", func(t *testing.T) {
-		listeners := map[string]string{"appservice": appserviceURL, "hooks": s.HookURL, "api": s.APIURL, "metrics": s.MetricsURL, "webhooks": s.WebhookURL}
+		listeners := map[string]string{"appservice": appserviceURL, "hooks": s.HookURL, "api": s.APIURL, "metrics": s.MetricsURL,
+			"webhooks": s.WebhookURL, "passkeys": s.PasskeyURL}
 		var wg sync.WaitGroup
 		for name, base := range listeners {
 			u, _ := url.Parse(base)
@@ -136,7 +140,7 @@ func TestAttackSuite(t *testing.T) {
 	t.Run("secrets absent from every log", func(t *testing.T) {
 		secrets := map[string]string{"as_token": reg.ASToken, "hs_token": reg.HSToken, "hook secret": strings.TrimSpace(string(hookSecret)),
 			"qBittorrent password": s.QB.Password, "Twilio auth token": tw.AuthToken, "RBM client token": google.ClientToken}
-		for _, name := range []string{"pickle.key", "gateway.key", "recovery.key"} {
+		for _, name := range []string{"pickle.key", "gateway.key", "recovery.key", "passkey-links.key"} {
 			raw, err := os.ReadFile(filepath.Join(s.Seedgate.Dir, name))
 			if err != nil {
 				t.Fatal(err)
@@ -227,4 +231,11 @@ func send(ctx context.Context, t *testing.T, method, url string, body []byte, he
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode
+}
+
+// passkeyPageHeaders are what the passkey page's own calls carry.
+func passkeyPageHeaders(s *stack.Stack) func([]byte) map[string]string {
+	return func([]byte) map[string]string {
+		return map[string]string{"Origin": s.PasskeyURL, "Content-Type": "application/json"}
+	}
 }

@@ -14,6 +14,7 @@ import (
 var (
 	enrolLink    = regexp.MustCompile(`http://localhost:\d+/e/\S+`)
 	approvalLink = regexp.MustCompile(`Approve or deny with a passkey: (http://localhost:\d+/a/\S+)`)
+	passkeyID    = regexp.MustCompile(`\n(\S+): active,`)
 )
 
 // TestPasskeyApprovalEndToEnd runs the phone flow on the real stack: the approver asks the bot
@@ -90,5 +91,18 @@ func TestPasskeyApprovalEndToEnd(t *testing.T) {
 		waitTorrentState(ctx, t, s.QB, tf.Hash, "removed", func(_ string, exists bool) bool { return !exists })
 		phone.Do(chromedp.Navigate(cardLink(t, card)))
 		phone.WaitText("#problem", "already")
+	})
+	t.Run("revoked from the DM, the passkey no longer counts", func(t *testing.T) {
+		id := passkeyID.FindStringSubmatch(command("!sg passkeys", "active"))
+		if id == nil {
+			t.Fatal("no passkey id in the list")
+		}
+		command("!sg passkey revoke "+id[1], "Revoked passkey "+id[1])
+		tf, card := addHeld(ctx, t, s, alice, "passkey-revoked.bin")
+		phone.Open(cardLink(t, card), "button.approve")
+		phone.WaitText("#status", "this passkey is revoked")
+		if state, _, _ := s.QB.State(ctx, tf.Hash); !stack.IsStopped(state) {
+			t.Fatalf("a revoked passkey moved the request: %s", state)
+		}
 	})
 }
