@@ -47,6 +47,8 @@ type digestCard struct {
 	// burst, on a burst's first card, is every item of the burst when they are known (when
 	// the card is redrawn); nil when it is first posted.
 	burst []*store.Request
+	// links gives an open item's passkey page; nil when passkeys are not served.
+	links func(requestID string) string
 }
 
 // openAndSize counts the open items of reqs and adds up their sizes.
@@ -116,9 +118,14 @@ func renderDigest(d digestCard, mention []id.UserID, now time.Time) *event.Messa
 	}
 	for _, r := range d.items {
 		name, hash := quoteName(r.TorrentName), r.TorrentHash[:min(12, len(r.TorrentHash))]
-		fmt.Fprintf(&plain, "%d. %s (%s, %s) code %s — %s\n", r.DigestIndex, name, approval.HumanSize(r.TorrentSize), hash, r.MatchCode, itemState(r))
-		fmt.Fprintf(&rich, "<li>%s (%s, <code>%s</code>) code <code>%s</code> — %s</li>", html.EscapeString(name), approval.HumanSize(r.TorrentSize),
-			html.EscapeString(hash), html.EscapeString(r.MatchCode), html.EscapeString(itemState(r)))
+		link, richLink := "", ""
+		if d.links != nil && r.State.Open() {
+			url := d.links(r.ID)
+			link, richLink = " · 🔑 "+url, fmt.Sprintf(` · 🔑 <a href="%s">%s</a>`, html.EscapeString(url), html.EscapeString(url))
+		}
+		fmt.Fprintf(&plain, "%d. %s (%s, %s) code %s — %s%s\n", r.DigestIndex, name, approval.HumanSize(r.TorrentSize), hash, r.MatchCode, itemState(r), link)
+		fmt.Fprintf(&rich, "<li>%s (%s, <code>%s</code>) code <code>%s</code> — %s%s</li>", html.EscapeString(name), approval.HumanSize(r.TorrentSize),
+			html.EscapeString(hash), html.EscapeString(r.MatchCode), html.EscapeString(itemState(r)), richLink)
 	}
 	rich.WriteString("</ol>")
 	if open, _ := openAndSize(d.items); open > 0 {

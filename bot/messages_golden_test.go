@@ -62,21 +62,21 @@ func goldenMessages() []goldenMessage {
 		{RequestID: "01JEXAMPLE7Q3", KeyID: "k2", Blob: "sg1.box.k2.3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAA"}}
 	approve := []*store.Vote{{Person: "alice", Decision: store.DecisionApprove, Counted: true}}
 
-	c, _ := newCard([]*store.Request{card(func(*store.Request) {})}, nil, approvers, nil, 20, now, false, false, "")
+	c, _ := newCard([]*store.Request{card(func(*store.Request) {})}, nil, approvers, nil, 20, now, false, false, nil)
 	add("card: new, reaction is enough", c)
 	c, _ = newCard([]*store.Request{card(func(r *store.Request) {
 		r.Action, r.Quorum, r.MinAssurance = "remove_with_data", 2, approval.AssuranceSignature
 		r.Requester, r.Reason = "sonarr", "series ended <b>bold?</b>"
-	})}, challenges, approvers[:1], approvers[1:], 20, now, false, false, "")
+	})}, challenges, approvers[:1], approvers[1:], 20, now, false, false, nil)
 	add("card: new, signed, 2 of 2, asked by a program, one approver muted", c)
 	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.MinAssurance = approval.AssurancePasskey })}, nil, approvers, nil, 20, now, false, false,
-		"https://seedgate.example.org/a/cmVx.YWxpY2U.bWFj")
+		func(string) string { return "https://seedgate.example.org/a/cmVx.YWxpY2U.bWFj" })
 	add("card: new, passkey needed, with its link", c)
-	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.MinAssurance = approval.AssuranceDevice })}, nil, approvers, nil, 20, now, false, false, "")
+	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.MinAssurance = approval.AssuranceDevice })}, nil, approvers, nil, 20, now, false, false, nil)
 	add("card: new, verified device", c)
-	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = hostileName, 0 })}, nil, approvers, nil, 20, now, false, false, "")
+	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = hostileName, 0 })}, nil, approvers, nil, 20, now, false, false, nil)
 	add("card: new magnet, hostile name, metadata unknown", c)
-	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = "magnet-only", 0 })}, nil, approvers, nil, 20, now, true, false, "")
+	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = "magnet-only", 0 })}, nil, approvers, nil, 20, now, true, false, nil)
 	add("card: new magnet, metadata: fetch_first", c)
 	c, _ = cardEdit(card(func(r *store.Request) { r.Quorum, r.MinAssurance = 2, approval.AssuranceSignature }), approve, challenges, now.Add(time.Minute), false, "")
 	add("card edit: one of two signed approvals in", c)
@@ -107,8 +107,10 @@ func goldenMessages() []goldenMessage {
 			r.MatchCode = []string{"AAA-BBB", "CCC-DDD", "EEE-FFF"}[i]
 		}))
 	}
-	c, _ = newCard(burst, nil, approvers, nil, 20, now, false, false, "")
+	c, _ = newCard(burst, nil, approvers, nil, 20, now, false, false, nil)
 	add("digest: new burst of three", c)
+	c, _ = newCard(burst, nil, approvers, nil, 20, now, false, false, func(id string) string { return "https://seedgate.example.org/a/" + id + ".LINK" })
+	add("digest: new burst of three, with passkey links", c)
 	burst[0].State, burst[0].Verdict, burst[0].DecidedBy = store.RequestDone, store.RequestApproved, "@alice:example.org"
 	burst[1].State, burst[1].Verdict, burst[1].DecidedBy = store.RequestDone, store.RequestDenied, "@bob:example.org"
 	c, _ = digestEdit(digestCard{items: burst}, "$digest", now)
@@ -120,7 +122,7 @@ func goldenMessages() []goldenMessage {
 			r.MatchCode, r.DigestEvent = []string{"GGG-HHH", "JJJ-KKK"}[i], "$digest"
 		}))
 	}
-	c, _ = newCard(more, nil, nil, nil, 20, now, false, true, "")
+	c, _ = newCard(more, nil, nil, nil, 20, now, false, true, nil)
 	add("digest in the burst's thread: items 4–5", c)
 	c, _ = digestEdit(digestCard{items: burst, burst: append(slices.Clone(burst), more...)}, "$digest", now)
 	add("digest edit: the burst's first card, the rest in its thread", c)

@@ -22,12 +22,21 @@ var _ passkey.Notices = (*Bot)(nil)
 // UsePasskeys links cards to the passkey pages and answers `!sg passkey`; call it before Start.
 func (b *Bot) UsePasskeys(s *passkey.Server) { b.passkeys = s }
 
-// passkeyLink is the passkey page of a single request's card, or "" (no passkeys, a digest).
-func (b *Bot) passkeyLink(reqs []*store.Request) string {
-	if b.passkeys == nil || len(reqs) != 1 || reqs[0].DigestIndex != 0 {
+// passkeyLinks gives each request's passkey page for any of its approvers, or is nil when
+// passkeys are not served.
+func (b *Bot) passkeyLinks() func(requestID string) string {
+	if b.passkeys == nil {
+		return nil
+	}
+	return func(requestID string) string { return b.passkeys.ApprovalURL(requestID, "") }
+}
+
+// passkeyLink is a single request's passkey page, or "" without passkeys.
+func (b *Bot) passkeyLink(req *store.Request) string {
+	if b.passkeys == nil {
 		return ""
 	}
-	return b.passkeys.ApprovalURL(reqs[0].ID, "")
+	return b.passkeys.ApprovalURL(req.ID, "")
 }
 
 // addPasskeyLink puts the passkey page's link on an open request's card.

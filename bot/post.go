@@ -62,7 +62,7 @@ func (b *Bot) PostCard(ctx context.Context, reqs []*store.Request, thread string
 		reqs = reqs[:1]
 	}
 	draw := func(n int) (*event.MessageEventContent, map[string]any) {
-		content, raw := newCard(reqs[:n], challenges, mention, muted, b.cfg.Matrix.MentionLimit, now, b.fetchesMetadata(req), thread != "", b.passkeyLink(reqs[:n]))
+		content, raw := newCard(reqs[:n], challenges, mention, muted, b.cfg.Matrix.MentionLimit, now, b.fetchesMetadata(req), thread != "", b.passkeyLinks())
 		if thread != "" {
 			content.RelatesTo = (&event.RelatesTo{}).SetThread(id.EventID(thread), id.EventID(thread))
 		}
@@ -117,16 +117,18 @@ func mostThatFit(most int, sizeOf func(n int) int) int {
 // newCard draws the card first sent for reqs: one request's card with its sealed challenges, or
 // a digest card of a burst (inThread for a further card in the thread of its first); muted
 // approvers (over the mention limit) are told of in both bodies.
-func newCard(reqs []*store.Request, challenges []*store.Challenge, mention, muted []id.UserID, mentionLimit int, now time.Time, fetching, inThread bool, passkeyLink string) (*event.MessageEventContent, map[string]any) {
+func newCard(reqs []*store.Request, challenges []*store.Challenge, mention, muted []id.UserID, mentionLimit int, now time.Time, fetching, inThread bool, links func(requestID string) string) (*event.MessageEventContent, map[string]any) {
 	var content *event.MessageEventContent
 	raw := map[string]any{}
 	if reqs[0].DigestIndex == 0 {
 		content = renderCard(reqs[0], nil, mention, now, fetching)
 		raw[requestField] = requestInfo(reqs[0])
-		addPasskeyLink(content, reqs[0], passkeyLink)
+		if links != nil {
+			addPasskeyLink(content, reqs[0], links(reqs[0].ID))
+		}
 		addSealed(content, raw, challenges)
 	} else {
-		content = renderDigest(digestCard{items: reqs, inThread: inThread}, mention, now)
+		content = renderDigest(digestCard{items: reqs, inThread: inThread, links: links}, mention, now)
 		raw[digestField] = digestInfo(reqs)
 	}
 	if len(muted) > 0 {
@@ -179,7 +181,7 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 			return err
 		}
 	}
-	content, raw := cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req), b.passkeyLink([]*store.Request{req}))
+	content, raw := cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req), b.passkeyLink(req))
 	if _, err := b.sendMessage(ctx, id.RoomID(req.CardRoom), content, raw); err != nil {
 		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)
 	}
@@ -192,7 +194,7 @@ func (b *Bot) redrawDigest(ctx context.Context, roomID id.RoomID, card id.EventI
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
-	d := digestCard{items: reqs, inThread: reqs[0].DigestEvent != "" && reqs[0].DigestEvent != card.String()}
+	d := digestCard{items: reqs, inThread: reqs[0].DigestEvent != "" && reqs[0].DigestEvent != card.String(), links: b.passkeyLinks()}
 	if reqs[0].DigestEvent == card.String() {
 		if d.burst, err = b.store.ListRequestsByCard(ctx, card.String()); err != nil {
 			return err

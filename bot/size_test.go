@@ -33,7 +33,7 @@ func TestLargestDigestAndItsEditFitOneEvent(t *testing.T) {
 			reqs = append(reqs, &store.Request{ID: fmt.Sprintf("01JD%022d", i), Action: "add", Client: "seedbox", Host: "seedbox.example.org",
 				TorrentName: name, TorrentHash: hash, TorrentSize: 4 << 30, Policy: "new-torrents", State: store.RequestPending,
 				ExpiresAt: now.Add(time.Hour), DigestIndex: i + 1})
-			if contentSize(renderDigest(digestCard{items: reqs}, mention, now), map[string]any{digestField: digestInfo(reqs)}) > maxDigestBytes {
+			if contentSize(renderDigest(digestCard{items: reqs, links: longLinks}, mention, now), map[string]any{digestField: digestInfo(reqs)}) > maxDigestBytes {
 				reqs = reqs[:len(reqs)-1]
 				break
 			}
@@ -52,4 +52,9 @@ func TestLargestDigestAndItsEditFitOneEvent(t *testing.T) {
 				name, len(reqs), encrypted, matrixEventLimit)
 		}
 	}
+}
+
+// longLinks is a passkey link as long as a real one on a long host name.
+func longLinks(requestID string) string {
+	return "https://seedgate.approvals.example.org/a/" + strings.Repeat("A", 36) + "." + strings.Repeat("B", 12) + "." + strings.Repeat("C", 24) + requestID
 }

@@ -46,13 +46,13 @@ func newTestCA(t *testing.T, dir, name string) *testCA {
 	return ca
 }
 
-// issue writes name.pem and name.key, a leaf for 127.0.0.1 usable by servers and clients.
+// issue writes name.pem and name.key, a leaf for 127.0.0.1 and localhost usable by servers and clients.
 func (ca *testCA) issue(t *testing.T, name string, serial int64) (certFile, keyFile string) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
