@@ -113,17 +113,30 @@ func (s *Server) approvalBegin(ctx context.Context, r *http.Request, body []byte
 }
 
 // approvalFinish checks the passkey's answer against the challenge recomputed from the stored
-// request, the nonce's outcome and the nonce, then votes.
+// request, the nonce's outcome and the nonce, then votes. An answer refused before it reaches
+// the vote goes into the audit log with its reason, as a vote that does not count does.
 func (s *Server) approvalFinish(ctx context.Context, r *http.Request, body []byte) (any, error) {
 	l, err := s.linked(ctx, r)
 	if err != nil {
 		return nil, err
 	}
+	out, err := s.finishTap(ctx, l, body)
+	var ref *refusal
+	if errors.As(err, &ref) {
+		if auditErr := s.store.AppendAudit(ctx, "passkey_refused", l.req.ID, map[string]any{"reason": ref.reason, "link_person": l.person}); auditErr != nil {
+			return nil, auditErr
+		}
+	}
+	return out, err
+}
+
+// finishTap is approvalFinish for a request the link named.
+func (s *Server) finishTap(ctx context.Context, l *linkedRequest, body []byte) (any, error) {
 	var call struct {
 		Nonce      string          `json:"nonce"`
 		Credential json.RawMessage `json:"credential"`
 	}
-	if err = json.Unmarshal(body, &call); err != nil {
+	if err := json.Unmarshal(body, &call); err != nil {
 		return nil, refuse(http.StatusBadRequest, "the call needs nonce and credential")
 	}
 	nonce, err := b64.DecodeString(call.Nonce)

@@ -1,6 +1,7 @@
 package passkey_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -246,6 +247,9 @@ func refused(t *testing.T, h *harness, path string, nonce, credential []byte, st
 		t.Fatalf("refused for %q, want %q", reason, want)
 	}
 	t.Logf("refused (%d): %s", got, reason)
+	if status != http.StatusOK && !auditedRefusal(t, h, reason) {
+		t.Fatalf("the refusal %q is not in the audit log", reason)
+	}
 }
 
 func assertDecided(t *testing.T, h *harness, id string, state store.RequestState, by string) {
@@ -279,4 +283,21 @@ func setBadUV(t *testing.T, tb *tab, bad bool) {
 	if _, err := chromedp.Call(tb.Ctx, webauthn.SetResponseOverrideBits, webauthn.SetResponseOverrideBitsParams{AuthenticatorID: tb.Auth, IsBadUV: &bad}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// auditedRefusal reports whether the audit log holds a passkey_refused entry with reason.
+func auditedRefusal(t *testing.T, h *harness, reason string) bool {
+	t.Helper()
+	found := false
+	err := h.st.EachAudit(h.ctx, func(e *store.AuditEntry) error {
+		var data struct{ Reason string }
+		if e.Kind == "passkey_refused" && json.Unmarshal(e.Data, &data) == nil && data.Reason == reason {
+			found = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
 }
