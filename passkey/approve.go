@@ -106,7 +106,7 @@ func (s *Server) approvalBegin(ctx context.Context, r *http.Request, body []byte
 	}
 	if err = s.store.InsertPasskeyNonce(ctx, &store.PasskeyNonce{
 		NonceHash: crypto.TokenHash(nonce), RequestID: l.req.ID, Person: l.person, Outcome: call.Outcome, ExpiresAt: expires,
-	}); err != nil {
+	}, s.now()); err != nil {
 		return nil, err
 	}
 	return map[string]any{"nonce": b64.EncodeToString(nonce), "publicKey": assertion.Response}, nil

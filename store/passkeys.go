@@ -212,8 +212,15 @@ func (*PasskeyNonce) Scan(row dbutil.Scannable) (*PasskeyNonce, error) {
 	return &n, nil
 }
 
-// InsertPasskeyNonce records a nonce handed to a browser.
-func (s *Store) InsertPasskeyNonce(ctx context.Context, n *PasskeyNonce) error {
+// spentNonceKeep is how long a nonce's row outlives its expiry: an answer that old is refused
+// as a nonce never given out instead of as one already used.
+const spentNonceKeep = 24 * time.Hour
+
+// InsertPasskeyNonce records a nonce handed to a browser, and forgets those long expired.
+func (s *Store) InsertPasskeyNonce(ctx context.Context, n *PasskeyNonce, now time.Time) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM passkey_nonces WHERE expires_at < $1`, millis(now.Add(-spentNonceKeep))); err != nil {
+		return fmt.Errorf("store: forget old passkey nonces: %w", err)
+	}
 	if _, err := s.db.Exec(ctx, `INSERT INTO passkey_nonces (nonce_hash, request_id, person, outcome, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 		n.NonceHash, n.RequestID, n.Person, n.Outcome, millis(n.ExpiresAt)); err != nil {
 		return fmt.Errorf("store: insert passkey nonce for %s: %w", n.RequestID, err)
