@@ -128,7 +128,7 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) stri
 		w.WriteHeader(ref.status)
 		return ref.reason
 	}
-	zerolog.Ctx(r.Context()).Error().Err(err).Str("path", r.URL.Path).Msg("Passkey page failed")
+	zerolog.Ctx(r.Context()).Error().Err(err).Str("route", r.Pattern).Msg("Passkey page failed")
 	w.WriteHeader(http.StatusInternalServerError)
 	return "seedgate could not show this page (its log says why)"
 }

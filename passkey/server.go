@@ -143,7 +143,8 @@ func refuse(status int, format string, args ...any) *refusal {
 }
 
 // posted wraps a page's JSON call: same origin only (a page elsewhere cannot start a ceremony
-// here), a bounded body, and one JSON answer, {"error": reason} when refused.
+// here), a bounded body, and one JSON answer, {"error": reason} when refused. Logs name the
+// route, never the path: a path holds a link's token, and an enrolment token is a secret.
 func (s *Server) posted(call func(ctx context.Context, r *http.Request, body []byte) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -161,11 +162,11 @@ func (s *Server) posted(call func(ctx context.Context, r *http.Request, body []b
 		var ref *refusal
 		switch {
 		case errors.As(err, &ref):
-			log.Warn().Str("path", r.URL.Path).Str("reason", ref.reason).Msg("Passkey page call refused")
+			log.Warn().Str("route", r.Pattern).Str("reason", ref.reason).Msg("Passkey page call refused")
 			w.WriteHeader(ref.status)
 			out = map[string]string{"error": ref.reason}
 		case err != nil:
-			log.Error().Err(err).Str("path", r.URL.Path).Msg("Passkey page call failed")
+			log.Error().Err(err).Str("route", r.Pattern).Msg("Passkey page call failed")
 			w.WriteHeader(http.StatusInternalServerError)
 			out = map[string]string{"error": "seedgate could not do that (its log says why); nothing was recorded"}
 		}

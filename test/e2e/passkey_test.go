@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,6 +58,7 @@ func TestPasskeyApprovalEndToEnd(t *testing.T) {
 	command("!sg passkey confirm WRONG-CODE", "Not confirmed")
 	command("!sg passkey confirm "+code, "Confirmed passkey")
 	command("!sg passkeys", "active")
+	t.Cleanup(func() { assertNotLogged(t, s, "the enrolment token", link[strings.LastIndex(link, "/")+1:]) })
 
 	cardLink := func(t *testing.T, card *stack.ApproverMessage) string {
 		t.Helper()
@@ -105,4 +108,22 @@ func TestPasskeyApprovalEndToEnd(t *testing.T) {
 			t.Fatalf("a revoked passkey moved the request: %s", state)
 		}
 	})
+}
+
+// assertNotLogged fails if any of seedgate's logs holds secret.
+func assertNotLogged(t *testing.T, s *stack.Stack, name, secret string) {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(s.Seedgate.Dir, "*.log"))
+	if len(logs) == 0 {
+		t.Fatal("no seedgate log found")
+	}
+	for _, path := range logs {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("%s holds %s", filepath.Base(path), name)
+		}
+	}
 }
