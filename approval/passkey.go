@@ -41,7 +41,7 @@ func (s *Service) identifyPasskey(ctx context.Context, p *PasskeyProof, req *sto
 	if p.LinkPerson != "" && p.LinkPerson != key.Person {
 		return key.Person, "this link was made for " + p.LinkPerson + ", not for " + key.Person
 	}
-	if !mayVote(req, key.Person) {
+	if !MayVote(req, key.Person) {
 		return key.Person, "not an approver for this request (policy " + req.Policy + ")"
 	}
 	return key.Person, ""

@@ -247,7 +247,7 @@ func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (p
 		if !ok {
 			return b.Voter, "not an approver"
 		}
-		if !mayVote(req, approver.Name) {
+		if !MayVote(req, approver.Name) {
 			return approver.Name, "not an approver for this request (policy " + req.Policy + ")"
 		}
 		return approver.Name, ""
@@ -259,7 +259,7 @@ func (s *Service) identify(ctx context.Context, b Ballot, req *store.Request) (p
 	if !ok {
 		return b.Voter, "signed by an unknown or revoked key"
 	}
-	if !mayVote(req, approver.Name) {
+	if !MayVote(req, approver.Name) {
 		return approver.Name, "not an approver for this request (policy " + req.Policy + ")"
 	}
 	if err := b.Signed.VerifySignature(key); err != nil {
@@ -298,8 +298,8 @@ func (s *Service) spend(ctx context.Context, b Ballot, req *store.Request) (reas
 	}
 }
 
-// mayVote reports whether a person is among a request's approvers.
-func mayVote(req *store.Request, person string) bool {
+// MayVote reports whether a person is among a request's approvers.
+func MayVote(req *store.Request, person string) bool {
 	return len(req.Approvers) == 0 || slices.Contains(req.Approvers, person)
 }
 

@@ -21,7 +21,7 @@ func TestCardEditKeepsChallengesAndRequest(t *testing.T) {
 		MinAssurance: approval.AssuranceSignature, ExpiresAt: now.Add(time.Minute), CardEvent: "$card"}
 	challenges := []*store.Challenge{{RequestID: "r1", KeyID: "k1", Blob: "sg1.box.k1.AAAA"}, {RequestID: "r1", KeyID: "k2", Blob: "sg1.box.k2.BBBB"}}
 	votes := []*store.Vote{{RequestID: "r1", Person: "alice", Decision: "approve", Counted: true}}
-	content, raw := cardEdit(req, votes, challenges, now, false, "")
+	content, raw := cardEdit(req, votes, challenges, now, false, nil)
 	wire, err := json.Marshal(&event.Content{Parsed: content, Raw: raw})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestCardEditKeepsChallengesAndRequest(t *testing.T) {
 	}
 	// Once decided, no challenge is shown any more.
 	req.State = store.RequestDone
-	content, raw = cardEdit(req, votes, nil, now, false, "")
+	content, raw = cardEdit(req, votes, nil, now, false, nil)
 	wire, _ = json.Marshal(&event.Content{Parsed: content, Raw: raw})
 	if strings.Contains(string(wire), "sg1.box.") || !strings.Contains(string(wire), requestField) {
 		t.Fatalf("decided card edit:\n%s", wire)

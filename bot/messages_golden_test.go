@@ -78,7 +78,7 @@ func goldenMessages() []goldenMessage {
 	add("card: new magnet, hostile name, metadata unknown", c)
 	c, _ = newCard([]*store.Request{card(func(r *store.Request) { r.TorrentName, r.TorrentSize = "magnet-only", 0 })}, nil, approvers, nil, 20, now, true, false, nil)
 	add("card: new magnet, metadata: fetch_first", c)
-	c, _ = cardEdit(card(func(r *store.Request) { r.Quorum, r.MinAssurance = 2, approval.AssuranceSignature }), approve, challenges, now.Add(time.Minute), false, "")
+	c, _ = cardEdit(card(func(r *store.Request) { r.Quorum, r.MinAssurance = 2, approval.AssuranceSignature }), approve, challenges, now.Add(time.Minute), false, nil)
 	add("card edit: one of two signed approvals in", c)
 	decided := func(decision store.RequestState, outcome, by, failure string) *store.Request {
 		return card(func(r *store.Request) {
@@ -87,17 +87,17 @@ func goldenMessages() []goldenMessage {
 	}
 	executing := decided(store.RequestApproved, "resume", "@alice:example.org", "")
 	executing.State = store.RequestExecuting
-	c, _ = cardEdit(executing, approve, nil, now, false, "")
+	c, _ = cardEdit(executing, approve, nil, now, false, nil)
 	add("card edit: approved, carrying out", c)
-	c, _ = cardEdit(decided(store.RequestApproved, "resume", "@alice:example.org", ""), approve, nil, now, false, "")
+	c, _ = cardEdit(decided(store.RequestApproved, "resume", "@alice:example.org", ""), approve, nil, now, false, nil)
 	add("card edit: approved, resumed", c)
-	c, _ = cardEdit(decided(store.RequestDenied, "remove", "@bob:example.org", ""), nil, nil, now, false, "")
+	c, _ = cardEdit(decided(store.RequestDenied, "remove", "@bob:example.org", ""), nil, nil, now, false, nil)
 	add("card edit: denied, removed", c)
-	c, _ = cardEdit(decided(store.RequestExpired, "keep_stopped", "", ""), nil, nil, now, false, "")
+	c, _ = cardEdit(decided(store.RequestExpired, "keep_stopped", "", ""), nil, nil, now, false, nil)
 	add("card edit: expired, left stopped", c)
 	failed := decided(store.RequestApproved, "resume", "@alice:example.org", "qbittorrent: torrents/start: HTTP 403")
 	failed.State = store.RequestFailed
-	c, _ = cardEdit(failed, approve, nil, now, false, "")
+	c, _ = cardEdit(failed, approve, nil, now, false, nil)
 	add("card edit: approved, the action failed", c)
 
 	var burst []*store.Request

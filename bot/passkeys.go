@@ -31,19 +31,12 @@ func (b *Bot) passkeyLinks() func(requestID string) string {
 	return func(requestID string) string { return b.passkeys.ApprovalURL(requestID, "") }
 }
 
-// passkeyLink is a single request's passkey page, or "" without passkeys.
-func (b *Bot) passkeyLink(req *store.Request) string {
-	if b.passkeys == nil {
-		return ""
-	}
-	return b.passkeys.ApprovalURL(req.ID, "")
-}
-
 // addPasskeyLink puts the passkey page's link on an open request's card.
-func addPasskeyLink(content *event.MessageEventContent, req *store.Request, link string) {
-	if link == "" || !req.State.Open() {
+func addPasskeyLink(content *event.MessageEventContent, req *store.Request, links func(requestID string) string) {
+	if links == nil || !req.State.Open() {
 		return
 	}
+	link := links(req.ID)
 	const label = "🔑 Approve or deny with a passkey"
 	content.Body += "\n" + label + ": " + link
 	content.FormattedBody += fmt.Sprintf(`<p>%s: <a href="%s">%s</a></p>`, html.EscapeString(label), html.EscapeString(link), html.EscapeString(link))

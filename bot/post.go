@@ -123,9 +123,7 @@ func newCard(reqs []*store.Request, challenges []*store.Challenge, mention, mute
 	if reqs[0].DigestIndex == 0 {
 		content = renderCard(reqs[0], nil, mention, now, fetching)
 		raw[requestField] = requestInfo(reqs[0])
-		if links != nil {
-			addPasskeyLink(content, reqs[0], links(reqs[0].ID))
-		}
+		addPasskeyLink(content, reqs[0], links)
 		addSealed(content, raw, challenges)
 	} else {
 		content = renderDigest(digestCard{items: reqs, inThread: inThread, links: links}, mention, now)
@@ -181,7 +179,7 @@ func (b *Bot) UpdateCard(ctx context.Context, req *store.Request, votes []*store
 			return err
 		}
 	}
-	content, raw := cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req), b.passkeyLink(req))
+	content, raw := cardEdit(req, votes, challenges, time.Now(), b.fetchesMetadata(req), b.passkeyLinks())
 	if _, err := b.sendMessage(ctx, id.RoomID(req.CardRoom), content, raw); err != nil {
 		return fmt.Errorf("bot: edit card for %s: %w", req.ID, err)
 	}
@@ -255,9 +253,9 @@ func (b *Bot) underCard(ctx context.Context, card id.EventID) *event.RelatesTo {
 // of the card, so that is where everything the card carries must be too: while the request is
 // open, the sealed challenges (a second approver of a 2-of-N signed policy still needs theirs
 // after the first vote) and, always, the machine-readable request.
-func cardEdit(req *store.Request, votes []*store.Vote, challenges []*store.Challenge, now time.Time, fetching bool, passkeyLink string) (*event.MessageEventContent, map[string]any) {
+func cardEdit(req *store.Request, votes []*store.Vote, challenges []*store.Challenge, now time.Time, fetching bool, links func(requestID string) string) (*event.MessageEventContent, map[string]any) {
 	content := renderCard(req, votes, nil, now, fetching)
-	addPasskeyLink(content, req, passkeyLink)
+	addPasskeyLink(content, req, links)
 	inner := map[string]any{requestField: requestInfo(req)}
 	addSealed(content, inner, challenges)
 	content.SetEdit(id.EventID(req.CardEvent))

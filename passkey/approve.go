@@ -253,7 +253,7 @@ func (s *Server) reveal(ctx context.Context, l *linkedRequest, key *store.Passke
 	if key.Person != l.person && l.person != "" {
 		return nil, refuse(http.StatusForbidden, "refused: this link was made for %s, not for %s", l.person, key.Person)
 	}
-	if len(l.req.Approvers) > 0 && !slices.Contains(l.req.Approvers, key.Person) {
+	if !approval.MayVote(l.req, key.Person) {
 		return nil, refuse(http.StatusForbidden, "refused: %s is not an approver for this request", key.Person)
 	}
 	ok, err := s.store.SpendPasskeyReveal(ctx, n, key.CredentialID, key.SignCount, count, s.now())

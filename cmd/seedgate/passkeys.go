@@ -30,9 +30,9 @@ func newPasskeys(cfg *config.Config, st *store.Store) (*passkey.Server, *tls.Con
 	if t.CertFile == "" {
 		return srv, nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	conf, err := serverTLS("passkeys.tls", t.CertFile, t.KeyFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("passkeys.tls.cert_file/key_file: %w", err)
+		return nil, nil, err
 	}
-	return srv, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	return srv, conf, nil
 }

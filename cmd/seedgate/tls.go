@@ -14,11 +14,10 @@ func hookServerTLS(c config.HookTLS) (*tls.Config, error) {
 	if c.CertFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	conf, err := serverTLS("hooks.tls", c.CertFile, c.KeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("hooks.tls.cert_file/key_file: %w", err)
+		return nil, err
 	}
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if c.ClientCAFile != "" {
 		pool, err := crypto.LoadCertPool(c.ClientCAFile)
 		if err != nil {
@@ -27,4 +26,14 @@ func hookServerTLS(c config.HookTLS) (*tls.Config, error) {
 		conf.ClientCAs, conf.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
 	return conf, nil
+}
+
+// serverTLS is a listener's TLS settings from its certificate and key files; key names the
+// config section in the error.
+func serverTLS(key, certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s.cert_file/key_file: %w", key, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
