@@ -68,7 +68,7 @@ func (w *Watcher) takeHints() []string {
 	w.hintsMu.Unlock()
 	hashes := make([]string, 0, len(hinted))
 	for hash := range hinted {
-		if w.known[hash] == nil {
+		if _, ok := w.known[hash]; !ok {
 			hashes = append(hashes, hash)
 		}
 	}

@@ -3,6 +3,7 @@ package torrent
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -43,14 +44,17 @@ type Watcher struct {
 	// first synced with it (a new database), instead of adopting them silently.
 	Adopt func(ctx context.Context, client string, torrents []Torrent) error
 
-	known    map[string]*Torrent
-	retry    map[string]*Torrent // torrents whose events a handler refused, as last seen; nil: removed
-	retryAt  time.Time           // when refused events are next offered again
-	retryGap backoff.Backoff     // how long after a refusal; doubles while refusals go on
-	poke     chan struct{}
-	hintsMu  sync.Mutex
-	hints    map[string]bool // torrents hooks named since the last look (hints.go)
-	lastTook time.Duration   // how long the previous poll took, for the back-off
+	known map[string]seen
+	// unadopted holds, in door mode until the first sync is adopted, every torrent that sync
+	// found, as the client reported it: known keeps too little for the adopter's policies.
+	unadopted map[string]Torrent
+	retry     map[string]*Torrent // torrents whose events a handler refused, as last seen; nil: removed
+	retryAt   time.Time           // when refused events are next offered again
+	retryGap  backoff.Backoff     // how long after a refusal; doubles while refusals go on
+	poke      chan struct{}
+	hintsMu   sync.Mutex
+	hints     map[string]bool // torrents hooks named since the last look (hints.go)
+	lastTook  time.Duration   // how long the previous poll took, for the back-off
 	// doorDue asks for the door to be checked before the next poll: after a connect, after
 	// a new torrent showed up running, and while it could not be closed.
 	doorDue      bool
@@ -85,10 +89,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.known = make(map[string]*Torrent, len(states))
-	for hash, st := range states {
-		w.known[hash] = &Torrent{Hash: hash, Name: st.Name, State: State(st.State), Size: st.Size, Progress: st.Progress}
-	}
+	w.remember(states)
 	baseline, err := w.Store.GetKV(ctx, baselineKey(w.Client.Name()))
 	if err != nil {
 		return err
@@ -157,6 +158,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		foundNew := w.hasNew(changes)
 		if err = w.apply(ctx, changes, baseline == ""); err != nil {
 			log.Error().Err(err).Msg("Recording torrent changes failed")
+		}
+		if changes.Full && changes.Bytes > bigSync {
+			debug.FreeOSMemory()
 		} else if baseline == "" && (!w.Door || w.adopt(ctx)) {
 			baseline = time.Now().UTC().Format(time.RFC3339)
 			if err = w.Store.SetKV(ctx, baselineKey(w.Client.Name()), baseline); err != nil {
@@ -171,6 +175,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// bigSync is a full list large enough (about 10,000 qBittorrent torrents) that the heap
+// decoding and recording it left behind is handed back to the system at once. Go would only do
+// so minutes later (its periodic collection, then the scavenger's pace): at rest with 100,000
+// torrents seedgate held over twice its working memory that long. The cost is one collection,
+// after a poll that took seconds.
+const bigSync = 16 << 20
 
 // slowPoll is a poll long enough to say so in the debug log.
 const slowPoll = 250 * time.Millisecond
@@ -198,7 +209,7 @@ func (w *Watcher) pause(took time.Duration, foundNew bool) time.Duration {
 // hasNew reports whether changes hold a torrent the watcher has not seen before.
 func (w *Watcher) hasNew(changes *Changes) bool {
 	for _, t := range changes.Torrents {
-		if w.known[t.Hash] == nil {
+		if _, ok := w.known[t.Hash]; !ok {
 			return true
 		}
 	}
@@ -235,14 +246,14 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 	var throughOpenDoor []Torrent  // new torrents seen running in door mode
 	events := map[string][]Event{} // by hash, in the order they happened
 	var order []string
-	seen := map[string]bool{}
+	reported := map[string]bool{}
 	settled := make([]Torrent, 0, len(changes.Torrents))
 	for _, cur := range changes.Torrents {
-		seen[cur.Hash] = true
-		prev := w.known[cur.Hash]
+		reported[cur.Hash] = true
+		prev := w.previous(cur.Hash)
 		cur = settle(prev, cur)
 		settled = append(settled, cur)
-		if prev != nil && *prev == cur {
+		if prev != nil && seenOf(*prev) == seenOf(cur) {
 			continue
 		}
 		for _, kind := range diffEvents(prev, cur) {
@@ -264,13 +275,13 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 	gone := changes.Removed
 	if changes.Full {
 		for hash := range w.known {
-			if !seen[hash] {
+			if !reported[hash] {
 				gone = append(gone, hash)
 			}
 		}
 	}
 	for _, hash := range gone {
-		prev := w.known[hash]
+		prev := w.previous(hash)
 		if prev == nil {
 			continue
 		}
@@ -307,8 +318,13 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 			continue
 		}
 		delete(w.retry, cur.Hash)
-		t := cur
-		w.known[cur.Hash] = &t
+		w.known[cur.Hash] = seenOf(cur)
+		if silent && w.Door && w.Adopt != nil {
+			if w.unadopted == nil {
+				w.unadopted = map[string]Torrent{}
+			}
+			w.unadopted[cur.Hash] = cur
+		}
 	}
 	for _, hash := range gone {
 		if failed[hash] {
@@ -317,6 +333,7 @@ func (w *Watcher) apply(ctx context.Context, changes *Changes, silent bool) erro
 		}
 		delete(w.retry, hash)
 		delete(w.known, hash)
+		delete(w.unadopted, hash)
 	}
 	w.backOffRetries(len(failed) > 0)
 	return nil

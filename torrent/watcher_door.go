@@ -53,17 +53,19 @@ func (w *Watcher) checkDoor(ctx context.Context) bool {
 // notice. It reports whether the adopter took them; if not, the first sync is not recorded
 // and the next poll offers them again.
 func (w *Watcher) adopt(ctx context.Context) bool {
-	if w.Adopt == nil || len(w.known) == 0 {
+	if w.Adopt == nil || len(w.unadopted) == 0 {
+		w.unadopted = nil
 		return true
 	}
-	list := make([]Torrent, 0, len(w.known))
-	for _, t := range w.known {
-		list = append(list, *t)
+	list := make([]Torrent, 0, len(w.unadopted))
+	for _, t := range w.unadopted {
+		list = append(list, t)
 	}
 	slices.SortFunc(list, func(a, b Torrent) int { return strings.Compare(a.Hash, b.Hash) })
 	if err := w.Adopt(ctx, w.Client.Name(), list); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Int("torrents", len(list)).Msg("Adopting the torrents already in the client failed; will retry")
 		return false
 	}
+	w.unadopted = nil
 	return true
 }

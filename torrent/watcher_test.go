@@ -37,10 +37,8 @@ func newWatcher(t *testing.T, path string, rec *recorder) *Watcher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Watcher{Client: &QBittorrent{name: "box"}, Store: st, Handle: rec.handle, known: map[string]*Torrent{}}
-	for hash, s := range states {
-		w.known[hash] = &Torrent{Hash: hash, Name: s.Name, State: State(s.State), Size: s.Size, Progress: s.Progress}
-	}
+	w := &Watcher{Client: &QBittorrent{name: "box"}, Store: st, Handle: rec.handle}
+	w.remember(states)
 	return w
 }
 
