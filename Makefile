@@ -54,7 +54,8 @@ demo: deps
 	$(GO) run -tags $(GOTAGS) ./hack/demo $(ARGS)
 
 # End-to-end latency, burst and scale on the real local stack: writes docs/benchmarks.md and
-# docs/benchmarks.svg (about 7 minutes on 2 cores). ARGS passes flags, e.g. ARGS='-n 20'.
+# docs/benchmarks.svg (about 25 minutes on 2 cores, 11 of them the 100,000-torrent table row; ARGS='-scale 1000'
+# leaves that row out). ARGS passes flags, e.g. ARGS='-n 20'.
 bench: deps
 	$(GO) run -tags $(GOTAGS) ./hack/bench $(ARGS)
 

@@ -134,18 +134,28 @@ func restSection(rows []*restResult, pollInterval string) string {
 	var md strings.Builder
 	md.WriteString("\n## At rest, by torrents watched\n\n")
 	fmt.Fprintf(&md, "One qBittorrent with that many torrents, the burst's requests still pending, polled every %s (the default).\n", pollInterval)
-	md.WriteString("Measured over the window after the burst; then one more torrent added as qBittorrent is set to add it (its hook\n")
-	md.WriteString("fires), timed from the add call until seedgate's \"Torrent event\" for it. Bytes per idle poll are what the watcher\n")
-	md.WriteString("read (`seedgate_watcher_poll_bytes_total` over `seedgate_watcher_polls_total`). 100,000 torrents (several clients)\n")
-	md.WriteString("is not measured: on this machine one qBittorrent already needs 15–40 s to add 1,000 to 9,000.\n\n")
-	md.WriteString("| torrents watched | requests pending | window | seedgate RSS | CPU per idle minute | idle polls | bytes per idle poll | one new torrent seen after |\n")
-	md.WriteString("|---|---|---|---|---|---|---|---|\n")
+	md.WriteString("The window begins once the burst has settled: at the first of seedgate's polls that read under 1 KB (qBittorrent\n")
+	md.WriteString("answers an idle poll with about ten bytes), \"settled after\" from the burst's end. Then one more torrent is added as\n")
+	md.WriteString("qBittorrent is set to add it (its hook fires), timed from the add call until seedgate's \"Torrent event\" for it.\n")
+	md.WriteString("Bytes per idle poll are what the watcher read (`seedgate_watcher_poll_bytes_total` over `seedgate_watcher_polls_total`).\n")
+	md.WriteString("Fewer idle polls with more torrents is seedgate's back-off: an idle sync/maindata costs qBittorrent CPU in proportion\n")
+	md.WriteString("to what it holds, and polls may take at most a tenth of its time (hooks still make seedgate look at once).\n\n")
+	md.WriteString("| torrents watched | requests pending | settled after | window | seedgate RSS | CPU per idle minute | idle polls | bytes per idle poll | one new torrent seen after |\n")
+	md.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
+		if r.failed != nil {
+			fmt.Fprintf(&md, "| %d | %d | failed: %s | | | | | | |\n", r.watched, r.pending, strings.ReplaceAll(r.failed.Error(), "|", "/"))
+			continue
+		}
 		perPoll := "–"
 		if r.polls > 0 {
 			perPoll = fmt.Sprintf("%.0f", r.pollBytes/r.polls)
 		}
-		fmt.Fprintf(&md, "| %d | %d | %s | %.1f MiB | %s (%.2f%% of one core) | %.0f | %s | %s |\n", r.watched, r.pending, r.window,
+		settled := r.settled.Round(100 * time.Millisecond).String()
+		if r.unsettled {
+			settled = "never (" + settled + ")"
+		}
+		fmt.Fprintf(&md, "| %d | %d | %s | %s | %.1f MiB | %s (%.2f%% of one core) | %.0f | %s | %s |\n", r.watched, r.pending, settled, r.window,
 			r.rssMiB, perMinute(r.idleCPU, r.window).Round(time.Millisecond), 100*float64(r.idleCPU)/float64(r.window),
 			r.polls, perPoll, ms(r.detect))
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -16,5 +18,20 @@ func TestPerMinuteDoesNotOverflow(t *testing.T) {
 		if got := perMinute(tc.cpu, tc.window).Round(time.Millisecond); got != tc.want {
 			t.Errorf("perMinute(%s, %s) = %s, want %s", tc.cpu, tc.window, got, tc.want)
 		}
+	}
+}
+
+// TestRestTableKeepsAFailedRow: a size whose run failed is a row saying why, between the
+// others, and a pipe in the error does not break the table.
+func TestRestTableKeepsAFailedRow(t *testing.T) {
+	table := restSection([]*restResult{
+		{watched: 1000, pending: 1000, window: time.Minute, polls: 2, pollBytes: 20},
+		{watched: 100000, pending: 1000, failed: errors.New("torrents/add: connection reset | by peer")},
+	}, "500ms")
+	if !strings.Contains(table, "| 100000 | 1000 | failed: torrents/add: connection reset / by peer |") {
+		t.Fatalf("the failed row is missing or malformed:\n%s", table)
+	}
+	if !strings.Contains(table, "| 1000 | 1000 | 0s | 1m0s |") || !strings.Contains(table, "| 10 |") {
+		t.Fatalf("the measured row is missing:\n%s", table)
 	}
 }

@@ -24,13 +24,59 @@ type restResult struct {
 	polls            float64 // the watcher's polls over the window
 	pollBytes        float64 // bytes those polls read
 	detect           time.Duration
+	settled          time.Duration // from the end of the burst until a poll read next to nothing
+	unsettled        bool          // no such poll came within settleLimit: the window began anyway
+	failed           error         // the measurement did not finish; nothing else is set
 }
 
-// measureRest leaves the stack idle for window and reads seedgate's CPU, memory and the
+// quietPoll is at most what a poll reads when nothing changed: qBittorrent answers an idle
+// sync/maindata with about ten bytes whatever it holds, so anything near a kilobyte is the
+// burst still settling (checks finishing, stops applied), which is not rest.
+const quietPoll = 1024
+
+// settleLimit bounds the wait for a quiet poll; seedgate polls 100,000 torrents about once a
+// minute.
+const settleLimit = 4 * time.Minute
+
+// waitQuiet waits until one of the watcher's polls reads at most quietPoll bytes, from
+// seedgate's own metrics (a probe of its own would load the client too), and reports how long
+// that took; false when settleLimit passed first.
+func waitQuiet(ctx context.Context, metricsURL string) (time.Duration, bool, error) {
+	start := time.Now()
+	polls, bytes, err := pollCounters(ctx, metricsURL)
+	if err != nil {
+		return 0, false, err
+	}
+	for time.Since(start) < settleLimit {
+		select {
+		case <-ctx.Done():
+			return 0, false, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		p, b, err := pollCounters(ctx, metricsURL)
+		if err != nil {
+			return 0, false, err
+		}
+		if p == polls+1 && b-bytes <= quietPoll {
+			return time.Since(start), true, nil
+		}
+		polls, bytes = p, b
+	}
+	return time.Since(start), false, nil
+}
+
+// measureRest waits for the client to settle after the burst, leaves the stack idle for
+// window and reads seedgate's CPU, memory and the
 // watcher's polls (from its metrics); then it adds one torrent, as the client is set to add it
 // (its hook fires), and times the add until seedgate's "Torrent event" for it.
 func measureRest(ctx context.Context, s *stack.Stack, qb *stack.QBSession, watched, pending int, window time.Duration) (*restResult, error) {
 	res := &restResult{watched: watched, pending: pending, window: window}
+	var quiet bool
+	var err error
+	if res.settled, quiet, err = waitQuiet(ctx, s.MetricsURL); err != nil {
+		return nil, err
+	}
+	res.unsettled = !quiet
 	proc := s.Seedgate.Proc()
 	cpu0, err := proc.CPUTime()
 	if err != nil {
