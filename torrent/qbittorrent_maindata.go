@@ -50,6 +50,9 @@ func decodeMainData(body io.Reader, known map[string]*qbTorrent) (*mainData, err
 		case "full_update":
 			err = dec.Decode(&md.full)
 		case "torrents":
+			if md.full {
+				known = nil // a full update's records start afresh
+			}
 			torrents, err = decodeTorrents(dec, known)
 		case "torrents_removed":
 			err = dec.Decode(&md.removed)

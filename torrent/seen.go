@@ -2,24 +2,28 @@ package torrent
 
 import "github.com/seedgate/seedgate/store"
 
-// seen is what the watcher remembers of a torrent between polls: only the fields its events
-// are computed from and the database keeps. The client's full record (category, trackers,
-// paths) comes with every poll that reports the torrent, so keeping it here too would only
-// double the memory of a large client (100,000 torrents).
+// seen is what the watcher remembers of a torrent between polls: the fields its events are
+// computed from and the database keeps, and those policies match on (category, tags,
+// tracker), which a removed torrent's event must still carry. The rest of the client's record
+// (paths, raw state, when added) comes with every poll that reports the torrent; keeping it
+// here too would double the memory of a large client (100,000 torrents).
 type seen struct {
 	Name     string
 	Size     int64
 	Progress float64
 	State    State
+	Category string
+	Tags     string
+	Tracker  string
 }
 
 func seenOf(t Torrent) seen {
-	return seen{Name: t.Name, Size: t.Size, Progress: t.Progress, State: t.State}
+	return seen{Name: t.Name, Size: t.Size, Progress: t.Progress, State: t.State, Category: t.Category, Tags: t.Tags, Tracker: t.Tracker}
 }
 
 // torrent is the remembered torrent as events carry it: a removed torrent's event holds this.
 func (s seen) torrent(hash string) Torrent {
-	return Torrent{Hash: hash, Name: s.Name, Size: s.Size, Progress: s.Progress, State: s.State}
+	return Torrent{Hash: hash, Name: s.Name, Size: s.Size, Progress: s.Progress, State: s.State, Category: s.Category, Tags: s.Tags, Tracker: s.Tracker}
 }
 
 // previous returns what the watcher last saw of a torrent, or nil if it never saw it.

@@ -57,3 +57,31 @@ func TestAdoptionSeesTheClientsFullRecords(t *testing.T) {
 		t.Fatalf("%d torrents still kept for adoption after it succeeded", len(w.unadopted))
 	}
 }
+
+// TestRemovedEventKeepsWhatPoliciesMatch: policies match removals by category, tags and
+// tracker too, so the compact record the watcher keeps must still hold them.
+func TestRemovedEventKeepsWhatPoliciesMatch(t *testing.T) {
+	ctx := context.Background()
+	var removed []Event
+	w := newWatcher(t, filepath.Join(t.TempDir(), "w.db"), &recorder{})
+	w.Handle = func(_ context.Context, evt Event) error {
+		if evt.Kind == EventRemoved {
+			removed = append(removed, evt)
+		}
+		return nil
+	}
+	held := tor("a", StateSeeding, 1)
+	held.Category, held.Tags, held.Tracker = "movies", "private", "https://tracker.example/announce"
+	if err := w.apply(ctx, &Changes{Full: true, Torrents: []Torrent{held}}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.apply(ctx, &Changes{Removed: []string{"a"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 {
+		t.Fatalf("%d removed events, want 1", len(removed))
+	}
+	if got := removed[0].Torrent; got.Category != "movies" || got.Tags != "private" || got.Tracker != held.Tracker || got.Name != "a" {
+		t.Fatalf("the removed event lost what policies match on: %+v", got)
+	}
+}
