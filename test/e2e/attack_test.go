@@ -149,18 +149,8 @@ func TestAttackSuite(t *testing.T) {
 		}
 		// doctor writes to the terminal: its output counts too.
 		out, _ := exec.CommandContext(ctx, s.Seedgate.Bin, "doctor", "-c", s.Seedgate.ConfigPath).CombinedOutput()
-		logs := map[string]string{"doctor": string(out)}
-		logFiles, _ := filepath.Glob(filepath.Join(s.Seedgate.Dir, "*.log"))
-		if len(logFiles) == 0 {
-			t.Fatal("no seedgate log found")
-		}
-		for _, path := range logFiles {
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			logs[filepath.Base(path)] = string(raw)
-		}
+		logs := seedgateLogs(t, s)
+		logs["doctor"] = string(out)
 		for logName, text := range logs {
 			for secretName, secret := range secrets {
 				if len(secret) < 8 {

@@ -113,17 +113,27 @@ func TestPasskeyApprovalEndToEnd(t *testing.T) {
 // assertNotLogged fails if any of seedgate's logs holds secret.
 func assertNotLogged(t *testing.T, s *stack.Stack, name, secret string) {
 	t.Helper()
-	logs, _ := filepath.Glob(filepath.Join(s.Seedgate.Dir, "*.log"))
-	if len(logs) == 0 {
+	for logName, text := range seedgateLogs(t, s) {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s holds %s", logName, name)
+		}
+	}
+}
+
+// seedgateLogs returns each of seedgate's log files by name; it fails when there is none.
+func seedgateLogs(t *testing.T, s *stack.Stack) map[string]string {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(s.Seedgate.Dir, "*.log"))
+	if len(paths) == 0 {
 		t.Fatal("no seedgate log found")
 	}
-	for _, path := range logs {
+	logs := map[string]string{}
+	for _, path := range paths {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(raw), secret) {
-			t.Errorf("%s holds %s", filepath.Base(path), name)
-		}
+		logs[filepath.Base(path)] = string(raw)
 	}
+	return logs
 }
