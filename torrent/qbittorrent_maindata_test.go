@@ -2,12 +2,17 @@ package torrent
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
+
+	"github.com/seedgate/seedgate/store"
 )
 
 // fakeMainData serves the given sync/maindata answers in turn (the last one again after that).
@@ -15,7 +20,14 @@ func fakeMainData(t *testing.T, answers ...string) *QBittorrent {
 	t.Helper()
 	var served atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/sync/maindata") {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/app/webapiVersion"):
+			_, _ = w.Write([]byte("2.11.2"))
+			return
+		case strings.HasSuffix(r.URL.Path, "/app/version"):
+			_, _ = w.Write([]byte("v5.0.0"))
+			return
+		case !strings.HasSuffix(r.URL.Path, "/sync/maindata"):
 			http.NotFound(w, r)
 			return
 		}
@@ -115,3 +127,41 @@ func TestRecordsShareRepeatedStrings(t *testing.T) {
 }
 
 func unsafeData(s string) *byte { return unsafe.StringData(s) }
+
+// TestBigFirstSyncIsTheBaseline: a first sync large enough to have its memory released at once
+// is still recorded as the baseline there and then, so a torrent added before the next poll is
+// an event (it would otherwise be taken silently into the baseline, and never held).
+func TestBigFirstSyncIsTheBaseline(t *testing.T) {
+	var first strings.Builder
+	first.WriteString(`{"rid":1,"full_update":true,"torrents":{`)
+	for i := 0; first.Len() <= bigSync; i++ {
+		if i > 0 {
+			first.WriteByte(',')
+		}
+		fmt.Fprintf(&first, `"%040x":{"name":"old-%d","size":1,"progress":1,"state":"stoppedUP","save_path":"/srv/%s"}`, i, i, strings.Repeat("x", 200))
+	}
+	first.WriteString(`}}`)
+	added := `{"rid":2,"torrents":{"` + strings.Repeat("f", 40) + `":{"name":"new","size":1,"progress":0,"state":"stoppedDL"}}}`
+	q := fakeMainData(t, first.String(), added, `{"rid":2}`)
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	events := make(chan Event, 1)
+	w := NewWatcher(q, st, time.Millisecond, func(_ context.Context, evt Event) error {
+		events <- evt
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	go func() { _ = w.Run(ctx) }()
+	select {
+	case evt := <-events:
+		if evt.Kind != EventAdded || evt.Torrent.Name != "new" {
+			t.Fatalf("first event %s %s, want added new", evt.Kind, evt.Torrent.Name)
+		}
+	case <-ctx.Done():
+		t.Fatal("the torrent added after a big first sync made no event: the baseline swallowed it")
+	}
+}

@@ -156,11 +156,12 @@ func (w *Watcher) Run(ctx context.Context) error {
 		metrics.TorrentClientUp.Set(w.Client.Name(), 1)
 		metrics.WatcherPollBytes.Add(float64(changes.Bytes), w.Client.Name())
 		foundNew := w.hasNew(changes)
-		if err = w.apply(ctx, changes, baseline == ""); err != nil {
-			log.Error().Err(err).Msg("Recording torrent changes failed")
-		}
+		err = w.apply(ctx, changes, baseline == "")
 		if changes.Full && changes.Bytes > bigSync {
 			debug.FreeOSMemory()
+		}
+		if err != nil {
+			log.Error().Err(err).Msg("Recording torrent changes failed")
 		} else if baseline == "" && (!w.Door || w.adopt(ctx)) {
 			baseline = time.Now().UTC().Format(time.RFC3339)
 			if err = w.Store.SetKV(ctx, baselineKey(w.Client.Name()), baseline); err != nil {
