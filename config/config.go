@@ -264,7 +264,8 @@ type HookTLS struct {
 
 // Metrics configures the Prometheus and health listener.
 type Metrics struct {
-	Listen string `yaml:"listen"`
+	Listen    string `yaml:"listen"`
+	Profiling bool   `yaml:"profiling"`
 }
 
 // Logging configures the log output.

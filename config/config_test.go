@@ -66,6 +66,7 @@ func TestConfigMistakesNameTheirKey(t *testing.T) {
 		{"policy aaguids without attestation", "policies:\n  - {name: p, events: [added], passkey_aaguids: [\"ee882879-721c-4913-9775-3dfcce97072a\"]}", "policies[0].passkey_aaguids: an allow-list means nothing"},
 		{"policy attestation word", "policies:\n  - {name: p, events: [added], passkey_attestation: strict}", `policies[0].passkey_attestation: "strict" is not none or required`},
 		{"bad aaguid", "passkeys: {listen: \"127.0.0.1:8443\", public_url: \"https://example.org\", attestation: required, aaguids: [\"yubikey\"]}", "is not an AAGUID"},
+		{"profiling without a listener", "metrics: {profiling: true}", "metrics.profiling: needs metrics.listen"},
 		{"missing password file", "torrent_clients:\n  - {name: box, type: qbittorrent, url: \"http://x\", password_file: /nonexistent/pw}", "torrent_clients[0].password_file:"},
 	}
 	for _, tc := range cases {

@@ -263,6 +263,9 @@ func (c *Config) Validate() error {
 
 	c.validateBridges(bad, checkURL)
 	c.validatePasskeys(bad)
+	if c.Metrics.Profiling && c.Metrics.Listen == "" {
+		bad("metrics.profiling", "needs metrics.listen (the profiles are served there)")
+	}
 	if t := c.Hooks.TLS; (t.CertFile != "") != (t.KeyFile != "") || (t.ClientCAFile != "" && t.CertFile == "") {
 		bad("hooks.tls", "cert_file and key_file go together, and client_ca_file needs them")
 	}

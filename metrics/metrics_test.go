@@ -15,7 +15,7 @@ func TestExposition(t *testing.T) {
 	h.Observe(0.5)
 	h.Observe(5)
 	SetGaugeFunc("test_depth", "Depth.", []string{"state"}, func() map[string]float64 { return map[string]float64{"pending": 3} })
-	srv := httptest.NewServer(Handler())
+	srv := httptest.NewServer(Handler(false))
 	defer srv.Close()
 
 	resp, err := srv.Client().Get(srv.URL + "/health/ready")
@@ -69,6 +69,25 @@ func TestLabelValuesAreEscapedForPrometheus(t *testing.T) {
 		}
 		if strings.Count(line, "\n") > 0 || !strings.Contains(line, " ") || strings.Contains(line, `\t`) || strings.Contains(line, `\u`) {
 			t.Fatalf("sample line the format cannot parse: %q", line)
+		}
+	}
+}
+
+// Go's profiles are served only when profiling is asked for: they name every function and
+// allocation site, and a CPU profile costs CPU while it runs.
+func TestProfilesOnlyWhenAskedFor(t *testing.T) {
+	for _, profiling := range []bool{false, true} {
+		srv := httptest.NewServer(Handler(profiling))
+		resp, err := srv.Client().Get(srv.URL + "/debug/pprof/heap?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		served := resp.StatusCode == 200 && strings.Contains(string(body), "heap profile:")
+		if served != profiling {
+			t.Errorf("profiling %v: /debug/pprof/heap answered %d, heap profile served %v", profiling, resp.StatusCode, served)
 		}
 	}
 }

@@ -32,7 +32,7 @@ type QBittorrent struct {
 
 	mu       sync.Mutex
 	rid      int64
-	torrents map[string]*qbTorrent
+	torrents map[string]qbRecord
 	webAPI   apiVersion
 	version  string
 }
@@ -59,7 +59,7 @@ func NewQBittorrent(name, baseURL, username, password string) (*QBittorrent, err
 	return &QBittorrent{
 		name: name, base: u, username: username, password: password,
 		http:     &http.Client{Jar: jar, Timeout: 30 * time.Second},
-		torrents: map[string]*qbTorrent{},
+		torrents: map[string]qbRecord{},
 	}, nil
 }
 
@@ -278,11 +278,11 @@ func (q *QBittorrent) Poll(ctx context.Context) (*Changes, error) {
 	defer q.mu.Unlock()
 	changes := &Changes{Full: md.full, Bytes: md.bytes, Torrents: make([]Torrent, 0, len(md.updated))}
 	if md.full {
-		q.torrents = make(map[string]*qbTorrent, len(md.updated))
+		q.torrents = make(map[string]qbRecord, len(md.updated))
 	}
 	for _, u := range md.updated {
 		q.torrents[u.hash] = u.record
-		changes.Torrents = append(changes.Torrents, u.record.normalize(u.hash))
+		changes.Torrents = append(changes.Torrents, u.record.torrent(u.hash))
 	}
 	for _, hash := range md.removed {
 		delete(q.torrents, hash)
@@ -373,6 +373,22 @@ func (q *QBittorrent) action(ctx context.Context, path, hash string, form url.Va
 	if _, err := q.Get(ctx, hash); err != nil {
 		return err
 	}
+	return q.post(ctx, path, hash, form)
+}
+
+// actionThenConfirm performs a start or stop and then looks the torrent up: the same answer
+// as action (ErrNoSuchTorrent for a hash qBittorrent does not have, for which the call did
+// nothing), without a look-up's round trip before the torrent starts or stops. Not for a
+// removal, after which the torrent is gone either way.
+func (q *QBittorrent) actionThenConfirm(ctx context.Context, path, hash string) error {
+	if err := q.post(ctx, path, hash, nil); err != nil {
+		return err
+	}
+	_, err := q.Get(ctx, hash)
+	return err
+}
+
+func (q *QBittorrent) post(ctx context.Context, path, hash string, form url.Values) error {
 	if form == nil {
 		form = url.Values{}
 	}
@@ -384,7 +400,7 @@ func (q *QBittorrent) action(ctx context.Context, path, hash string, form url.Va
 // Stop pauses (4.x) or stops (5.x) a torrent.
 func (q *QBittorrent) Stop(ctx context.Context, hash string) error {
 	stop, _, _ := q.dialect()
-	return q.action(ctx, stop, hash, nil)
+	return q.actionThenConfirm(ctx, stop, hash)
 }
 
 // stopBatch bounds how many hashes one stop call names (about 20 KB of form).
@@ -406,7 +422,7 @@ func (q *QBittorrent) StopMany(ctx context.Context, hashes []string) error {
 // Start resumes (4.x) or starts (5.x) a torrent.
 func (q *QBittorrent) Start(ctx context.Context, hash string) error {
 	_, start, _ := q.dialect()
-	return q.action(ctx, start, hash, nil)
+	return q.actionThenConfirm(ctx, start, hash)
 }
 
 // Remove deletes a torrent, and its data when withData is set.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unique"
 )
 
 // mainData is one sync/maindata answer, decoded but not yet applied.
@@ -22,13 +21,13 @@ type mainData struct {
 // with the answer's fields decoded over it.
 type qbUpdate struct {
 	hash   string
-	record *qbTorrent
+	record qbRecord
 }
 
 // decodeMainData reads a sync/maindata answer token by token. Partial records decode over a
 // copy of the torrent's record in known (qBittorrent sends only changed fields), unless the
 // answer is a full update, which replaces every record.
-func decodeMainData(body io.Reader, known map[string]*qbTorrent) (*mainData, error) {
+func decodeMainData(body io.Reader, known map[string]qbRecord) (*mainData, error) {
 	counted := &countingReader{r: body}
 	dec := json.NewDecoder(counted)
 	md := &mainData{}
@@ -77,7 +76,7 @@ func decodeMainData(body io.Reader, known map[string]*qbTorrent) (*mainData, err
 }
 
 // decodeTorrents decodes the "torrents" object, hash by hash.
-func decodeTorrents(dec *json.Decoder, known map[string]*qbTorrent) ([]qbUpdate, error) {
+func decodeTorrents(dec *json.Decoder, known map[string]qbRecord) ([]qbUpdate, error) {
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
 	}
@@ -88,27 +87,16 @@ func decodeTorrents(dec *json.Decoder, known map[string]*qbTorrent) ([]qbUpdate,
 			return nil, err
 		}
 		hash := strings.ToLower(tok.(string)) // an object's keys are strings
-		record := &qbTorrent{}
-		if held := known[hash]; held != nil {
-			*record = *held
+		var record qbTorrent
+		if held, ok := known[hash]; ok {
+			record = held.expand()
 		}
-		if err = dec.Decode(record); err != nil {
+		if err = dec.Decode(&record); err != nil {
 			return nil, fmt.Errorf("torrent %s: %w", hash, err)
 		}
-		record.intern()
-		out = append(out, qbUpdate{hash: hash, record: record})
+		out = append(out, qbUpdate{hash: hash, record: record.compact()})
 	}
 	return out, expectDelim(dec, '}')
-}
-
-// intern makes a record share the strings many torrents repeat (state, category, tags, save
-// path, tracker) with every other record holding them, instead of each keeping its own copy.
-func (t *qbTorrent) intern() {
-	for _, s := range []*string{&t.State, &t.Category, &t.Tags, &t.SavePath, &t.Tracker} {
-		if *s != "" {
-			*s = unique.Make(*s).Value()
-		}
-	}
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

@@ -104,7 +104,7 @@ func TestMalformedMainDataChangesNothing(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "sync/maindata: malformed") {
 				t.Fatalf("error %v, want it to name the malformed sync/maindata", err)
 			}
-			if held := q.torrents["aaaa"]; q.rid != 1 || len(q.torrents) != 1 || held.Progress != 0 || held.State != "stoppedDL" {
+			if held := q.torrents["aaaa"].expand(); q.rid != 1 || len(q.torrents) != 1 || held.Progress != 0 || held.State != "stoppedDL" {
 				t.Fatalf("a refused answer changed the state: rid %d, %d records, %+v", q.rid, len(q.torrents), held)
 			}
 		})
@@ -120,7 +120,7 @@ func TestRecordsShareRepeatedStrings(t *testing.T) {
 	if _, err := q.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a, b := q.torrents["aaaa"], q.torrents["bbbb"]
+	a, b := q.torrents["aaaa"].expand(), q.torrents["bbbb"].expand()
 	if a.SavePath != b.SavePath || unsafeData(a.SavePath) != unsafeData(b.SavePath) || unsafeData(a.Category) != unsafeData(b.Category) {
 		t.Fatal("two records keep their own copies of the same save path and category")
 	}

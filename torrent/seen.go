@@ -1,6 +1,10 @@
 package torrent
 
-import "github.com/seedgate/seedgate/store"
+import (
+	"unique"
+
+	"github.com/seedgate/seedgate/store"
+)
 
 // seen is what the watcher remembers of a torrent between polls: the fields its events are
 // computed from and the database keeps, and those policies match on (category, tags,
@@ -11,6 +15,13 @@ type seen struct {
 	Name     string
 	Size     int64
 	Progress float64
+	labels   unique.Handle[seenLabels]
+}
+
+// seenLabels are the fields few distinct values cover (a handful of states, categories,
+// trackers): each distinct set is held once, and a seen record points at it, 8 bytes instead of
+// 64 per torrent.
+type seenLabels struct {
 	State    State
 	Category string
 	Tags     string
@@ -18,12 +29,14 @@ type seen struct {
 }
 
 func seenOf(t Torrent) seen {
-	return seen{Name: t.Name, Size: t.Size, Progress: t.Progress, State: t.State, Category: t.Category, Tags: t.Tags, Tracker: t.Tracker}
+	return seen{Name: t.Name, Size: t.Size, Progress: t.Progress,
+		labels: unique.Make(seenLabels{State: t.State, Category: t.Category, Tags: t.Tags, Tracker: t.Tracker})}
 }
 
 // torrent is the remembered torrent as events carry it: a removed torrent's event holds this.
 func (s seen) torrent(hash string) Torrent {
-	return Torrent{Hash: hash, Name: s.Name, Size: s.Size, Progress: s.Progress, State: s.State, Category: s.Category, Tags: s.Tags, Tracker: s.Tracker}
+	l := s.labels.Value()
+	return Torrent{Hash: hash, Name: s.Name, Size: s.Size, Progress: s.Progress, State: l.State, Category: l.Category, Tags: l.Tags, Tracker: l.Tracker}
 }
 
 // previous returns what the watcher last saw of a torrent, or nil if it never saw it.
@@ -40,6 +53,6 @@ func (w *Watcher) previous(hash string) *Torrent {
 func (w *Watcher) remember(states map[string]*store.TorrentState) {
 	w.known = make(map[string]seen, len(states))
 	for hash, st := range states {
-		w.known[hash] = seen{Name: st.Name, State: State(st.State), Size: st.Size, Progress: st.Progress}
+		w.known[hash] = seenOf(Torrent{Name: st.Name, State: State(st.State), Size: st.Size, Progress: st.Progress})
 	}
 }

@@ -154,7 +154,7 @@ func run(ctx context.Context, configPath string) int {
 		}
 	}
 	if cfg.Metrics.Listen != "" {
-		if err = listen("metrics", cfg.Metrics.Listen, "metrics.listen", metrics.Handler(), nil); err != nil {
+		if err = listen("metrics", cfg.Metrics.Listen, "metrics.listen", metrics.Handler(cfg.Metrics.Profiling), nil); err != nil {
 			return fail("Binding the metrics listener failed", err)
 		}
 	}

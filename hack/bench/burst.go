@@ -44,7 +44,7 @@ const (
 func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, burst int, idle time.Duration) (*burstResult, error) {
 	const pollInterval = "500ms" // the configuration's default
 	progress("preloading qBittorrent with %d stopped torrents", preload)
-	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Hooks: true, Metrics: true, PollInterval: pollInterval,
+	s, err := stack.Up(ctx, tools, stack.Options{Dir: dir, Approvers: []string{"alice"}, Hooks: true, Metrics: true, Profiling: true, PollInterval: pollInterval,
 		DigestAfter: burstDigestAfter, TTL: 10 * time.Minute, Preload: func(ctx context.Context, qb *stack.QBittorrent) error {
 			return addMany(ctx, qb, "preload", preload, true)
 		}})

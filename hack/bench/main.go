@@ -42,6 +42,7 @@ func main() {
 	plot := flag.String("plot", filepath.Join(stack.RepoRoot(), "docs", "benchmarks.svg"), "SVG plot")
 	doorOnly := flag.Bool("door-only", false, "measure door mode alone and print its table instead of writing the report")
 	burstOnly := flag.Bool("burst-only", false, "measure the burst and rest alone and print their tables instead of writing the report")
+	latencyOnly := flag.Bool("latency-only", false, "measure latency alone on -homeservers and print its table instead of writing the report")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -54,6 +55,13 @@ func main() {
 	}
 	if *burstOnly {
 		if err := runBurstOnly(ctx, *burst, *watched, *idle, *keep); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *latencyOnly {
+		if err := runLatencyOnly(ctx, strings.Split(*homeservers, ","), *n, *keep); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 			os.Exit(1)
 		}
@@ -173,6 +181,26 @@ func runBurstOnly(ctx context.Context, burst, watched int, idle time.Duration, k
 		return err
 	}
 	fmt.Print(burstSection(b) + restSection([]*restResult{b.rest}, b.pollInterval))
+	return nil
+}
+
+// runLatencyOnly measures approval -> action and event -> card alone, for working on them.
+func runLatencyOnly(ctx context.Context, homeservers []string, n int, keep bool) error {
+	tools, dir, done, err := workDir("seedgate-bench-latency-", keep)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var lats []*latencyResult
+	for _, hs := range homeservers {
+		progress("latency on %s: bringing up the stack in %s", hs, dir)
+		lat, err := measureLatency(ctx, tools, hs, filepath.Join(dir, "latency-"+hs), n)
+		if err != nil {
+			return fmt.Errorf("latency on %s: %w", hs, err)
+		}
+		lats = append(lats, lat)
+	}
+	fmt.Print(latencyTable(lats))
 	return nil
 }
 

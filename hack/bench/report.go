@@ -69,20 +69,7 @@ func markdown(lats []*latencyResult, door *doorResult, b *burstResult, rest []*r
 	md.WriteString("Rust crypto, all on 127.0.0.1. Each homeserver's floors are measured in the same run against that homeserver;\n")
 	md.WriteString("seedgate runs in the encryption mode `auto` picks there (`sync` on Dendrite, `appservice` on Synapse).\n\n")
 	fmt.Fprintf(&md, "## Latency (%d samples each)\n\n", n)
-	md.WriteString("| homeserver | path | p50 | p95 | p99 | floor p50 | floor p95 | floor p99 | ratio p50 | ratio p95 | ratio p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, row := range latencyRows(lats) {
-		cells := []string{row.homeserver, row.name}
-		for _, q := range quantiles {
-			cells = append(cells, ms(percentile(row.got, q)))
-		}
-		for _, q := range quantiles {
-			cells = append(cells, ms(percentile(row.floor, q)))
-		}
-		for _, q := range quantiles {
-			cells = append(cells, ratio(percentile(row.got, q), percentile(row.floor, q)))
-		}
-		fmt.Fprintf(&md, "| %s |\n", strings.Join(cells, " | "))
-	}
+	md.WriteString(latencyTable(lats))
 	md.WriteString("\n- **event → card**: from `seedgate-hook` starting (what qBittorrent's \"run on torrent added\" runs) to the homeserver\n")
 	md.WriteString("  answering the encrypted card's send (**sent**: seedgate's \"Posted a card\" log line, written as the answer arrives)\n")
 	md.WriteString("  and to the card's `origin_server_ts` (**stamped**: the homeserver's clock, at millisecond resolution). Floor, to the\n")
@@ -138,13 +125,15 @@ func restSection(rows []*restResult, pollInterval string) string {
 	md.WriteString("answers an idle poll with about ten bytes), \"settled after\" from the burst's end. Then one more torrent is added as\n")
 	md.WriteString("qBittorrent is set to add it (its hook fires), timed from the add call until seedgate's \"Torrent event\" for it.\n")
 	md.WriteString("Bytes per idle poll are what the watcher read (`seedgate_watcher_poll_bytes_total` over `seedgate_watcher_polls_total`).\n")
+	md.WriteString("Go heap live is the runtime's HeapAlloc when RSS was read, from seedgate's heap profile (`metrics.profiling`), which\n")
+	md.WriteString("`go run ./hack/bench -keep` keeps as seedgate/heap-N.txt, for `go tool pprof`.\n")
 	md.WriteString("Fewer idle polls with more torrents is seedgate's back-off: an idle sync/maindata costs qBittorrent CPU in proportion\n")
 	md.WriteString("to what it holds, and polls may take at most a tenth of its time (hooks still make seedgate look at once).\n\n")
-	md.WriteString("| torrents watched | requests pending | settled after | window | seedgate RSS | CPU per idle minute | idle polls | bytes per idle poll | one new torrent seen after |\n")
-	md.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	md.WriteString("| torrents watched | requests pending | settled after | window | seedgate RSS | Go heap live | CPU per idle minute | idle polls | bytes per idle poll | one new torrent seen after |\n")
+	md.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		if r.failed != nil {
-			fmt.Fprintf(&md, "| %d | %d | failed: %s | | | | | | |\n", r.watched, r.pending, strings.ReplaceAll(r.failed.Error(), "|", "/"))
+			fmt.Fprintf(&md, "| %d | %d | failed: %s | | | | | | | |\n", r.watched, r.pending, strings.ReplaceAll(r.failed.Error(), "|", "/"))
 			continue
 		}
 		perPoll := "–"
@@ -155,8 +144,8 @@ func restSection(rows []*restResult, pollInterval string) string {
 		if r.unsettled {
 			settled = "never (" + settled + ")"
 		}
-		fmt.Fprintf(&md, "| %d | %d | %s | %s | %.1f MiB | %s (%.2f%% of one core) | %.0f | %s | %s |\n", r.watched, r.pending, settled, r.window,
-			r.rssMiB, perMinute(r.idleCPU, r.window).Round(time.Millisecond), 100*float64(r.idleCPU)/float64(r.window),
+		fmt.Fprintf(&md, "| %d | %d | %s | %s | %.1f MiB | %.1f MiB | %s (%.2f%% of one core) | %.0f | %s | %s |\n", r.watched, r.pending, settled, r.window,
+			r.rssMiB, r.heapMiB, perMinute(r.idleCPU, r.window).Round(time.Millisecond), 100*float64(r.idleCPU)/float64(r.window),
 			r.polls, perPoll, ms(r.detect))
 	}
 	return md.String()
@@ -232,5 +221,25 @@ func doorSection(door *doorResult, n int) string {
 			ms(percentile(row.samples, 99)), ms(percentile(row.listed, 50)), ms(percentile(row.listed, 99)))
 	}
 	md.WriteString("\n")
+	return md.String()
+}
+
+// latencyTable is each path's percentiles beside its floor's, with their ratios.
+func latencyTable(lats []*latencyResult) string {
+	var md strings.Builder
+	md.WriteString("| homeserver | path | p50 | p95 | p99 | floor p50 | floor p95 | floor p99 | ratio p50 | ratio p95 | ratio p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, row := range latencyRows(lats) {
+		cells := []string{row.homeserver, row.name}
+		for _, q := range quantiles {
+			cells = append(cells, ms(percentile(row.got, q)))
+		}
+		for _, q := range quantiles {
+			cells = append(cells, ms(percentile(row.floor, q)))
+		}
+		for _, q := range quantiles {
+			cells = append(cells, ratio(percentile(row.got, q), percentile(row.floor, q)))
+		}
+		fmt.Fprintf(&md, "| %s |\n", strings.Join(cells, " | "))
+	}
 	return md.String()
 }

@@ -35,3 +35,15 @@ func TestRestTableKeepsAFailedRow(t *testing.T) {
 		t.Fatalf("the measured row is missing:\n%s", table)
 	}
 }
+
+// The live heap comes from the runtime's own line in the text heap profile; a profile
+// without it is an error, not a zero in the table.
+func TestHeapAllocReadsTheProfile(t *testing.T) {
+	got, err := heapAlloc([]byte("heap profile: 1: 2 [3: 4] @ heap/524288\n\n# runtime.MemStats\n# Alloc = 1\n# HeapAlloc = 25165824\n# Sys = 9\n"))
+	if err != nil || got != 24 {
+		t.Fatalf("heapAlloc = %v, %v; want 24 MiB", got, err)
+	}
+	if _, err = heapAlloc([]byte("heap profile: 1: 2 [3: 4] @ heap/524288\n")); err == nil {
+		t.Fatal("a profile without HeapAlloc gave no error")
+	}
+}

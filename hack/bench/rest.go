@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,7 @@ import (
 type restResult struct {
 	watched, pending int
 	rssMiB           float64
+	heapMiB          float64 // Go's live heap (HeapAlloc) when RSS was read
 	idleCPU          time.Duration
 	window           time.Duration
 	polls            float64 // the watcher's polls over the window
@@ -103,6 +106,9 @@ func measureRest(ctx context.Context, s *stack.Stack, qb *stack.QBSession, watch
 	if res.rssMiB, err = rssMiB(proc.Pid()); err != nil {
 		return nil, err
 	}
+	if res.heapMiB, err = saveHeapProfile(ctx, s.MetricsURL, filepath.Join(s.Seedgate.Dir, fmt.Sprintf("heap-%d.txt", watched))); err != nil {
+		return nil, err
+	}
 
 	tf, err := stack.MakeTorrent("", fmt.Sprintf("rest-%d.bin", watched), 16<<10)
 	if err != nil {
@@ -175,4 +181,40 @@ func rssMiB(pid int) (float64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// saveHeapProfile writes seedgate's heap profile (text form, readable by go tool pprof) to
+// path, kept with the run's logs, and returns the live heap the runtime reports in it.
+func saveHeapProfile(ctx context.Context, metricsURL, path string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL+"/debug/pprof/heap?debug=1", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("heap profile: %s", resp.Status)
+	}
+	if err = os.WriteFile(path, raw, 0o600); err != nil {
+		return 0, err
+	}
+	return heapAlloc(raw)
+}
+
+// heapAlloc reads "# HeapAlloc = N" from a text heap profile, in MiB.
+func heapAlloc(profile []byte) (float64, error) {
+	for _, line := range strings.Split(string(profile), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(rest), 10, 64)
+			return float64(n) / (1 << 20), err
+		}
+	}
+	return 0, fmt.Errorf("heap profile has no HeapAlloc line")
 }

@@ -25,6 +25,7 @@ type Options struct {
 	API          bool                           // serve the HTTP API on a free port
 	Postgres     bool                           // keep seedgate's state in a throwaway PostgreSQL instead of SQLite
 	Metrics      bool                           // serve metrics and health on a free port
+	Profiling    bool                           // with Metrics, serve Go's profiles there too
 	Hooks        bool                           // serve the hook endpoint; qBittorrent's "on added" hook runs seedgate-hook
 	PollInterval string                         // the watcher's poll interval; default 250ms
 	Routes       map[string][]map[string]string // approvers' routes off Matrix ({via, to}), per localpart
@@ -240,7 +241,7 @@ func (s *Stack) up(ctx context.Context, opts Options) error {
 		if err != nil {
 			return err
 		}
-		cfg["metrics"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(port)}
+		cfg["metrics"] = map[string]any{"listen": "127.0.0.1:" + strconv.Itoa(port), "profiling": opts.Profiling}
 		s.MetricsURL = "http://127.0.0.1:" + strconv.Itoa(port)
 	}
 	if opts.DatabaseDir != "" {
