@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/seedgate/seedgate/test/stack"
@@ -65,7 +69,7 @@ func measureBurst(ctx context.Context, tools *stack.Tools, dir string, preload, 
 	progress("adding %d torrents at once, as qBittorrent is set to add them, each firing its on-added hook", burst)
 	start := time.Now()
 	for from := 0; from < burst; from += 250 {
-		if err = qb.AddBatchAsConfigured(ctx, files[from:min(from+250, burst)]); err != nil {
+		if err = addRetrying(ctx, func() error { return qb.AddBatchAsConfigured(ctx, files[from:min(from+250, burst)]) }); err != nil {
 			return nil, err
 		}
 	}
@@ -184,7 +188,7 @@ func addMany(ctx context.Context, q *stack.QBittorrent, prefix string, n int, st
 		return err
 	}
 	for from := 0; from < n; from += 250 {
-		if err = qb.AddBatch(ctx, files[from:min(from+250, n)], stopped); err != nil {
+		if err = addRetrying(ctx, func() error { return qb.AddBatch(ctx, files[from:min(from+250, n)], stopped) }); err != nil {
 			return err
 		}
 	}
@@ -203,4 +207,29 @@ func addMany(ctx context.Context, q *stack.QBittorrent, prefix string, n int, st
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// addRetrying makes one torrents/add call, again up to twice when the connection failed
+// (qBittorrent once reset it while taking a batch on top of 99,000 torrents). Adding a batch
+// again is harmless: qBittorrent skips the torrents it already has.
+func addRetrying(ctx context.Context, add func() error) error {
+	var err error
+	for attempt := range 3 {
+		if err = add(); err == nil || !isConnectionError(err) || attempt == 2 {
+			return err
+		}
+		progress("torrents/add failed (%v); adding the batch again", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return err
+}
+
+// isConnectionError tells a failed connection from an answer qBittorrent gave.
+func isConnectionError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

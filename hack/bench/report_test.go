@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -45,5 +48,25 @@ func TestHeapAllocReadsTheProfile(t *testing.T) {
 	}
 	if _, err = heapAlloc([]byte("heap profile: 1: 2 [3: 4] @ heap/524288\n")); err == nil {
 		t.Fatal("a profile without HeapAlloc gave no error")
+	}
+}
+
+// A batch whose connection was reset is added again; an answer qBittorrent gave is not retried.
+func TestAddRetriesOnlyAFailedConnection(t *testing.T) {
+	reset := &url.Error{Op: "Post", URL: "http://127.0.0.1/api/v2/torrents/add", Err: syscall.ECONNRESET}
+	calls := 0
+	err := addRetrying(context.Background(), func() error {
+		if calls++; calls == 1 {
+			return reset
+		}
+		return nil
+	})
+	if err != nil || calls != 2 {
+		t.Fatalf("after a reset: err %v after %d calls, want success on the second", err, calls)
+	}
+	calls = 0
+	refused := errors.New("qbittorrent add batch: HTTP 415")
+	if err = addRetrying(context.Background(), func() error { calls++; return refused }); !errors.Is(err, refused) || calls != 1 {
+		t.Fatalf("an HTTP answer: err %v after %d calls, want it returned at once", err, calls)
 	}
 }
