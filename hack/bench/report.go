@@ -125,11 +125,11 @@ func restSection(rows []*restResult, pollInterval string) string {
 	md.WriteString("answers an idle poll with about ten bytes), \"settled after\" from the burst's end. Then one more torrent is added as\n")
 	md.WriteString("qBittorrent is set to add it (its hook fires), timed from the add call until seedgate's \"Torrent event\" for it.\n")
 	md.WriteString("Bytes per idle poll are what the watcher read (`seedgate_watcher_poll_bytes_total` over `seedgate_watcher_polls_total`).\n")
-	md.WriteString("Go heap live is the runtime's HeapAlloc when RSS was read, from seedgate's heap profile (`metrics.profiling`), which\n")
+	md.WriteString("Go heap is the runtime's HeapAlloc when RSS was read, from seedgate's heap profile (`metrics.profiling`), which\n")
 	md.WriteString("`go run ./hack/bench -keep` keeps as seedgate/heap-N.txt, for `go tool pprof`.\n")
 	md.WriteString("Fewer idle polls with more torrents is seedgate's back-off: an idle sync/maindata costs qBittorrent CPU in proportion\n")
 	md.WriteString("to what it holds, and polls may take at most a tenth of its time (hooks still make seedgate look at once).\n\n")
-	md.WriteString("| torrents watched | requests pending | settled after | window | seedgate RSS | Go heap live | CPU per idle minute | idle polls | bytes per idle poll | one new torrent seen after |\n")
+	md.WriteString("| torrents watched | requests pending | settled after | window | seedgate RSS | Go heap (HeapAlloc) | CPU per idle minute | idle polls | bytes per idle poll | one new torrent seen after |\n")
 	md.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		if r.failed != nil {
