@@ -14,7 +14,7 @@ import (
 // in door mode the stopped add is the request, and letting it through is seedgate's to do.
 // Only a new torrent is started: one the owner stopped later makes no added event, and one
 // that came in running or errored is left as it is. A failure is returned, so the watcher
-// offers the event again and the torrent stays stopped meanwhile.
+// offers the event again (starting twice is harmless; no policy holds the torrent).
 func (s *Service) release(ctx context.Context, evt torrent.Event) error {
 	if s.gates[evt.Client] != config.GateDoor || evt.Kind != torrent.EventAdded {
 		return nil

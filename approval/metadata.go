@@ -93,13 +93,14 @@ func fetchesMetadata(policy config.Policy, t torrent.Torrent) bool {
 }
 
 // fetchMetadata starts a held magnet so it fetches its metadata, as its policy asks; once the
-// metadata is in, the torrent leaves the metadata state and EnforceHold stops it. If it cannot
-// be started it stays stopped and is decided on what is known: failing to fetch never lets a
-// torrent through.
+// metadata is in, the torrent leaves the metadata state and EnforceHold stops it. If the start
+// fails, the torrent is decided on what is known: failing to fetch never lets a torrent
+// through. (The start is confirmed by a look-up after it, so a failed look-up can follow a
+// start that took; the torrent then fetches, as its policy allows, and is stopped as above.)
 func (s *Service) fetchMetadata(ctx context.Context, client torrent.Client, t torrent.Torrent) {
 	log := zerolog.Ctx(ctx)
 	if err := client.Start(ctx, t.Hash); err != nil {
-		log.Error().Err(err).Msg("Starting a held magnet to fetch its metadata failed; it stays stopped")
+		log.Error().Err(err).Msg("Starting a held magnet to fetch its metadata failed; it is decided on what is known")
 		return
 	}
 	log.Info().Msg("Held magnet started to fetch its metadata (metadata: fetch_first)")
