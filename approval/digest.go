@@ -167,5 +167,6 @@ func (s *Service) recordCard(ctx context.Context, posted Posted, reqs []*store.R
 	for _, r := range reqs {
 		r.CardRoom, r.CardEvent, r.DigestEvent = posted.Room, posted.Event, digest
 	}
+	s.changes.notify()
 	return true
 }

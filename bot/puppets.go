@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/seedgate/seedgate/bridges"
+	"github.com/seedgate/seedgate/store"
 )
 
 // The bot mirrors courier traffic in the approvals room: what went to a person's phone is
@@ -68,8 +69,9 @@ func (b *Bot) mirror(ctx context.Context, requestID string, post func(context.Co
 	go func() {
 		ctx, cancel := context.WithTimeout(log.WithContext(context.WithoutCancel(ctx)), mirrorTimeout)
 		defer cancel()
-		req, err := b.store.GetRequest(ctx, requestID)
-		if err != nil || req.CardEvent == "" {
+		req, err := b.cardOf(ctx, requestID)
+		if err != nil {
+			log.Warn().Err(err).Msg("No card to mirror courier traffic under")
 			return
 		}
 		if err = post(ctx, id.RoomID(req.CardRoom), id.EventID(req.CardEvent)); err != nil {
@@ -106,4 +108,13 @@ func (b *Bot) puppetSays(ctx context.Context, person, route string, roomID id.Ro
 	}
 	_, err = intent.SendMessageEvent(ctx, roomID, event.EventEncrypted, encrypted)
 	return err
+}
+
+// cardOf is the request once its card is recorded: a courier may send the card before
+// seedgate has recorded it.
+func (b *Bot) cardOf(ctx context.Context, requestID string) (*store.Request, error) {
+	if b.approvals == nil {
+		return nil, fmt.Errorf("bot: not started, so no card is known for request %s", requestID)
+	}
+	return b.approvals.CardOf(ctx, requestID)
 }
