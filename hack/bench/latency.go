@@ -163,8 +163,24 @@ func measureLatency(ctx context.Context, tools *stack.Tools, homeserver, dir str
 			return nil, err
 		}
 		res.approvalToAction = append(res.approvalToAction, time.Since(start))
+		// seedgate answers the vote and edits the card with the outcome after the action; the
+		// next sample starts once the approver has that edit, so it does not share the two
+		// cores with this one's tail, as the floor's samples share them with nothing.
+		if err = awaitOutcome(ctx, alice, card); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
+}
+
+// awaitOutcome waits until the approver sees card edited to show its request done.
+func awaitOutcome(ctx context.Context, a *stack.Approver, card *stack.ApproverMessage) error {
+	if _, err := a.WaitFor(ctx, func(m *stack.ApproverMessage) bool {
+		return m.Replaces() == card.EventID && m.Request()["state"] == "done"
+	}); err != nil {
+		return fmt.Errorf("card %s edited to show the action done: %w", card.EventID, err)
+	}
+	return nil
 }
 
 // awaitSeeds waits until the approver sees the bot's ✅ and ❌ under card.
