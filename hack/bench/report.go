@@ -90,6 +90,8 @@ func markdown(lats []*latencyResult, door *doorResult, b *burstResult, rest []*r
 	fmt.Fprintf(&md, "  qBittorrent's `refresh_interval` is set to %d ms for these runs; at its default of 1,500 ms the Web API reports\n", qbRefresh.Milliseconds())
 	md.WriteString("  any state change up to 1.5 s late, whoever made it, and both figures would carry that.\n")
 	md.WriteString("  On Synapse seedgate reads the reaction from an appservice transaction, not /sync, while the floor client syncs.\n")
+	md.WriteString("- Samples run one at a time: seedgate's next one begins once the approver has the card edited to show the last\n")
+	md.WriteString("  action done, so no sample shares the cores with the tail of the one before, as none of the floor's does.\n")
 	md.WriteString("\n![latency against the floor](benchmarks.svg)\n\nWhy some figures are well above their floor: [performance.md](performance.md).\n\n")
 	md.WriteString(doorSection(door, n))
 	md.WriteString(burstSection(b))

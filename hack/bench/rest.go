@@ -21,7 +21,7 @@ import (
 type restResult struct {
 	watched, pending int
 	rssMiB           float64
-	heapMiB          float64 // Go's live heap (HeapAlloc) when RSS was read
+	heapMiB          float64 // Go's HeapAlloc when RSS was read: live objects and garbage not yet swept
 	idleCPU          time.Duration
 	window           time.Duration
 	polls            float64 // the watcher's polls over the window
@@ -184,7 +184,7 @@ func rssMiB(pid int) (float64, error) {
 }
 
 // saveHeapProfile writes seedgate's heap profile (text form, readable by go tool pprof) to
-// path, kept with the run's logs, and returns the live heap the runtime reports in it.
+// path, kept with the run's logs, and returns the HeapAlloc the runtime reports in it.
 func saveHeapProfile(ctx context.Context, metricsURL, path string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL+"/debug/pprof/heap?debug=1", nil)
 	if err != nil {
