@@ -108,14 +108,9 @@ func run(ctx context.Context, homeservers []string, n, burst, watched int, scale
 	ctx, cancel := context.WithTimeout(ctx, 75*time.Minute)
 	defer cancel()
 
-	var lats []*latencyResult
-	for _, hs := range homeservers {
-		progress("latency on %s: bringing up the stack in %s", hs, dir)
-		lat, err := measureLatency(ctx, tools, hs, filepath.Join(dir, "latency-"+hs), n)
-		if err != nil {
-			return fmt.Errorf("latency on %s: %w", hs, err)
-		}
-		lats = append(lats, lat)
+	lats, err := measureLatencies(ctx, tools, homeservers, dir, n)
+	if err != nil {
+		return err
 	}
 	door, err := measureDoor(ctx, tools, filepath.Join(dir, "door"), n)
 	if err != nil {
@@ -191,17 +186,26 @@ func runLatencyOnly(ctx context.Context, homeservers []string, n int, keep bool)
 		return err
 	}
 	defer done()
+	lats, err := measureLatencies(ctx, tools, homeservers, dir, n)
+	if err != nil {
+		return err
+	}
+	fmt.Print(latencyTable(lats))
+	return nil
+}
+
+// measureLatencies measures latency on each homeserver in turn, each on a stack of its own.
+func measureLatencies(ctx context.Context, tools *stack.Tools, homeservers []string, dir string, n int) ([]*latencyResult, error) {
 	var lats []*latencyResult
 	for _, hs := range homeservers {
 		progress("latency on %s: bringing up the stack in %s", hs, dir)
 		lat, err := measureLatency(ctx, tools, hs, filepath.Join(dir, "latency-"+hs), n)
 		if err != nil {
-			return fmt.Errorf("latency on %s: %w", hs, err)
+			return nil, fmt.Errorf("latency on %s: %w", hs, err)
 		}
 		lats = append(lats, lat)
 	}
-	fmt.Print(latencyTable(lats))
-	return nil
+	return lats, nil
 }
 
 // parseSizes reads -scale's comma-separated torrent counts.
