@@ -152,7 +152,7 @@ func (b *Bot) PasskeyRegistered(ctx context.Context, person string, key *store.P
 // PasskeyVoted answers a passkey vote under the request's card, as every vote is answered.
 func (b *Bot) PasskeyVoted(ctx context.Context, person string, res *approval.Result) {
 	answer := voteAnswer(person, []*approval.Result{res}) + " (🔑 passkey)"
-	b.mirror(ctx, res.Request.ID, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
+	b.mirror(ctx, res.Request.ID, b.cardOnceRecorded, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
 		return b.replyInThread(ctx, roomID, card, answer)
 	})
 }

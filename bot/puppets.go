@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/seedgate/seedgate/approval"
 	"github.com/seedgate/seedgate/bridges"
 	"github.com/seedgate/seedgate/store"
 )
@@ -41,7 +42,7 @@ func (b *Bot) isPuppet(userID id.UserID) bool {
 
 // CourierSent notes under the request's card that the card went to person over route.
 func (b *Bot) CourierSent(ctx context.Context, requestID, person, route string) {
-	b.mirror(ctx, requestID, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
+	b.mirror(ctx, requestID, b.cardOnceRecorded, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
 		carried := "only the challenge sealed to their device. A reply that way counts only when their device signs it."
 		if b.passkeys != nil {
 			carried = "only their passkey link (it shows the request to their passkey alone) and any challenge sealed to their device. " +
@@ -54,7 +55,7 @@ func (b *Bot) CourierSent(ctx context.Context, requestID, person, route string) 
 // CourierSaid shows what person sent over route as their puppet's reply under the card, then
 // seedgate's answer.
 func (b *Bot) CourierSaid(ctx context.Context, requestID, person, route, text, answer string) {
-	b.mirror(ctx, requestID, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
+	b.mirror(ctx, requestID, b.recordedCard, func(ctx context.Context, roomID id.RoomID, card id.EventID) error {
 		if err := b.puppetSays(ctx, person, route, roomID, card, text); err != nil {
 			return err
 		}
@@ -63,13 +64,17 @@ func (b *Bot) CourierSaid(ctx context.Context, requestID, person, route, text, a
 	})
 }
 
-// mirror runs post for the request's card in the background, logging what fails.
-func (b *Bot) mirror(ctx context.Context, requestID string, post func(context.Context, id.RoomID, id.EventID) error) {
+// cardLookup finds the request whose card courier traffic is mirrored under.
+type cardLookup func(ctx context.Context, requestID string) (*store.Request, error)
+
+// mirror runs post for the request's card, found by find, in the background, logging what
+// fails.
+func (b *Bot) mirror(ctx context.Context, requestID string, find cardLookup, post func(context.Context, id.RoomID, id.EventID) error) {
 	log := zerolog.Ctx(ctx).With().Str("request_id", requestID).Logger()
 	go func() {
 		ctx, cancel := context.WithTimeout(log.WithContext(context.WithoutCancel(ctx)), mirrorTimeout)
 		defer cancel()
-		req, err := b.cardOf(ctx, requestID)
+		req, err := find(ctx, requestID)
 		if err != nil {
 			log.Warn().Err(err).Msg("No card to mirror courier traffic under")
 			return
@@ -110,11 +115,25 @@ func (b *Bot) puppetSays(ctx context.Context, person, route string, roomID id.Ro
 	return err
 }
 
-// cardOf is the request once its card is recorded: a courier may send the card before
-// seedgate has recorded it.
-func (b *Bot) cardOf(ctx context.Context, requestID string) (*store.Request, error) {
+// cardOnceRecorded is the request once its card is recorded: the outbox hands a courier the
+// card a moment before seedgate records it, so a send can be reported first.
+func (b *Bot) cardOnceRecorded(ctx context.Context, requestID string) (*store.Request, error) {
 	if b.approvals == nil {
 		return nil, fmt.Errorf("bot: not started, so no card is known for request %s", requestID)
 	}
 	return b.approvals.CardOf(ctx, requestID)
+}
+
+// recordedCard is the request if a card shows it now. A courier's reply names its request
+// itself (a Signal quote, an RBM postback), so it is read once: waiting for a card on an
+// untrusted courier's word would let it park a waiter per message it makes up.
+func (b *Bot) recordedCard(ctx context.Context, requestID string) (*store.Request, error) {
+	req, err := b.store.GetRequest(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	if req.CardEvent == "" {
+		return nil, fmt.Errorf("bot: request %s: %w yet", requestID, approval.ErrNoCard)
+	}
+	return req, nil
 }

@@ -212,29 +212,22 @@ func TestBurstIsOneDigestWithItsRestInTheThread(t *testing.T) {
 // started.
 func settledStates(ctx context.Context, t *testing.T, qb *stack.QBSession, hashes map[string]bool) map[string]string {
 	t.Helper()
-	for {
-		states, err := qb.States(ctx, "")
-		if err != nil {
-			t.Fatal(err)
+	var states map[string]string
+	eventually(ctx, t, "every torrent of the burst settled stopped or running", func() (bool, error) {
+		var err error
+		if states, err = qb.States(ctx, ""); err != nil {
+			return false, err
 		}
-		passing := ""
 		for hash := range hashes {
 			st, listed := states[hash]
 			if !listed {
-				t.Fatalf("torrent %s is gone from qBittorrent before any vote", hash)
+				return false, fmt.Errorf("torrent %s is gone from qBittorrent before any vote", hash)
 			}
 			if !stack.IsStopped(st) && !stack.IsRunning(st) {
-				passing = hash + " " + st
-				break
+				return false, nil
 			}
 		}
-		if passing == "" {
-			return states
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("torrent %s never settled stopped or running: %v", passing, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+		return true, nil
+	})
+	return states
 }
